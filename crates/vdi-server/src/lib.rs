@@ -1,0 +1,6 @@
+//! The fake sqlservr: everything SQL Server does on its side of a VDI backup or restore.
+#![forbid(unsafe_code)]
+
+pub mod db;
+pub mod stream;
+pub mod tsql;
