@@ -5,16 +5,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod config;
 pub mod consts;
 pub mod error;
 pub mod ids;
 pub mod layout;
 pub mod rules;
+pub mod server;
+pub mod sim;
+pub mod time;
+pub mod transcript;
+pub mod wire;
 
+pub use client::{
+    ClientPhase, ClientSet, CommandHandle, DeliveredCommand, DeviceHandle, SecondaryView,
+};
 pub use config::{Direction, MediaMode, ServerChoice};
 pub use consts::{VdCode, VdcCode, vdf, win32};
 pub use error::{VdError, VdResult};
 pub use ids::{CmdId, DeviceIndex};
 pub use layout::{VdConfig, VdcCommand, VdsCommand};
 pub use rules::{RULES, Rule, RuleInfo, RuleKind};
+pub use server::{Completion, SendRequest, ServerOptions, ServerPhase, ServerSet};
+pub use time::Tick;
+pub use transcript::{Event, EventKind, Method, Side};
+pub use wire::{ToClient, ToServer, WireCommand, WireCompletion};
