@@ -1,1 +1,34 @@
-//! (being written)
+//! The T-SQL front end of the fake server: batches, lexer, parser, message catalogue and
+//! result sets.
+//!
+//! The engine's path through it:
+//! 1. [`split_batches`] cuts a script on `GO` lines;
+//! 2. [`parse_batch`] turns each batch into [`Statement`]s or one [`SqlMessage`];
+//! 3. the engine runs the statements and reports through [`messages`] constructors and
+//!    [`ResultSet`]s; [`SqlMessage::render`] and [`ResultSet::render_sqlcmd`] give sqlcmd's
+//!    output.
+//!
+//! Message numbers, texts and which ones are our own choice are listed in
+//! `docs/sql-messages.md`.
+
+pub mod ast;
+pub mod batches;
+pub mod lexer;
+pub mod messages;
+pub mod options;
+mod parser;
+pub mod resultset;
+
+pub use ast::{
+    BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
+    FileMove, PrintValue, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions,
+    RestoreStatement, SortOrder, SqlDateTime, Statement, StatementKind, SystemVariable,
+    TransferOptions,
+};
+pub use batches::{Batch, split_batches};
+pub use messages::{Operation, SqlMessage};
+pub use parser::parse_batch;
+pub use resultset::{RenderOptions, ResultSet};
+
+#[cfg(test)]
+mod tests;
