@@ -952,3 +952,14 @@ pub fn validate_instance_name(instance: Option<&str>) -> VdResult<()> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+impl ClientSet {
+    /// The current handle of device `index` (tests only; applications get handles from OpenDevice).
+    pub(crate) fn device_handle_for_tests(&self, index: u16) -> DeviceHandle {
+        DeviceHandle {
+            epoch: self.epoch,
+            index: DeviceIndex(index),
+        }
+    }
+}

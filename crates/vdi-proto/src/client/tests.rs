@@ -2,8 +2,8 @@
 //! the rule that decides the cell, plus the other documented return values.
 
 use super::*;
-use crate::consts::vdf;
 use crate::config::ServerChoice;
+use crate::consts::vdf;
 use crate::server::{SendRequest, ServerOptions};
 use crate::sim::Pair;
 
@@ -29,9 +29,19 @@ fn configure_server(pair: &mut Pair, devices: u16) {
         max_transfer_size: 65536,
         timeout_ms: 0,
     };
-    pair.server(|s, t| s.begin_configuration(t, choice)).unwrap();
-    pair.server(|s, t| s.request_buffers(t, 65536, 0, 4)).unwrap();
-    let names: Vec<String> = (0..devices).map(|i| if i == 0 { SET.into() } else { format!("{SET}{i}") }).collect();
+    pair.server(|s, t| s.begin_configuration(t, choice))
+        .unwrap();
+    pair.server(|s, t| s.request_buffers(t, 65536, 0, 4))
+        .unwrap();
+    let names: Vec<String> = (0..devices)
+        .map(|i| {
+            if i == 0 {
+                SET.into()
+            } else {
+                format!("{SET}{i}")
+            }
+        })
+        .collect();
     pair.server(|s, t| s.end_configuration(t, &names)).unwrap();
     pair.deliver();
 }
@@ -45,7 +55,8 @@ fn fixture(phase: ClientPhase, devices: u16) -> Fixture {
     assert!(pair.client(|c, t| c.get_configuration(t)).is_ready());
     let stale = pair.client(|c, t| c.open_device(t, SET)).unwrap();
     pair.server(|s, t| s.open_device(t)).unwrap();
-    pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap();
+    pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+        .unwrap();
     pair.deliver();
     let stale_cmd = match pair.client(|c, t| c.get_command(t, stale)) {
         Poll::Ready(Ok(cmd)) => cmd.handle,
@@ -58,7 +69,13 @@ fn fixture(phase: ClientPhase, devices: u16) -> Fixture {
     pair.deliver();
     pair.server = crate::server::ServerSet::new(ServerOptions::default());
 
-    let mut fx = Fixture { pair, devices: Vec::new(), held: None, stale, stale_cmd };
+    let mut fx = Fixture {
+        pair,
+        devices: Vec::new(),
+        held: None,
+        stale,
+        stale_cmd,
+    };
     if phase == ClientPhase::Dne {
         return fx;
     }
@@ -71,9 +88,12 @@ fn fixture(phase: ClientPhase, devices: u16) -> Fixture {
     if phase == ClientPhase::Initializing {
         return fx;
     }
-    fx.devices.push(fx.pair.client(|c, t| c.open_device(t, SET)).unwrap());
+    fx.devices
+        .push(fx.pair.client(|c, t| c.open_device(t, SET)).unwrap());
     fx.pair.server(|s, t| s.open_device(t)).unwrap();
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap();
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+        .unwrap();
     fx.pair.deliver();
     let dev = fx.devices[0];
     match fx.pair.client(|c, t| c.get_command(t, dev)) {
@@ -85,10 +105,14 @@ fn fixture(phase: ClientPhase, devices: u16) -> Fixture {
         ClientPhase::Abort => fx.pair.client(|c, t| c.signal_abort(t)).unwrap(),
         ClientPhase::NormallyTerminated => {
             let cmd = fx.held.unwrap();
-            fx.pair.client(|c, t| c.complete_command(t, dev, cmd, 0, 0, 0)).unwrap();
+            fx.pair
+                .client(|c, t| c.complete_command(t, dev, cmd, 0, 0, 0))
+                .unwrap();
             fx.pair.deliver();
             for d in 0..devices {
-                fx.pair.server(|s, t| s.close_device(t, DeviceIndex(d))).unwrap();
+                fx.pair
+                    .server(|s, t| s.close_device(t, DeviceIndex(d)))
+                    .unwrap();
             }
             fx.pair.deliver();
             let got = fx.pair.client(|c, t| c.get_command(t, dev));
@@ -126,7 +150,8 @@ fn expect(fx: &Fixture, got: VdResult<()>, want: Option<Rule>, phase: ClientPhas
 }
 
 fn call_create(fx: &mut Fixture) -> VdResult<()> {
-    fx.pair.client(|c, t| c.create(t, SET, &VdConfig::with_devices(1)))
+    fx.pair
+        .client(|c, t| c.create(t, SET, &VdConfig::with_devices(1)))
 }
 
 fn call_get_configuration(fx: &mut Fixture) -> VdResult<()> {
@@ -155,7 +180,8 @@ fn call_get_command(fx: &mut Fixture) -> VdResult<()> {
 fn call_complete_command(fx: &mut Fixture) -> VdResult<()> {
     let dev = device_or_stale(fx);
     let cmd = fx.held.unwrap_or(fx.stale_cmd);
-    fx.pair.client(|c, t| c.complete_command(t, dev, cmd, 0, 0, 0))
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, cmd, 0, 0, 0))
 }
 
 fn call_signal_abort(fx: &mut Fixture) -> VdResult<()> {
@@ -234,7 +260,9 @@ fn vdi_config_001_get_configuration_returns_the_servers_choice() {
     let mut fx = fixture(ClientPhase::Configurable, 2);
     assert!(fx.pair.client(|c, t| c.get_configuration(t)).is_pending());
     configure_server(&mut fx.pair, 2);
-    let Poll::Ready(Ok(cfg)) = fx.pair.client(|c, t| c.get_configuration(t)) else { panic!() };
+    let Poll::Ready(Ok(cfg)) = fx.pair.client(|c, t| c.get_configuration(t)) else {
+        panic!()
+    };
     assert_eq!(cfg.device_count, 2);
     assert_eq!(cfg.block_size, 512);
     assert_eq!(cfg.max_io_depth, 4);
@@ -246,12 +274,31 @@ fn vdi_config_001_get_configuration_returns_the_servers_choice() {
 #[test]
 fn vdi_create_003_unsupported_configuration() {
     let mut c = ClientSet::new();
-    let err = c.create(Tick(0), SET, &VdConfig::with_devices(65)).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::NotSupported, Rule::CfgDeviceCount));
-    let cfg = VdConfig { device_count: 1, features: vdf::POSITION, ..VdConfig::default() };
-    assert_eq!(c.create(Tick(0), SET, &cfg).unwrap_err().code, VdCode::NotSupported);
-    let cfg = VdConfig { device_count: 1, features: vdf::WRITE_MEDIA, ..VdConfig::default() };
-    assert_eq!(c.create(Tick(0), SET, &cfg).unwrap_err().rule, Rule::CfgServerBits);
+    let err = c
+        .create(Tick(0), SET, &VdConfig::with_devices(65))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::NotSupported, Rule::CfgDeviceCount)
+    );
+    let cfg = VdConfig {
+        device_count: 1,
+        features: vdf::POSITION,
+        ..VdConfig::default()
+    };
+    assert_eq!(
+        c.create(Tick(0), SET, &cfg).unwrap_err().code,
+        VdCode::NotSupported
+    );
+    let cfg = VdConfig {
+        device_count: 1,
+        features: vdf::WRITE_MEDIA,
+        ..VdConfig::default()
+    };
+    assert_eq!(
+        c.create(Tick(0), SET, &cfg).unwrap_err().rule,
+        Rule::CfgServerBits
+    );
     assert_eq!(c.phase(), ClientPhase::Dne);
 }
 
@@ -260,7 +307,11 @@ fn vdi_create_004_bad_names() {
     let mut c = ClientSet::new();
     let cfg = VdConfig::with_devices(1);
     for name in ["", "a\\b", &"x".repeat(MAX_SET_NAME_LEN + 1)] {
-        assert_eq!(c.create(Tick(0), name, &cfg).unwrap_err().rule, Rule::CreateBadName, "{name:?}");
+        assert_eq!(
+            c.create(Tick(0), name, &cfg).unwrap_err().rule,
+            Rule::CreateBadName,
+            "{name:?}"
+        );
     }
     // Everything but backslash is allowed, slashes and dots included.
     c.create(Tick(0), "../weird/{name}..", &cfg).unwrap();
@@ -270,8 +321,13 @@ fn vdi_create_004_bad_names() {
 fn vdi_create_005_instance_with_machine_prefix() {
     let mut c = ClientSet::new();
     let cfg = VdConfig::with_devices(1);
-    let err = c.create_ex(Tick(0), Some("HOST\\INST"), SET, &cfg).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::InstanceName, Rule::CreateBadInstance));
+    let err = c
+        .create_ex(Tick(0), Some("HOST\\INST"), SET, &cfg)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::InstanceName, Rule::CreateBadInstance)
+    );
     c.create_ex(Tick(0), None, SET, &cfg).unwrap();
     c.close(Tick(1)).unwrap();
     c.create_ex(Tick(2), Some(""), SET, &cfg).unwrap();
@@ -282,10 +338,16 @@ fn vdi_open_003_device_already_open_while_others_are_not() {
     let mut fx = fixture(ClientPhase::Initializing, 2);
     fx.pair.client(|c, t| c.open_device(t, SET)).unwrap();
     let err = fx.pair.client(|c, t| c.open_device(t, SET)).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::OpenAlreadyOpen));
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Protocol, Rule::OpenAlreadyOpen)
+    );
     let second = format!("{SET}1");
     fx.pair.client(|c, t| c.open_device(t, &second)).unwrap();
-    let err = fx.pair.client(|c, t| c.open_device(t, &second)).unwrap_err();
+    let err = fx
+        .pair
+        .client(|c, t| c.open_device(t, &second))
+        .unwrap_err();
     assert_eq!(err.rule, Rule::OpenAllOpen);
 }
 
@@ -293,7 +355,10 @@ fn vdi_open_003_device_already_open_while_others_are_not() {
 fn vdi_open_004_unknown_device_name() {
     let mut fx = fixture(ClientPhase::Initializing, 2);
     let err = fx.pair.client(|c, t| c.open_device(t, "nope")).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Invalid, Rule::OpenUnknownName));
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Invalid, Rule::OpenUnknownName)
+    );
 }
 
 #[test]
@@ -301,16 +366,29 @@ fn vdi_getcmd_001_and_002_commands_then_close_in_order() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let dev = fx.devices[0];
     let held = fx.held.unwrap();
-    fx.pair.client(|c, t| c.complete_command(t, dev, held, 0, 0, 0)).unwrap();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, held, 0, 0, 0))
+        .unwrap();
     fx.pair.deliver();
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap();
-    fx.pair.server(|s, t| s.close_device(t, DeviceIndex(0))).unwrap();
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+        .unwrap();
+    fx.pair
+        .server(|s, t| s.close_device(t, DeviceIndex(0)))
+        .unwrap();
     fx.pair.deliver();
-    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else { panic!() };
+    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else {
+        panic!()
+    };
     assert_eq!(cmd.code, VdcCode::Flush);
-    fx.pair.client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 0, 0)).unwrap();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 0, 0))
+        .unwrap();
     let got = fx.pair.client(|c, t| c.get_command(t, dev));
-    assert!(matches!(got, Poll::Ready(Err(e)) if e.rule == Rule::GetCommandClose), "{got:?}");
+    assert!(
+        matches!(got, Poll::Ready(Err(e)) if e.rule == Rule::GetCommandClose),
+        "{got:?}"
+    );
     assert_eq!(fx.pair.client.phase(), ClientPhase::NormallyTerminated);
 }
 
@@ -318,11 +396,18 @@ fn vdi_getcmd_001_and_002_commands_then_close_in_order() {
 fn vdi_getcmd_007_close_reached_with_commands_held() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let dev = fx.devices[0];
-    fx.pair.server(|s, t| s.close_device(t, DeviceIndex(0))).unwrap();
+    fx.pair
+        .server(|s, t| s.close_device(t, DeviceIndex(0)))
+        .unwrap();
     fx.pair.deliver();
     let got = fx.pair.client(|c, t| c.get_command(t, dev));
     assert!(matches!(got, Poll::Ready(Err(e)) if e.code == VdCode::Close));
-    assert!(fx.pair.client.rule_hits().contains(&Rule::GetCommandCloseWithHeld));
+    assert!(
+        fx.pair
+            .client
+            .rule_hits()
+            .contains(&Rule::GetCommandCloseWithHeld)
+    );
     fx.pair.deliver();
     // The server got the held command back as aborted.
     let done = fx.pair.server.poll_completion().unwrap();
@@ -334,15 +419,35 @@ fn vdi_complete_002_twice_and_forged() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let dev = fx.devices[0];
     let held = fx.held.unwrap();
-    fx.pair.client(|c, t| c.complete_command(t, dev, held, 0, 0, 0)).unwrap();
-    let err = fx.pair.client(|c, t| c.complete_command(t, dev, held, 0, 0, 0)).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Invalid, Rule::CompleteNotActive));
-    let forged = CommandHandle { id: CmdId { slot: 9, generation: 77 }, ..held };
-    let err = fx.pair.client(|c, t| c.complete_command(t, dev, forged, 0, 0, 0)).unwrap_err();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, held, 0, 0, 0))
+        .unwrap();
+    let err = fx
+        .pair
+        .client(|c, t| c.complete_command(t, dev, held, 0, 0, 0))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Invalid, Rule::CompleteNotActive)
+    );
+    let forged = CommandHandle {
+        id: CmdId {
+            slot: 9,
+            generation: 77,
+        },
+        ..held
+    };
+    let err = fx
+        .pair
+        .client(|c, t| c.complete_command(t, dev, forged, 0, 0, 0))
+        .unwrap_err();
     assert_eq!(err.rule, Rule::CompleteNotActive);
     // A handle from the earlier incarnation of the set matches nothing either.
     let stale = fx.stale_cmd;
-    let err = fx.pair.client(|c, t| c.complete_command(t, dev, stale, 0, 0, 0)).unwrap_err();
+    let err = fx
+        .pair
+        .client(|c, t| c.complete_command(t, dev, stale, 0, 0, 0))
+        .unwrap_err();
     assert_eq!(err.rule, Rule::CompleteNotActive);
 }
 
@@ -350,15 +455,30 @@ fn vdi_complete_002_twice_and_forged() {
 fn vdi_complete_003_command_of_another_device() {
     let mut fx = fixture(ClientPhase::Initializing, 2);
     let d0 = fx.pair.client(|c, t| c.open_device(t, SET)).unwrap();
-    let d1 = fx.pair.client(|c, t| c.open_device(t, &format!("{SET}1"))).unwrap();
+    let d1 = fx
+        .pair
+        .client(|c, t| c.open_device(t, &format!("{SET}1")))
+        .unwrap();
     fx.pair.server(|s, t| s.open_device(t)).unwrap();
     fx.pair.server(|s, t| s.open_device(t)).unwrap();
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(1), SendRequest::control(VdcCode::Flush))).unwrap();
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(1), SendRequest::control(VdcCode::Flush)))
+        .unwrap();
     fx.pair.deliver();
-    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, d1)) else { panic!() };
-    let err = fx.pair.client(|c, t| c.complete_command(t, d0, cmd.handle, 0, 0, 0)).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Invalid, Rule::CompleteWrongDevice));
-    fx.pair.client(|c, t| c.complete_command(t, d1, cmd.handle, 0, 0, 0)).unwrap();
+    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, d1)) else {
+        panic!()
+    };
+    let err = fx
+        .pair
+        .client(|c, t| c.complete_command(t, d0, cmd.handle, 0, 0, 0))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Invalid, Rule::CompleteWrongDevice)
+    );
+    fx.pair
+        .client(|c, t| c.complete_command(t, d1, cmd.handle, 0, 0, 0))
+        .unwrap();
 }
 
 #[test]
@@ -366,15 +486,35 @@ fn vdi_complete_004_more_bytes_than_size() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let dev = fx.devices[0];
     let held = fx.held.unwrap();
-    fx.pair.client(|c, t| c.complete_command(t, dev, held, 0, 0, 0)).unwrap();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, held, 0, 0, 0))
+        .unwrap();
     fx.pair.deliver();
-    let write = SendRequest { code: VdcCode::Write, size: 4096, position: 0, buffer_offset: 0, context: 0 };
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), write)).unwrap();
+    let write = SendRequest {
+        code: VdcCode::Write,
+        size: 4096,
+        position: 0,
+        buffer_offset: 0,
+        context: 0,
+    };
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), write))
+        .unwrap();
     fx.pair.deliver();
-    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else { panic!() };
-    let err = fx.pair.client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 4097, 0)).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Invalid, Rule::CompleteTooManyBytes));
-    fx.pair.client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 4096, 0)).unwrap();
+    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else {
+        panic!()
+    };
+    let err = fx
+        .pair
+        .client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 4097, 0))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Invalid, Rule::CompleteTooManyBytes)
+    );
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 4096, 0))
+        .unwrap();
 }
 
 #[test]
@@ -382,7 +522,12 @@ fn vdi_close_003_close_with_devices_open_aborts_the_server() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let err = fx.pair.client(|c, t| c.close(t)).unwrap_err();
     assert_eq!(err.code, VdCode::Open);
-    assert!(fx.pair.client.rule_hits().contains(&Rule::CloseWithHeldCommands));
+    assert!(
+        fx.pair
+            .client
+            .rule_hits()
+            .contains(&Rule::CloseWithHeldCommands)
+    );
     fx.pair.deliver();
     assert_eq!(fx.pair.server.phase(), crate::server::ServerPhase::Abort);
     let done = fx.pair.server.poll_completion().unwrap();
@@ -391,7 +536,9 @@ fn vdi_close_003_close_with_devices_open_aborts_the_server() {
     let dev = fx.devices[0];
     let got = fx.pair.client(|c, t| c.get_command(t, dev));
     assert!(matches!(got, Poll::Ready(Err(e)) if e.rule == Rule::StaleDevice));
-    fx.pair.client(|c, t| c.create(t, SET, &VdConfig::with_devices(1))).unwrap();
+    fx.pair
+        .client(|c, t| c.create(t, SET, &VdConfig::with_devices(1)))
+        .unwrap();
     let got = fx.pair.client(|c, t| c.get_command(t, dev));
     assert!(matches!(got, Poll::Ready(Err(e)) if e.rule == Rule::StaleDevice));
 }
@@ -404,14 +551,23 @@ fn vdi_close_002_close_twice_does_nothing_more() {
     assert_eq!(before, Some(ToServer::ClientClosed));
     let err = fx.pair.client(|c, t| c.close(t)).unwrap_err();
     assert_eq!(err.rule, Rule::CloseNotOpen);
-    assert_eq!(fx.pair.client.poll_transmit(), None, "a second Close sends nothing");
+    assert_eq!(
+        fx.pair.client.poll_transmit(),
+        None,
+        "a second Close sends nothing"
+    );
 }
 
 #[test]
 fn vdi_close_007_close_before_the_server_finished() {
     let mut fx = fixture(ClientPhase::Initializing, 1);
     fx.pair.client(|c, t| c.close(t)).unwrap();
-    assert!(fx.pair.client.rule_hits().contains(&Rule::CloseBeforeServer));
+    assert!(
+        fx.pair
+            .client
+            .rule_hits()
+            .contains(&Rule::CloseBeforeServer)
+    );
     fx.pair.deliver();
     assert_eq!(fx.pair.server.phase(), crate::server::ServerPhase::Abort);
 }
@@ -423,25 +579,47 @@ fn vdi_ioerr_001_and_002_queued_commands_are_swallowed_until_clear_error() {
     let held = fx.held.unwrap();
     // Two more commands are queued behind the one the client holds.
     for _ in 0..2 {
-        fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap();
+        fx.pair
+            .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+            .unwrap();
     }
     fx.pair.deliver();
-    fx.pair.client(|c, t| c.complete_command(t, dev, held, win32::ERROR_DISK_FULL, 0, 0)).unwrap();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, held, win32::ERROR_DISK_FULL, 0, 0))
+        .unwrap();
     fx.pair.deliver();
     assert!(fx.pair.server.in_io_error(DeviceIndex(0)));
     // The next GetCommand swallows both queued commands and finds nothing for the application.
     assert!(fx.pair.client(|c, t| c.get_command(t, dev)).is_pending());
     fx.pair.deliver();
-    let codes: Vec<u32> = std::iter::from_fn(|| fx.pair.server.poll_completion()).map(|c| c.completion_code).collect();
-    assert_eq!(codes, [win32::ERROR_DISK_FULL, win32::ERROR_IO_DEVICE, win32::ERROR_IO_DEVICE]);
+    let codes: Vec<u32> = std::iter::from_fn(|| fx.pair.server.poll_completion())
+        .map(|c| c.completion_code)
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            win32::ERROR_DISK_FULL,
+            win32::ERROR_IO_DEVICE,
+            win32::ERROR_IO_DEVICE
+        ]
+    );
     // Only ClearError gets through, and a success returns the device to Active.
-    let err = fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap_err();
+    let err = fx
+        .pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+        .unwrap_err();
     assert_eq!(err.rule, Rule::SrvSendIoError);
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::ClearError))).unwrap();
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::ClearError)))
+        .unwrap();
     fx.pair.deliver();
-    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else { panic!() };
+    let Poll::Ready(Ok(cmd)) = fx.pair.client(|c, t| c.get_command(t, dev)) else {
+        panic!()
+    };
     assert_eq!(cmd.code, VdcCode::ClearError);
-    fx.pair.client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 0, 0)).unwrap();
+    fx.pair
+        .client(|c, t| c.complete_command(t, dev, cmd.handle, 0, 0, 0))
+        .unwrap();
     fx.pair.deliver();
     assert!(!fx.pair.server.in_io_error(DeviceIndex(0)));
 }
@@ -449,42 +627,81 @@ fn vdi_ioerr_001_and_002_queued_commands_are_swallowed_until_clear_error() {
 #[test]
 fn vdi_secondary_001_to_003() {
     let mut c = ClientSet::new();
-    let err = c.open_in_secondary(Tick(0), SET, SecondaryView::Missing).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::SecondaryNotReady));
-    let err = c.open_in_secondary(Tick(0), SET, SecondaryView::NotReady).unwrap_err();
+    let err = c
+        .open_in_secondary(Tick(0), SET, SecondaryView::Missing)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Protocol, Rule::SecondaryNotReady)
+    );
+    let err = c
+        .open_in_secondary(Tick(0), SET, SecondaryView::NotReady)
+        .unwrap_err();
     assert_eq!(err.rule, Rule::SecondaryNotReady);
-    let err = c.open_in_secondary(Tick(0), SET, SecondaryView::Aborted).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Abort, Rule::SecondaryAborted));
-    let view = SecondaryView::Ready { config: VdConfig::with_devices(2), devices: vec![SET.into(), format!("{SET}1")] };
+    let err = c
+        .open_in_secondary(Tick(0), SET, SecondaryView::Aborted)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Abort, Rule::SecondaryAborted)
+    );
+    let view = SecondaryView::Ready {
+        config: VdConfig::with_devices(2),
+        devices: vec![SET.into(), format!("{SET}1")],
+    };
     c.open_in_secondary(Tick(1), SET, view.clone()).unwrap();
     assert_eq!(c.phase(), ClientPhase::Initializing);
     assert!(c.is_secondary());
     let err = c.open_in_secondary(Tick(2), SET, view).unwrap_err();
-    assert_eq!(err.rule, Rule::SecondaryNotReady, "already opened in this client");
+    assert_eq!(
+        err.rule,
+        Rule::SecondaryNotReady,
+        "already opened in this client"
+    );
     c.open_device(Tick(3), &format!("{SET}1")).unwrap();
 }
 
 #[test]
 fn vdi_buffer_rules() {
     let mut c = ClientSet::new();
-    let err = c.check_buffer_call(Tick(0), Method::GetBufferHandle, true).unwrap_err();
-    assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::BufferHandleNotOpen));
+    let err = c
+        .check_buffer_call(Tick(0), Method::GetBufferHandle, true)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::Protocol, Rule::BufferHandleNotOpen)
+    );
     c.create(Tick(0), SET, &VdConfig::with_devices(1)).unwrap();
-    assert_eq!(c.check_buffer_call(Tick(1), Method::GetBufferHandle, false).unwrap_err().rule, Rule::BufferHandleBadAddress);
-    assert_eq!(c.check_buffer_call(Tick(1), Method::MapBufferHandle, false).unwrap_err().rule, Rule::MapBufferBadHandle);
-    c.check_buffer_call(Tick(1), Method::MapBufferHandle, true).unwrap();
+    assert_eq!(
+        c.check_buffer_call(Tick(1), Method::GetBufferHandle, false)
+            .unwrap_err()
+            .rule,
+        Rule::BufferHandleBadAddress
+    );
+    assert_eq!(
+        c.check_buffer_call(Tick(1), Method::MapBufferHandle, false)
+            .unwrap_err()
+            .rule,
+        Rule::MapBufferBadHandle
+    );
+    c.check_buffer_call(Tick(1), Method::MapBufferHandle, true)
+        .unwrap();
 }
 
 #[test]
 fn no_command_is_delivered_after_a_server_abort() {
     let mut fx = fixture(ClientPhase::Active, 1);
     let dev = fx.devices[0];
-    fx.pair.server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush))).unwrap();
+    fx.pair
+        .server(|s, t| s.send_command(t, DeviceIndex(0), SendRequest::control(VdcCode::Flush)))
+        .unwrap();
     fx.pair.server(|s, t| s.signal_abort(t)).unwrap();
     fx.pair.deliver();
     let got = fx.pair.client(|c, t| c.get_command(t, dev));
     assert!(matches!(got, Poll::Ready(Err(e)) if e.rule == Rule::GetCommandAborted));
-    let codes: Vec<u32> = std::iter::from_fn(|| fx.pair.server.poll_completion()).map(|c| c.completion_code).collect();
+    let codes: Vec<u32> = std::iter::from_fn(|| fx.pair.server.poll_completion())
+        .map(|c| c.completion_code)
+        .collect();
     assert_eq!(codes, [win32::ERROR_OPERATION_ABORTED; 2]);
 }
 
@@ -494,9 +711,20 @@ fn hresults_match_the_headers() {
     assert_eq!(VdCode::Timeout.linux_code(), -2_139_684_861);
     assert_eq!(VdCode::Busy.hresult(), 0x8077_000F);
     assert_eq!(VdCode::from_hresult(0x8077_000E), Some(VdCode::Close));
-    assert_eq!(VdCode::from_linux_code(VdCode::Abort.linux_code()), Some(VdCode::Abort));
-    assert_eq!(VdCode::from_hresult(0x8077_0001), None, "code 1 is not defined");
-    assert_eq!(VdCode::from_hresult(0x8077_0008), None, "code 8 is not defined");
+    assert_eq!(
+        VdCode::from_linux_code(VdCode::Abort.linux_code()),
+        Some(VdCode::Abort)
+    );
+    assert_eq!(
+        VdCode::from_hresult(0x8077_0001),
+        None,
+        "code 1 is not defined"
+    );
+    assert_eq!(
+        VdCode::from_hresult(0x8077_0008),
+        None,
+        "code 8 is not defined"
+    );
     assert_eq!(VdcCode::from_u32(19), Some(VdcCode::Complete));
     assert_eq!(VdcCode::from_u32(0), None);
     assert_eq!(VdcCode::from_u32(20), None);
