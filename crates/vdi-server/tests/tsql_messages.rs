@@ -1,0 +1,206 @@
+//! Snapshots of what a client sees: the rendered message for invalid statements, the parsed AST
+//! of valid ones, and every catalogue message the engine can send.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+use vdi_server::tsql::messages::{self, Operation};
+use vdi_server::tsql::{Statement, parse_batch};
+
+const SERVER: &str = "VDISIM";
+
+fn devices(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("VIRTUAL_DEVICE = 'vds{i}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn invalid_cases() -> Vec<(&'static str, String)> {
+    let bk = "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = 'vds'";
+    let rs = "RESTORE DATABASE Sales FROM VIRTUAL_DEVICE = 'vds'";
+    vec![
+        ("misspelt statement", "BAKUP DATABASE Sales TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("wrong keyword after BACKUP", "BACKUP TABLE Sales TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("FROM instead of TO", "BACKUP DATABASE Sales FROM VIRTUAL_DEVICE = 'vds'".into()),
+        ("TO instead of FROM", "RESTORE DATABASE Sales TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("missing =", "BACKUP DATABASE Sales TO VIRTUAL_DEVICE 'vds'".into()),
+        ("device name not a string", "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = vds".into()),
+        ("device name in a variable", "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = @dev".into()),
+        ("database name in a variable", "BACKUP DATABASE @db TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("reserved word as database name", "BACKUP DATABASE table TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("statement ends after TO", "BACKUP DATABASE Sales TO".into()),
+        ("statement ends after WITH", format!("{bk} WITH")),
+        ("trailing comma in WITH", format!("{bk} WITH INIT,")),
+        ("DISK device", "BACKUP DATABASE Sales TO DISK = '/tmp/sales.bak'".into()),
+        ("65 devices", format!("BACKUP DATABASE Sales TO {}", devices(65))),
+        (
+            "duplicate device",
+            "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = 'vds', VIRTUAL_DEVICE = N'vds'".into(),
+        ),
+        ("BLOCKSIZE not a power of two", format!("{bk} WITH BLOCKSIZE = 1000")),
+        ("BLOCKSIZE too small", format!("{bk} WITH BLOCKSIZE = 256")),
+        ("BLOCKSIZE too large", format!("{bk} WITH BLOCKSIZE = 131072")),
+        ("BLOCKSIZE negative", format!("{bk} WITH BLOCKSIZE = -512")),
+        ("BLOCKSIZE overflows int", format!("{bk} WITH BLOCKSIZE = 4294967296000000000000")),
+        ("MAXTRANSFERSIZE not a multiple of 64 KB", format!("{bk} WITH MAXTRANSFERSIZE = 100000")),
+        ("MAXTRANSFERSIZE above 4 MB", format!("{bk} WITH MAXTRANSFERSIZE = 8388608")),
+        ("BUFFERCOUNT zero", format!("{bk} WITH BUFFERCOUNT = 0")),
+        ("BUFFERCOUNT too large", format!("{bk} WITH BUFFERCOUNT = 100000")),
+        ("STATS above 100", format!("{bk} WITH STATS = 101")),
+        ("FILE zero", format!("{rs} WITH FILE = 0")),
+        ("unknown BACKUP option", format!("{bk} WITH COMPRESS")),
+        ("unknown RESTORE option", format!("{rs} WITH MOVEFILE 'a' TO 'b'")),
+        ("REPLACE on BACKUP", format!("{bk} WITH INIT, REPLACE")),
+        ("DIFFERENTIAL on RESTORE", format!("{rs} WITH DIFFERENTIAL")),
+        (
+            "DIFFERENTIAL on BACKUP LOG",
+            "BACKUP LOG Sales TO VIRTUAL_DEVICE = 'vds' WITH DIFFERENTIAL".into(),
+        ),
+        ("RECOVERY with NORECOVERY", format!("{rs} WITH RECOVERY, NORECOVERY")),
+        ("COMPRESSION with NO_COMPRESSION", format!("{bk} WITH COMPRESSION, NO_COMPRESSION")),
+        ("COPY_ONLY with DIFFERENTIAL", format!("{bk} WITH COPY_ONLY, DIFFERENTIAL")),
+        ("option given twice", format!("{bk} WITH BUFFERCOUNT = 4, BUFFERCOUNT = 8")),
+        ("SNAPSHOT", format!("{bk} WITH SNAPSHOT")),
+        ("bad STOPAT", format!("{rs} WITH STOPAT = '2026-02-30 10:00'")),
+        ("unclosed string", "PRINT 'it''s never closed".into()),
+        ("unclosed bracket", "USE [Sales".into()),
+        ("unclosed comment", "SELECT @@VERSION /* never closed".into()),
+        (
+            "error on line 3 of a batch",
+            "USE master;\nSELECT @@SERVERNAME\nBACKUP DATABASE Sales TOO VIRTUAL_DEVICE = 'vds'".into(),
+        ),
+        (
+            "option error in a statement starting on line 3",
+            "PRINT 'start'\n\nBACKUP DATABASE Sales\n  TO VIRTUAL_DEVICE = 'vds'\n  WITH BLOCKSIZE = 3".into(),
+        ),
+        ("trailing junk", "SELECT @@VERSION\nGARBAGE".into()),
+        ("unknown system variable", "SELECT @@NOSUCHTHING".into()),
+        ("unknown table", "SELECT name FROM sys.tables".into()),
+        ("unknown column", "SELECT owner FROM sys.databases".into()),
+        ("bad WAITFOR time", "WAITFOR DELAY '25:00:00'".into()),
+        ("CREATE DATABASE with zero size", "CREATE DATABASE Sales SIZE = 0 MB".into()),
+        ("unsupported statement", "INSERT INTO t VALUES (1)".into()),
+        ("identifier too long", format!("USE {}", "x".repeat(130))),
+    ]
+}
+
+fn shown(sql: &str) -> String {
+    if sql.chars().count() > 160 {
+        let head: String = sql.chars().take(160).collect();
+        format!("{head}… ({} characters)", sql.chars().count())
+    } else {
+        sql.to_owned()
+    }
+}
+
+#[test]
+fn tsql_invalid_statements_render_like_sqlcmd() {
+    let mut out = String::new();
+    for (i, (label, sql)) in invalid_cases().iter().enumerate() {
+        let rendered = match parse_batch(sql, 1) {
+            Ok(statements) => panic!("case {label} parsed: {statements:?}"),
+            Err(message) => message.render(SERVER),
+        };
+        writeln!(
+            out,
+            "## {:02} {label}\n{}\n=>\n{rendered}\n",
+            i + 1,
+            shown(sql)
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("invalid_statements", out);
+}
+
+#[derive(Serialize)]
+struct Parsed {
+    sql: &'static str,
+    statements: Vec<Statement>,
+}
+
+const VALID: &[&str] = &[
+    "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = '{0D0F5BA0-B21A-4519-A961-A6E2292A17CA}'",
+    "BACKUP DATABASE [Sales DB] TO VIRTUAL_DEVICE = N'vds', VIRTUAL_DEVICE = N'vds1'\n  WITH BLOCKSIZE = 65536, BUFFERCOUNT = 10, MAXTRANSFERSIZE = 65536",
+    "backup database Sales to virtual_device='vds' with format, init, skip, compression, checksum, stats = 5, name = N'Full', description = 'nightly', medianame = 'm1'",
+    "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = 'vds' WITH DIFFERENTIAL, STATS",
+    "BACKUP DATABASE Sales TO VIRTUAL_DEVICE = 'vds' WITH COPY_ONLY, NO_COMPRESSION, CONTINUE_AFTER_ERROR, NOUNLOAD, NOREWIND",
+    "BACKUP LOG Sales TO VIRTUAL_DEVICE = 'vds' WITH NORECOVERY, NO_TRUNCATE",
+    "RESTORE DATABASE Sales FROM VIRTUAL_DEVICE = 'vds' WITH REPLACE, MAXTRANSFERSIZE = 1048576",
+    "RESTORE DATABASE Sales FROM VIRTUAL_DEVICE = 'vds'\nWITH NORECOVERY,\n  MOVE 'Sales' TO '/var/opt/mssql/data/Sales2.mdf',\n  MOVE 'Sales_log' TO '/var/opt/mssql/data/Sales2.ldf'",
+    "RESTORE LOG Sales FROM VIRTUAL_DEVICE = 'vds' WITH FILE = 2, STOPAT = '2026-11-25T08:30:00.125', STANDBY = '/tmp/undo.dat'",
+    "RESTORE DATABASE Sales WITH RECOVERY",
+    "RESTORE VERIFYONLY FROM VIRTUAL_DEVICE = 'vds' WITH CHECKSUM, STATS = 20",
+    "RESTORE HEADERONLY FROM VIRTUAL_DEVICE = 'vds'; RESTORE FILELISTONLY FROM VIRTUAL_DEVICE = 'vds'; RESTORE LABELONLY FROM VIRTUAL_DEVICE = 'vds'",
+    "CREATE DATABASE Sales SIZE = 64 MB RECOVERY FULL FILESTREAM 2",
+    "DROP DATABASE IF EXISTS Sales, [Old Sales]\nALTER DATABASE Sales SET RECOVERY SIMPLE",
+    "SELECT @@VERSION; SELECT @@SERVERNAME\nSELECT name FROM sys.databases ORDER BY name",
+    "USE Sales\nPRINT N'done'\nWAITFOR DELAY '00:00:02'",
+];
+
+#[test]
+fn tsql_valid_statements_parse_to_these_asts() {
+    let parsed: Vec<Parsed> = VALID
+        .iter()
+        .map(|sql| Parsed {
+            sql,
+            statements: parse_batch(sql, 1).unwrap_or_else(|e| panic!("{sql}: {e}")),
+        })
+        .collect();
+    insta::assert_json_snapshot!("valid_statements", parsed);
+}
+
+#[test]
+fn tsql_catalogue_messages_render_like_sqlcmd() {
+    let ms = |n: u64| Duration::from_millis(n);
+    let all = [
+        messages::database_does_not_exist(1, "Nope"),
+        messages::database_already_exists(1, "Sales"),
+        messages::cannot_drop_database(1, "Nope"),
+        messages::alter_database_failed(1),
+        messages::changed_database_context(1, "Sales"),
+        messages::login_failed(1, "sa"),
+        messages::exclusive_access_denied(1),
+        messages::terminating_abnormally(1, Operation::BackupDatabase),
+        messages::terminating_abnormally(1, Operation::BackupLog),
+        messages::terminating_abnormally(1, Operation::RestoreDatabase),
+        messages::terminating_abnormally(1, Operation::RestoreLog),
+        messages::terminating_abnormally(1, Operation::RestoreVerifyOnly),
+        messages::terminating_abnormally(1, Operation::RestoreHeaderOnly),
+        messages::terminating_abnormally(1, Operation::RestoreFileListOnly),
+        messages::terminating_abnormally(1, Operation::RestoreLabelOnly),
+        messages::successfully_processed(1, Operation::BackupDatabase, 298, ms(34)),
+        messages::successfully_processed(1, Operation::BackupDatabaseDifferential, 40, ms(12)),
+        messages::successfully_processed(1, Operation::BackupLog, 2, ms(5)),
+        messages::successfully_processed(1, Operation::RestoreDatabase, 298, ms(1500)),
+        messages::successfully_processed(1, Operation::RestoreLog, 0, Duration::ZERO),
+        messages::processed_pages(1, 296, "Sales", "Sales", 1),
+        messages::processed_pages(1, 2, "Sales", "Sales_log", 1),
+        messages::percent_processed(1, 10),
+        messages::backup_set_valid(1, 1),
+        messages::cannot_open_device(1, "vds", 0x8077_0003),
+        messages::cannot_open_device(1, "vds", 2),
+        messages::write_failed(1, "vds", 995),
+        messages::read_failed(1, "vds1", 38),
+        messages::operation_aborted(1),
+        messages::backup_of_other_database(1, "Sales"),
+        messages::tail_of_log_not_backed_up(1, "Sales"),
+        messages::restore_page_error(1, 1, 153, "Sales"),
+        messages::backup_set_damaged(1),
+        messages::media_family_incorrectly_formed(1, "vds"),
+        messages::not_a_backup_set(1, "vds"),
+        messages::media_families_missing(1, 4, 3),
+        messages::backup_data_incorrectly_formatted(1, "vds"),
+        messages::logical_file_not_in_backup(1, "Salez", "Sales"),
+        messages::log_too_recent(1, 37_000_000_012_800_001u64, 36_000_000_010_400_001u64),
+        messages::log_too_early(1, 35_000_000_009_600_001u64, 36_000_000_010_400_001u64),
+        messages::preceding_restore_recovered(1),
+        messages::no_files_ready_to_rollforward(1),
+        messages::log_backup_in_simple_recovery(1),
+        messages::no_current_database_backup(1),
+        messages::differential_without_base(1, "Sales"),
+    ];
+    let out: Vec<String> = all.iter().map(|m| m.render(SERVER)).collect();
+    insta::assert_snapshot!("catalogue", out.join("\n\n"));
+}
