@@ -332,6 +332,11 @@ pub fn alter_database_failed(line: u32) -> SqlMessage {
     )
 }
 
+/// The output of PRINT: message 0, level 0, so sqlcmd shows only the text.
+pub fn print_output(line: u32, text: &str) -> SqlMessage {
+    msg(0, INFO, 1, line, text.to_owned())
+}
+
 /// 5701 (informational): the reply to USE.
 pub fn changed_database_context(line: u32, database: &str) -> SqlMessage {
     msg(

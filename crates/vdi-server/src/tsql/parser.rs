@@ -101,11 +101,6 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The token that was just consumed.
-    fn previous(&self) -> &'t Token {
-        &self.tokens[self.pos - 1]
-    }
-
     fn statements(&mut self) -> Parsed<Vec<Statement>> {
         let mut statements = Vec::new();
         loop {
@@ -138,7 +133,7 @@ impl<'t> Parser<'t> {
         match first.text.to_ascii_uppercase().as_str() {
             "BACKUP" => self.backup(line).map(StatementKind::Backup),
             "RESTORE" => self.restore(line).map(StatementKind::Restore),
-            "CREATE" => self.create_database(),
+            "CREATE" => self.create_database(line),
             "DROP" => self.drop_database(),
             "ALTER" => self.alter_database(),
             "SELECT" => self.select(),
@@ -341,6 +336,9 @@ impl<'t> Parser<'t> {
                 return Err(self.unexpected());
             }
             let Some(name) = OptionName::from_word(&token.text) else {
+                if token.is_reserved_keyword() {
+                    return Err(token.syntax_error());
+                }
                 return Err(messages::unrecognized_option(
                     token.line,
                     &token.text,
@@ -404,10 +402,9 @@ impl<'t> Parser<'t> {
 
     // ---- databases ------------------------------------------------------------------------
 
-    fn create_database(&mut self) -> Parsed<StatementKind> {
+    fn create_database(&mut self, line: u32) -> Parsed<StatementKind> {
         self.expect_word("CREATE")?;
         self.expect_word("DATABASE")?;
-        let line = self.previous().line;
         let name = self.name()?;
         let mut create = CreateDatabaseStatement {
             name,

@@ -2,6 +2,111 @@
 
 use serde::Serialize;
 
+/// SQL Server's column names for the result sets the fake server returns, so the engine does
+/// not spell them itself. Recalled from SQL Server's documentation; the engine may fill only a
+/// prefix of the RESTORE lists (clients look columns up by name).
+pub mod columns {
+    /// `SELECT name FROM sys.databases`
+    pub const SYS_DATABASES: &[&str] = &["name"];
+    /// `SELECT @@VERSION` / `SELECT @@SERVERNAME`: one unnamed column.
+    pub const UNNAMED: &[&str] = &[""];
+    /// `RESTORE HEADERONLY`
+    pub const HEADERONLY: &[&str] = &[
+        "BackupName",
+        "BackupDescription",
+        "BackupType",
+        "ExpirationDate",
+        "Compressed",
+        "Position",
+        "DeviceType",
+        "UserName",
+        "ServerName",
+        "DatabaseName",
+        "DatabaseVersion",
+        "DatabaseCreationDate",
+        "BackupSize",
+        "FirstLSN",
+        "LastLSN",
+        "CheckpointLSN",
+        "DatabaseBackupLSN",
+        "BackupStartDate",
+        "BackupFinishDate",
+        "SortOrder",
+        "CodePage",
+        "UnicodeLocaleId",
+        "UnicodeComparisonStyle",
+        "CompatibilityLevel",
+        "SoftwareVendorId",
+        "SoftwareVersionMajor",
+        "SoftwareVersionMinor",
+        "SoftwareVersionBuild",
+        "MachineName",
+        "Flags",
+        "BindingID",
+        "RecoveryForkID",
+        "Collation",
+        "FamilyGUID",
+        "HasBulkLoggedData",
+        "IsSnapshot",
+        "IsReadOnly",
+        "IsSingleUser",
+        "HasBackupChecksums",
+        "IsDamaged",
+        "BeginsLogChain",
+        "HasIncompleteMetaData",
+        "IsForceOffline",
+        "IsCopyOnly",
+        "FirstRecoveryForkID",
+        "ForkPointLSN",
+        "RecoveryModel",
+        "DifferentialBaseLSN",
+        "DifferentialBaseGUID",
+        "BackupTypeDescription",
+        "BackupSetGUID",
+        "CompressedBackupSize",
+    ];
+    /// `RESTORE FILELISTONLY`
+    pub const FILELISTONLY: &[&str] = &[
+        "LogicalName",
+        "PhysicalName",
+        "Type",
+        "FileGroupName",
+        "Size",
+        "MaxSize",
+        "FileId",
+        "CreateLSN",
+        "DropLSN",
+        "UniqueId",
+        "ReadOnlyLSN",
+        "ReadWriteLSN",
+        "BackupSizeInBytes",
+        "SourceBlockSize",
+        "FileGroupId",
+        "LogGroupGUID",
+        "DifferentialBaseLSN",
+        "DifferentialBaseGUID",
+        "IsReadOnly",
+        "IsPresent",
+        "TDEThumbprint",
+    ];
+    /// `RESTORE LABELONLY`
+    pub const LABELONLY: &[&str] = &[
+        "MediaName",
+        "MediaSetId",
+        "FamilyCount",
+        "FamilySequenceNumber",
+        "MediaFamilyId",
+        "MediaSequenceNumber",
+        "MediaLabelPresent",
+        "MediaDescription",
+        "SoftwareName",
+        "SoftwareVendorId",
+        "MediaDate",
+        "MirrorCount",
+        "IsCompressed",
+    ];
+}
+
 /// A result set the engine fills: every value already as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ResultSet {
@@ -31,6 +136,11 @@ impl Default for RenderOptions {
 }
 
 impl ResultSet {
+    /// A result set with these column names, e.g. [`columns::FILELISTONLY`].
+    pub fn with_columns(columns: &[&str]) -> Self {
+        Self::new(columns.iter().map(|c| (*c).to_owned()).collect())
+    }
+
     pub fn new(columns: Vec<String>) -> Self {
         ResultSet {
             columns,
@@ -156,6 +266,16 @@ mod tests {
         rs.push_row(vec!["1".into()]);
         rs.push_row(vec!["1".into(), "2".into(), "3".into()]);
         assert_eq!(rs.rows, [vec!["1", ""], vec!["1", "2"]]);
+    }
+
+    #[test]
+    fn unnamed_column_has_a_blank_header() {
+        let mut rs = ResultSet::with_columns(columns::UNNAMED);
+        rs.push_row(vec!["VDISIM".into()]);
+        assert_eq!(
+            rs.render_sqlcmd(&RenderOptions::default()),
+            "      \n------\nVDISIM\n\n(1 row affected)\n"
+        );
     }
 
     #[test]

@@ -668,3 +668,22 @@ fn split_then_parse_a_script() {
     let e = parse_batch(&batches[1].text, batches[1].first_line).unwrap_err();
     assert_eq!(e.line, 5);
 }
+
+#[test]
+fn reserved_keyword_as_option_is_156() {
+    let e = err(&format!("{BK} WITH SELECT"));
+    assert_eq!(e.text, "Incorrect syntax near the keyword 'SELECT'.");
+}
+
+#[test]
+fn create_database_errors_carry_the_statement_line() {
+    let e = err("PRINT 'x'\nCREATE\nDATABASE d\nFILESTREAM 99");
+    assert_eq!((e.number, e.line), (59006, 2));
+}
+
+#[test]
+fn print_output_is_informational_text() {
+    let m = messages::print_output(4, "hello");
+    assert_eq!((m.number, m.level, m.line), (0, 0, 4));
+    assert_eq!(m.render("S"), "hello");
+}
