@@ -573,6 +573,23 @@ mod tests {
     }
 
     #[test]
+    fn every_option_but_snapshot_is_usable_somewhere() {
+        use OptionContext as C;
+        let contexts = [
+            C::BackupDatabase,
+            C::BackupLog,
+            C::Restore,
+            C::VerifyOnly,
+            C::Information,
+            C::LabelOnly,
+        ];
+        for (name, keyword) in ALL {
+            let usable = contexts.iter().any(|c| name.allowed_in(*c));
+            assert!(usable, "{keyword}");
+        }
+    }
+
+    #[test]
     fn repeats_and_conflicts() {
         let mut list = OptionList::default();
         list.push(OptionName::Init, OptionValue::None, 1).unwrap();
