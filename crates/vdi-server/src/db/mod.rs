@@ -1,1 +1,541 @@
-//! (being written)
+//! Synthetic databases: deterministic page content, LSNs, log records and backup chains.
+//!
+//! A [`Database`] stores only per-page versions and LSNs; the bytes of a page are re-derived
+//! from (content key, page number, version) by [`page::fill_page`]. A 1 GiB database therefore
+//! costs 1.5 MiB of memory (12 bytes per 8 KiB page).
+
+mod catalog;
+mod chain;
+mod digest;
+mod image;
+pub mod page;
+
+pub use catalog::{Catalog, CatalogError};
+pub use chain::{ChainError, RestoreState};
+pub use digest::{DatabaseDigest, Difference};
+pub use image::{BackupImage, BackupKind, BackupMeta, FileInfo, FileKind, PageEntry};
+
+use serde::{Deserialize, Serialize};
+
+use page::PAGE_SIZE;
+
+/// A log sequence number. Changes get consecutive LSNs; ranges are half-open `[first, last)`.
+pub type Lsn = u64;
+
+/// The first LSN a new database hands out.
+pub const INITIAL_LSN: Lsn = 1000;
+
+/// FULL keeps log records for log backups (once a full backup started the chain); SIMPLE does
+/// not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecoveryModel {
+    /// Log backups possible.
+    Full,
+    /// No log backups.
+    Simple,
+}
+
+impl RecoveryModel {
+    /// The code used in the stream headers.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            RecoveryModel::Full => 1,
+            RecoveryModel::Simple => 3,
+        }
+    }
+
+    /// The inverse of [`RecoveryModel::code`].
+    #[must_use]
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(RecoveryModel::Full),
+            3 => Some(RecoveryModel::Simple),
+            _ => None,
+        }
+    }
+}
+
+/// One change: page `page` got version `version` at `lsn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// LSN of the change.
+    pub lsn: Lsn,
+    /// Page changed.
+    pub page: u64,
+    /// The page's new version.
+    pub version: u32,
+}
+
+/// A FILESTREAM file: content derives from (content key, container, file index, version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsFile {
+    /// Size in bytes.
+    pub size: u64,
+    /// Content version.
+    pub version: u32,
+}
+
+/// A FILESTREAM container: a set of files numbered from 0.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FsContainer {
+    /// The files, by index.
+    pub files: Vec<FsFile>,
+}
+
+impl FsContainer {
+    /// Total bytes in the container.
+    #[must_use]
+    pub fn size_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// Errors of BACKUP, with the engine's message numbers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackupError {
+    /// Msg 4208.
+    #[error(
+        "The statement BACKUP LOG is not allowed while the recovery model is SIMPLE. Use BACKUP DATABASE or change the recovery model using ALTER DATABASE. (database '{database}')"
+    )]
+    LogBackupInSimpleRecovery {
+        /// Database name.
+        database: String,
+    },
+    /// Msg 4214.
+    #[error(
+        "BACKUP LOG cannot be performed because there is no current database backup. (database '{database}')"
+    )]
+    NoCurrentDatabaseBackupForLog {
+        /// Database name.
+        database: String,
+    },
+    /// Msg 3035.
+    #[error(
+        "Cannot perform a differential backup for database \"{database}\", because a current database backup does not exist. Perform a full database backup by reissuing BACKUP DATABASE, omitting the WITH DIFFERENTIAL option."
+    )]
+    NoBaseForDifferential {
+        /// Database name.
+        database: String,
+    },
+}
+
+impl BackupError {
+    /// SQL Server's message number for this error.
+    #[must_use]
+    pub fn msg_number(&self) -> u32 {
+        match self {
+            BackupError::LogBackupInSimpleRecovery { .. } => 4208,
+            BackupError::NoCurrentDatabaseBackupForLog { .. } => 4214,
+            BackupError::NoBaseForDifferential { .. } => 3035,
+        }
+    }
+}
+
+/// A synthetic database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Database {
+    name: String,
+    seed: u64,
+    content_key: u64,
+    recovery: RecoveryModel,
+    page_versions: Vec<u32>,
+    page_lsns: Vec<Lsn>,
+    log_file_bytes: u64,
+    filestream: Vec<FsContainer>,
+    next_lsn: Lsn,
+    /// Records kept for log backups (only in FULL once a full backup has begun).
+    log: Vec<LogRecord>,
+    /// Records from this LSN on are being kept.
+    log_retained_from: Option<Lsn>,
+    /// The first LSN of the next log backup; `None` until a full backup completes.
+    log_backup_point: Option<Lsn>,
+    /// Checkpoint LSN of the last completed full backup.
+    differential_base: Option<Lsn>,
+}
+
+impl Database {
+    /// Creates a database of `size_bytes` (rounded up to whole pages, at least one page) with
+    /// `filestream_containers` containers whose files are chosen deterministically from `seed`.
+    #[must_use]
+    pub fn new(
+        name: &str,
+        seed: u64,
+        size_bytes: u64,
+        recovery: RecoveryModel,
+        filestream_containers: u16,
+    ) -> Self {
+        let pages = size_bytes.div_ceil(PAGE_SIZE as u64).max(1) as usize;
+        let mut rng = fastrand::Rng::with_seed(seed ^ 0xF5F5_0000);
+        let filestream = (0..filestream_containers)
+            .map(|_| FsContainer {
+                files: (0..rng.u32(3..=6))
+                    .map(|_| FsFile {
+                        size: rng.u64(0..=256 * 1024),
+                        version: 1,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Database {
+            name: name.to_owned(),
+            seed,
+            content_key: page::content_key(name, seed),
+            recovery,
+            page_versions: vec![1; pages],
+            page_lsns: vec![0; pages],
+            log_file_bytes: (pages as u64 * PAGE_SIZE as u64 / 4).max(512 * 1024),
+            filestream,
+            next_lsn: INITIAL_LSN,
+            log: Vec::new(),
+            log_retained_from: None,
+            log_backup_point: None,
+            differential_base: None,
+        }
+    }
+
+    /// Rebuilds a database from restored content; it has no backup history.
+    pub(crate) fn from_restored(
+        meta: &BackupMeta,
+        page_versions: Vec<u32>,
+        page_lsns: Vec<Lsn>,
+        filestream: Vec<FsContainer>,
+    ) -> Self {
+        Database {
+            name: meta.database.clone(),
+            seed: meta.seed,
+            content_key: meta.content_key,
+            recovery: meta.recovery,
+            page_versions,
+            page_lsns,
+            log_file_bytes: meta.log_file_bytes,
+            filestream,
+            next_lsn: meta.last_lsn,
+            log: Vec::new(),
+            log_retained_from: None,
+            log_backup_point: None,
+            differential_base: None,
+        }
+    }
+
+    /// The database name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renames the database (RESTORE under another name); content is unaffected.
+    pub fn set_name(&mut self, name: &str) {
+        name.clone_into(&mut self.name);
+    }
+
+    /// The seed given at creation.
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The key all content derives from.
+    #[must_use]
+    pub fn content_key(&self) -> u64 {
+        self.content_key
+    }
+
+    /// FULL or SIMPLE.
+    #[must_use]
+    pub fn recovery(&self) -> RecoveryModel {
+        self.recovery
+    }
+
+    /// ALTER DATABASE ... SET RECOVERY. Switching to SIMPLE breaks the log chain; after switching
+    /// back to FULL a full backup is needed before BACKUP LOG works again.
+    pub fn set_recovery(&mut self, recovery: RecoveryModel) {
+        if recovery == RecoveryModel::Simple {
+            self.log.clear();
+            self.log_retained_from = None;
+            self.log_backup_point = None;
+        }
+        self.recovery = recovery;
+    }
+
+    /// Number of data pages.
+    #[must_use]
+    pub fn page_count(&self) -> u64 {
+        self.page_versions.len() as u64
+    }
+
+    /// Size of the data file in bytes.
+    #[must_use]
+    pub fn data_bytes(&self) -> u64 {
+        self.page_count() * PAGE_SIZE as u64
+    }
+
+    /// Size of the log file in bytes.
+    #[must_use]
+    pub fn log_file_bytes(&self) -> u64 {
+        self.log_file_bytes
+    }
+
+    /// The version of page `page`, if it exists.
+    #[must_use]
+    pub fn page_version(&self, page: u64) -> Option<u32> {
+        self.page_versions.get(page as usize).copied()
+    }
+
+    /// Writes the current content of `page` into `out` (`PAGE_SIZE` bytes).
+    ///
+    /// # Panics
+    /// If the page does not exist or `out` is not one page long.
+    pub fn read_page(&self, page: u64, out: &mut [u8]) {
+        page::fill_page(
+            self.content_key,
+            page,
+            self.page_versions[page as usize],
+            out,
+        );
+    }
+
+    /// The FILESTREAM containers.
+    #[must_use]
+    pub fn filestream(&self) -> &[FsContainer] {
+        &self.filestream
+    }
+
+    /// The LSN the next change will get.
+    #[must_use]
+    pub fn next_lsn(&self) -> Lsn {
+        self.next_lsn
+    }
+
+    /// The log records currently kept for the next log backup.
+    #[must_use]
+    pub fn retained_log(&self) -> &[LogRecord] {
+        &self.log
+    }
+
+    /// The file list (FILELISTONLY).
+    #[must_use]
+    pub fn files(&self) -> Vec<FileInfo> {
+        let mut files = vec![
+            FileInfo {
+                kind: FileKind::Data,
+                index: 0,
+                logical_name: self.name.clone(),
+                physical_name: format!("{}.mdf", self.name),
+                size_bytes: self.data_bytes(),
+            },
+            FileInfo {
+                kind: FileKind::Log,
+                index: 0,
+                logical_name: format!("{}_log", self.name),
+                physical_name: format!("{}_log.ldf", self.name),
+                size_bytes: self.log_file_bytes,
+            },
+        ];
+        for (i, c) in self.filestream.iter().enumerate() {
+            files.push(FileInfo {
+                kind: FileKind::Filestream,
+                index: i as u16,
+                logical_name: format!("{}_fs{i}", self.name),
+                physical_name: format!("{}_fs{i}", self.name),
+                size_bytes: c.size_bytes(),
+            });
+        }
+        files
+    }
+
+    /// Changes `n_pages` randomly chosen pages (a page may be picked twice), one LSN each.
+    /// Returns the LSN range `[first, last)` of the changes.
+    pub fn modify(&mut self, n_pages: usize, rng: &mut fastrand::Rng) -> (Lsn, Lsn) {
+        let first = self.next_lsn;
+        let pages = self.page_versions.len() as u64;
+        for _ in 0..n_pages {
+            let page = rng.u64(0..pages);
+            let version = self.page_versions[page as usize].wrapping_add(1).max(1);
+            self.page_versions[page as usize] = version;
+            let lsn = self.next_lsn;
+            self.next_lsn += 1;
+            self.page_lsns[page as usize] = lsn;
+            if self.log_retained_from.is_some() {
+                self.log.push(LogRecord { lsn, page, version });
+            }
+        }
+        (first, self.next_lsn)
+    }
+
+    /// A seeded workload of `changes` page changes.
+    pub fn run_workload(&mut self, changes: usize, seed: u64) -> (Lsn, Lsn) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        self.modify(changes, &mut rng)
+    }
+
+    /// Starts a backup: takes a checkpoint (full, differential) and returns what the backup
+    /// contains. Call [`Database::commit_backup`] once the backup succeeded; a failed backup
+    /// changes nothing but the LSN.
+    pub fn prepare_backup(&mut self, kind: BackupKind) -> Result<BackupImage, BackupError> {
+        let meta_for = |db: &Database, first, last, checkpoint, base| BackupMeta {
+            database: db.name.clone(),
+            kind,
+            recovery: db.recovery,
+            seed: db.seed,
+            content_key: db.content_key,
+            first_lsn: first,
+            last_lsn: last,
+            checkpoint_lsn: checkpoint,
+            differential_base_lsn: base,
+            db_pages: db.page_count(),
+            log_file_bytes: db.log_file_bytes,
+            files: db.files(),
+        };
+        match kind {
+            BackupKind::Full => {
+                let checkpoint = self.take_checkpoint();
+                if self.recovery == RecoveryModel::Full && self.log_retained_from.is_none() {
+                    self.log_retained_from = Some(checkpoint);
+                }
+                let pages = self.pages_where(|_| true);
+                let meta = meta_for(
+                    self,
+                    checkpoint,
+                    self.next_lsn,
+                    checkpoint,
+                    self.differential_base.unwrap_or(0),
+                );
+                Ok(BackupImage {
+                    meta,
+                    pages,
+                    log: Vec::new(),
+                    filestream: self.filestream.clone(),
+                })
+            }
+            BackupKind::Differential => {
+                let Some(base) = self.differential_base else {
+                    return Err(BackupError::NoBaseForDifferential {
+                        database: self.name.clone(),
+                    });
+                };
+                let checkpoint = self.take_checkpoint();
+                let pages = self.pages_where(|lsn| lsn > base);
+                let meta = meta_for(self, checkpoint, self.next_lsn, checkpoint, base);
+                Ok(BackupImage {
+                    meta,
+                    pages,
+                    log: Vec::new(),
+                    filestream: Vec::new(),
+                })
+            }
+            BackupKind::Log => {
+                if self.recovery == RecoveryModel::Simple {
+                    return Err(BackupError::LogBackupInSimpleRecovery {
+                        database: self.name.clone(),
+                    });
+                }
+                let Some(first) = self.log_backup_point else {
+                    return Err(BackupError::NoCurrentDatabaseBackupForLog {
+                        database: self.name.clone(),
+                    });
+                };
+                let last = self.next_lsn;
+                let log: Vec<LogRecord> = self
+                    .log
+                    .iter()
+                    .filter(|r| r.lsn >= first && r.lsn < last)
+                    .copied()
+                    .collect();
+                let meta = meta_for(self, first, last, first, 0);
+                Ok(BackupImage {
+                    meta,
+                    pages: Vec::new(),
+                    log,
+                    filestream: Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Records a successful backup: a full one becomes the differential base (and starts the
+    /// log chain in FULL recovery); a log backup truncates the log it contains.
+    pub fn commit_backup(&mut self, meta: &BackupMeta) {
+        match meta.kind {
+            BackupKind::Full => {
+                self.differential_base = Some(meta.checkpoint_lsn);
+                if self.recovery == RecoveryModel::Full && self.log_backup_point.is_none() {
+                    self.log_backup_point = Some(meta.first_lsn);
+                }
+            }
+            BackupKind::Differential => {}
+            BackupKind::Log => {
+                self.log_backup_point = Some(meta.last_lsn);
+                self.log.retain(|r| r.lsn >= meta.last_lsn);
+            }
+        }
+    }
+
+    /// The full backup's checkpoint the next differential will be based on.
+    #[must_use]
+    pub fn differential_base(&self) -> Option<Lsn> {
+        self.differential_base
+    }
+
+    /// Where the next log backup starts, if the log chain is running.
+    #[must_use]
+    pub fn log_backup_point(&self) -> Option<Lsn> {
+        self.log_backup_point
+    }
+
+    fn take_checkpoint(&mut self) -> Lsn {
+        let lsn = self.next_lsn;
+        self.next_lsn += 1;
+        lsn
+    }
+
+    fn pages_where(&self, keep: impl Fn(Lsn) -> bool) -> Vec<PageEntry> {
+        self.page_versions
+            .iter()
+            .zip(&self.page_lsns)
+            .enumerate()
+            .filter(|(_, (_, lsn))| keep(**lsn))
+            .map(|(page, (&version, &lsn))| PageEntry {
+                page: page as u64,
+                version,
+                lsn,
+            })
+            .collect()
+    }
+
+    pub(crate) fn apply_pages(&mut self, pages: &[PageEntry]) {
+        for p in pages {
+            self.page_versions[p.page as usize] = p.version;
+            self.page_lsns[p.page as usize] = p.lsn;
+        }
+    }
+
+    pub(crate) fn apply_log(&mut self, records: &[LogRecord], from: Lsn) {
+        for r in records.iter().filter(|r| r.lsn >= from) {
+            self.page_versions[r.page as usize] = r.version;
+            self.page_lsns[r.page as usize] = r.lsn;
+        }
+    }
+
+    pub(crate) fn set_next_lsn(&mut self, lsn: Lsn) {
+        self.next_lsn = lsn;
+    }
+
+    /// Computes the digest of every page and FILESTREAM file.
+    #[must_use]
+    pub fn digest(&self) -> DatabaseDigest {
+        DatabaseDigest::of(self)
+    }
+
+    /// Compares content with another database: `Err` names the first difference.
+    pub fn compare(&self, other: &Database) -> Result<(), Difference> {
+        match self.digest().first_difference(&other.digest()) {
+            None => Ok(()),
+            Some(d) => Err(d),
+        }
+    }
+
+    pub(crate) fn page_versions(&self) -> &[u32] {
+        &self.page_versions
+    }
+}

@@ -1,0 +1,285 @@
+//! The server's databases by name, optionally persisted to a data directory.
+//!
+//! Persistence stores metadata and page versions as JSON (`<name>.vdb.json`); page content is
+//! re-derived, so even the 256 MiB default database takes about 1 MB on disk.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Database, RecoveryModel};
+
+const FILE_SUFFIX: &str = ".vdb.json";
+/// Names longer than this are refused (SQL Server's sysname limit).
+pub const MAX_NAME_CHARS: usize = 128;
+
+/// Errors of catalog operations, with the engine's message numbers.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// Msg 1801.
+    #[error("Database '{name}' already exists. Choose a different database name.")]
+    AlreadyExists {
+        /// The name asked for.
+        name: String,
+    },
+    /// Msg 911.
+    #[error("Database '{name}' does not exist. Make sure that the name is entered correctly.")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// Msg 3154: RESTORE over an existing database without WITH REPLACE.
+    #[error(
+        "The backup set holds a backup of a database other than the existing '{name}' database."
+    )]
+    ExistsWithoutReplace {
+        /// The existing database.
+        name: String,
+    },
+    /// Msg 15 class: an unusable name.
+    #[error("invalid database name {name:?}")]
+    InvalidName {
+        /// The name asked for.
+        name: String,
+    },
+    /// Reading or writing the data directory failed.
+    #[error("data directory I/O on {path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A persisted database could not be decoded.
+    #[error("corrupt catalog file {path}: {reason}")]
+    Corrupt {
+        /// The file involved.
+        path: PathBuf,
+        /// The decoder's message.
+        reason: String,
+    },
+}
+
+impl CatalogError {
+    /// SQL Server's message number, where there is one.
+    #[must_use]
+    pub fn msg_number(&self) -> Option<u32> {
+        match self {
+            CatalogError::AlreadyExists { .. } => Some(1801),
+            CatalogError::NotFound { .. } => Some(911),
+            CatalogError::ExistsWithoutReplace { .. } => Some(3154),
+            CatalogError::InvalidName { .. } => Some(15),
+            CatalogError::Io { .. } | CatalogError::Corrupt { .. } => None,
+        }
+    }
+}
+
+/// Named databases (names compare case-insensitively, as in a default SQL Server collation).
+#[derive(Debug, Default)]
+pub struct Catalog {
+    dbs: BTreeMap<String, Database>,
+    data_dir: Option<PathBuf>,
+}
+
+fn key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn file_name(name: &str) -> String {
+    let mut s = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            s.push(char::from(b));
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s.push_str(FILE_SUFFIX);
+    s
+}
+
+fn check_name(name: &str) -> Result<(), CatalogError> {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(CatalogError::InvalidName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// An empty in-memory catalog.
+    #[must_use]
+    pub fn new() -> Self {
+        Catalog::default()
+    }
+
+    /// An in-memory catalog with the default databases: `pubs` (4 MiB, SIMPLE) and
+    /// `AdventureWorks` (256 MiB, FULL, two FILESTREAM containers).
+    #[must_use]
+    pub fn with_defaults() -> Self {
+        let mut c = Catalog::new();
+        for db in Self::default_databases() {
+            c.dbs.insert(key(db.name()), db);
+        }
+        c
+    }
+
+    /// The default databases.
+    #[must_use]
+    pub fn default_databases() -> Vec<Database> {
+        vec![
+            Database::new("pubs", 0x7075_6273, 4 << 20, RecoveryModel::Simple, 0),
+            Database::new(
+                "AdventureWorks",
+                0x4144_5657,
+                256 << 20,
+                RecoveryModel::Full,
+                2,
+            ),
+        ]
+    }
+
+    /// Opens a persisted catalog, creating the directory and the default databases if it holds
+    /// none.
+    pub fn open(data_dir: &Path) -> Result<Self, CatalogError> {
+        let io = |source| CatalogError::Io {
+            path: data_dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(data_dir).map_err(io)?;
+        let mut c = Catalog {
+            dbs: BTreeMap::new(),
+            data_dir: Some(data_dir.to_owned()),
+        };
+        for entry in fs::read_dir(data_dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            let is_db = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(FILE_SUFFIX));
+            if !is_db {
+                continue;
+            }
+            let text = fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let db: Database = serde_json::from_str(&text).map_err(|e| CatalogError::Corrupt {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            c.dbs.insert(key(db.name()), db);
+        }
+        if c.dbs.is_empty() {
+            for db in Self::default_databases() {
+                c.insert_and_save(db)?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// The data directory, if persistent.
+    #[must_use]
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+
+    /// CREATE DATABASE.
+    pub fn create(
+        &mut self,
+        name: &str,
+        size_bytes: u64,
+        recovery: RecoveryModel,
+        filestream_containers: u16,
+    ) -> Result<&mut Database, CatalogError> {
+        check_name(name)?;
+        if self.dbs.contains_key(&key(name)) {
+            return Err(CatalogError::AlreadyExists {
+                name: name.to_owned(),
+            });
+        }
+        let seed = xxhash_rust::xxh3::xxh3_64(name.as_bytes());
+        let db = Database::new(name, seed, size_bytes, recovery, filestream_containers);
+        self.insert_and_save(db)
+    }
+
+    /// DROP DATABASE.
+    pub fn drop(&mut self, name: &str) -> Result<Database, CatalogError> {
+        let db = self
+            .dbs
+            .remove(&key(name))
+            .ok_or_else(|| CatalogError::NotFound {
+                name: name.to_owned(),
+            })?;
+        if let Some(dir) = &self.data_dir {
+            let path = dir.join(file_name(&key(name)));
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(CatalogError::Io { path, source }),
+            }
+        }
+        Ok(db)
+    }
+
+    /// Looks a database up by name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Database> {
+        self.dbs.get(&key(name))
+    }
+
+    /// Looks a database up by name, for changes; call [`Catalog::save`] afterwards to persist.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Database> {
+        self.dbs.get_mut(&key(name))
+    }
+
+    /// All databases, ordered by name.
+    pub fn list(&self) -> impl Iterator<Item = &Database> {
+        self.dbs.values()
+    }
+
+    /// Installs a restored database under its name; an existing database is replaced only with
+    /// `replace` (RESTORE ... WITH REPLACE).
+    pub fn install_restored(&mut self, db: Database, replace: bool) -> Result<(), CatalogError> {
+        check_name(db.name())?;
+        if !replace && self.dbs.contains_key(&key(db.name())) {
+            return Err(CatalogError::ExistsWithoutReplace {
+                name: db.name().to_owned(),
+            });
+        }
+        self.insert_and_save(db).map(|_| ())
+    }
+
+    /// Writes one database to the data directory (no-op in memory).
+    pub fn save(&self, name: &str) -> Result<(), CatalogError> {
+        let db = self.get(name).ok_or_else(|| CatalogError::NotFound {
+            name: name.to_owned(),
+        })?;
+        let Some(dir) = &self.data_dir else {
+            return Ok(());
+        };
+        let path = dir.join(file_name(&key(name)));
+        let tmp = path.with_extension("tmp");
+        let text = serde_json::to_string(db).map_err(|e| CatalogError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        fs::write(&tmp, text).map_err(|source| CatalogError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        fs::rename(&tmp, &path).map_err(|source| CatalogError::Io { path, source })
+    }
+
+    fn insert_and_save(&mut self, db: Database) -> Result<&mut Database, CatalogError> {
+        let k = key(db.name());
+        let name = db.name().to_owned();
+        self.dbs.insert(k.clone(), db);
+        self.save(&name)?;
+        Ok(self.dbs.get_mut(&k).expect("just inserted"))
+    }
+}
