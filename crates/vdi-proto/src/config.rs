@@ -118,7 +118,7 @@ impl ServerChoice {
             return Err(VdError::new(Rule::CfgServerAlignment));
         }
         if self.max_transfer_size == 0
-            || self.max_transfer_size % TRANSFER_UNIT != 0
+            || !self.max_transfer_size.is_multiple_of(TRANSFER_UNIT)
             || self.max_transfer_size > MAX_TRANSFER_SIZE
         {
             return Err(VdError::new(Rule::CfgMaxTransfer));

@@ -1,0 +1,57 @@
+//! The CLI as a user runs it: a real process.
+
+use std::process::Command;
+
+fn vdisim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vdisim"))
+}
+
+#[test]
+fn demo_backs_up_restores_and_verifies() {
+    let out = vdisim()
+        .args([
+            "demo",
+            "--size-mib",
+            "8",
+            "--devices",
+            "3",
+            "--flushes",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("verification: OK, 1024 pages (8388608 bytes)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("flushes seen by the client: 6, VDC_Complete: 3"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn demo_rejects_a_bad_device_count_as_a_usage_error() {
+    let out = vdisim().args(["demo", "--devices", "65"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn rules_lists_the_whole_table() {
+    let out = vdisim().args(["rules", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert_eq!(rules.len(), vdi_proto::RULES.len());
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["id"] == "VDI-CLOSE-003" && r["code"] == "Open")
+    );
+}
