@@ -1,1 +1,66 @@
-//! (being written)
+//! Shared-memory transport for vdisim: the *mechanism* layer under the VDI state machines.
+//!
+//! This crate knows nothing about VDI states; `vdi-client` and `vdi-server` compose
+//! `vdi-proto`'s state machines with these pieces:
+//!
+//! | module | what | used by |
+//! |---|---|---|
+//! | [`naming`] | `region_name(uid, set_name, RegionKind)`: safe, injective shm names | both |
+//! | [`region`] | [`region::ControlRegion`] (client creates at Create, server opens), [`region::BufferRegion`] (server creates at EndConfiguration, client maps), permission and header checks, [`region::cleanup_stale`] | both |
+//! | [`ring`] | per-device [`ring::CommandRing`] (server → client) and [`ring::CompletionRing`] (client → server), validated pops, closed mark for drain-on-abort | both |
+//! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices | both |
+//! | [`liveness`] | [`liveness::PeerWatch`] (pidfd) and the creator's flock token | both |
+//! | [`buffers`] | sans-IO buffer-area allocator, [`buffers::BufferHandle`] | server (allocator), client (handles) |
+//!
+//! # A blocking call, end to end
+//!
+//! GetCommand on the client is
+//! `wait_until(&dev.command_event(), timeout, &cfg, poll, alive)` where `poll` returns
+//! `Some(Aborted)` once [`region::ControlRegion::is_aborted`], `Some(item)` when
+//! `dev.commands().pop(&limits)` yields a command or the close marker (or `Some(Fault)` on a
+//! [`error::PeerFault`]), and `alive` is a [`liveness::PeerWatch`] on the server pid. The server
+//! pushes with `dev.commands().push(..)` and then calls `dev.command_event().unpark()`.
+//! Completions mirror this on `completions()` / `completion_event()`.
+//!
+//! SignalAbort ([`region::ControlRegion::signal_abort`]) sets the sticky abort word, closes
+//! every ring (a push after that fails, everything pushed before can still be drained: each
+//! command is accounted exactly once) and wakes every waiter.
+//!
+//! # Errors
+//! [`error::PeerFault`] (hostile or corrupt peer memory) maps to VD_E_ABORT on the client
+//! (VDI-PEER-002) and VD_E_PROTOCOL on the server (VDI-SRV-PEER-002);
+//! [`error::RegionError`] maps to VD_E_INVALID / VD_E_BUSY / VD_E_SECURITY …;
+//! [`naming::NameError`] to VD_E_INVALID (VDI-CREATE-004).
+//!
+//! # Model checking
+//! The ring and event code is compiled against a crate-private `sync` facade. Under
+//! `RUSTFLAGS="--cfg loom"` it uses loom's atomics, slot words become loom `UnsafeCell`s and
+//! the futex is a loom Mutex + Condvar, so the same code is model-checked by `tests/loom_*.rs`:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test -p vdi-shm --release --test 'loom_*'
+//! ```
+//!
+//! The regions (mmap, layout) are not built under loom.
+#![warn(missing_docs)]
+
+pub mod buffers;
+pub mod error;
+pub mod event;
+#[cfg(not(loom))]
+pub mod layout;
+pub mod liveness;
+pub mod naming;
+pub mod padded;
+#[cfg(not(loom))]
+pub mod region;
+pub mod ring;
+mod sync;
+
+pub use error::{PeerFault, RegionError, Side};
+pub use event::{Event, EventCount, Timeout, WaitConfig, WaitOutcome, wait_until};
+pub use ring::{
+    Command, CommandDesc, CommandLimits, CommandRing, Completion, CompletionDesc, CompletionRing,
+    Delivered, LocalRing, Popped, PushError,
+};
