@@ -110,6 +110,11 @@ pub(crate) fn get_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
 }
 
+fn hex16<S: serde::Serializer>(v: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+    let hex: String = v.iter().map(|b| format!("{b:02x}")).collect();
+    s.serialize_str(&hex)
+}
+
 /// Rounds `n` up to a multiple of `to` (a power of two).
 #[must_use]
 pub fn round_up(n: usize, to: usize) -> usize {
@@ -126,6 +131,7 @@ pub struct MediaHeader {
     /// MAXTRANSFERSIZE used when writing.
     pub max_transfer: u32,
     /// Identifies the media set; equal on every family.
+    #[serde(serialize_with = "hex16")]
     pub media_set_id: [u8; 16],
     /// Number of families (devices) in the media set.
     pub family_count: u16,
@@ -253,6 +259,7 @@ pub struct SetHeader {
     /// FILESTREAM bytes in this backup.
     pub filestream_bytes: u64,
     /// Equal to the media header's.
+    #[serde(serialize_with = "hex16")]
     pub media_set_id: [u8; 16],
     /// Database name.
     pub database: String,

@@ -486,7 +486,12 @@ impl BackupSource {
             files: meta.files.clone(),
         };
         set.validate().map_err(ProduceError::InvalidOptions)?;
-        if set.container_count() != image.filestream.len() {
+        let expected_containers = if meta.kind == crate::db::BackupKind::Full {
+            set.container_count()
+        } else {
+            0
+        };
+        if image.filestream.len() != expected_containers {
             return Err(ProduceError::InvalidOptions(
                 "file list does not match the FILESTREAM containers",
             ));

@@ -1,0 +1,208 @@
+//! Full, differential and log backups form chains that restore to the right state.
+
+use vdi_server::db::{
+    BackupError, BackupImage, BackupKind, ChainError, Database, RecoveryModel, RestoreState,
+};
+use vdi_server::stream::{BackupOptions, assemble, backup_to_memory};
+
+/// Backs up through the stream and reads it back, so the chain is tested end to end.
+fn through_stream(image: &BackupImage, devices: u16, seed: u64) -> BackupImage {
+    let opts = BackupOptions {
+        block_size: 512,
+        max_transfer: 65536,
+        devices,
+        compression: seed.is_multiple_of(2),
+        checksum: true,
+        seed,
+        ..BackupOptions::default()
+    };
+    let (stripes, _) = backup_to_memory(image.clone(), opts, seed).unwrap();
+    let refs: Vec<&[u8]> = stripes.iter().map(Vec::as_slice).collect();
+    let out = assemble(&refs).unwrap();
+    assert_eq!(&out, image);
+    out
+}
+
+fn backup(db: &mut Database, kind: BackupKind) -> BackupImage {
+    let image = db.prepare_backup(kind).unwrap();
+    db.commit_backup(&image.meta);
+    image
+}
+
+#[test]
+fn full_diff_log_log_restores_final_state() {
+    let mut db = Database::new("chain", 11, 1 << 20, RecoveryModel::Full, 1);
+    db.run_workload(30, 1);
+    let full = through_stream(&backup(&mut db, BackupKind::Full), 2, 1);
+    db.run_workload(40, 2);
+    let diff = through_stream(&backup(&mut db, BackupKind::Differential), 3, 2);
+    assert!(!diff.pages.is_empty() && diff.pages.len() <= 40);
+    db.run_workload(25, 3);
+    let log1 = through_stream(&backup(&mut db, BackupKind::Log), 1, 3);
+    db.run_workload(25, 4);
+    let log2 = through_stream(&backup(&mut db, BackupKind::Log), 2, 4);
+    assert_eq!(log1.meta.last_lsn, log2.meta.first_lsn);
+    assert_eq!(log2.log.len(), 25);
+
+    let mut r = RestoreState::new();
+    r.apply(&full).unwrap();
+    assert!(
+        r.database().unwrap().compare(&db).is_err(),
+        "not yet rolled forward"
+    );
+    r.apply(&diff).unwrap();
+    r.apply(&log1).unwrap();
+    r.apply(&log2).unwrap();
+    assert_eq!(r.point(), Some(db.next_lsn()));
+    let restored = r.recover().unwrap();
+    assert_eq!(restored.compare(&db), Ok(()));
+
+    // Full + logs only (skipping the differential) gives the same state: log1 covers the
+    // differential's range because the log chain started at the full backup.
+    let mut r = RestoreState::new();
+    r.apply(&full).unwrap();
+    let err = r.apply(&log2).unwrap_err();
+    assert_eq!(err.msg_number(), 4305);
+}
+
+#[test]
+fn logs_from_the_full_cover_everything() {
+    let mut db = Database::new("chain2", 12, 512 * 1024, RecoveryModel::Full, 0);
+    let full = backup(&mut db, BackupKind::Full);
+    db.run_workload(10, 1);
+    let _diff = backup(&mut db, BackupKind::Differential);
+    db.run_workload(10, 2);
+    let log1 = backup(&mut db, BackupKind::Log);
+    assert_eq!(log1.meta.first_lsn, full.meta.first_lsn);
+    assert_eq!(log1.log.len(), 20);
+    let mut r = RestoreState::new();
+    r.apply(&full).unwrap();
+    r.apply(&log1).unwrap();
+    assert_eq!(r.recover().unwrap().compare(&db), Ok(()));
+}
+
+#[test]
+fn out_of_order_logs_are_too_recent_or_too_early() {
+    let mut db = Database::new("order", 13, 256 * 1024, RecoveryModel::Full, 0);
+    let full = backup(&mut db, BackupKind::Full);
+    db.run_workload(5, 1);
+    let log1 = backup(&mut db, BackupKind::Log);
+    db.run_workload(5, 2);
+    let log2 = backup(&mut db, BackupKind::Log);
+    db.run_workload(5, 3);
+    let log3 = backup(&mut db, BackupKind::Log);
+
+    let mut r = RestoreState::new();
+    r.apply(&full).unwrap();
+    let point = r.point().unwrap();
+    assert_eq!(
+        r.apply(&log2),
+        Err(ChainError::LogTooRecent {
+            first_lsn: log2.meta.first_lsn,
+            last_lsn: log2.meta.last_lsn,
+            point
+        })
+    );
+    r.apply(&log1).unwrap();
+    let err = r.apply(&log1).unwrap_err();
+    assert_eq!(
+        err,
+        ChainError::LogTooEarly {
+            first_lsn: log1.meta.first_lsn,
+            last_lsn: log1.meta.last_lsn,
+            point: log1.meta.last_lsn
+        }
+    );
+    assert_eq!(err.msg_number(), 4326);
+    r.apply(&log2).unwrap();
+    let e = r.apply(&log1).unwrap_err();
+    assert_eq!(e.msg_number(), 4326);
+    r.apply(&log3).unwrap();
+    assert_eq!(r.recover().unwrap().compare(&db), Ok(()));
+}
+
+#[test]
+fn differential_must_match_its_base() {
+    let mut db = Database::new("base", 14, 256 * 1024, RecoveryModel::Simple, 0);
+    let full1 = backup(&mut db, BackupKind::Full);
+    db.run_workload(5, 1);
+    let _full2 = backup(&mut db, BackupKind::Full);
+    db.run_workload(5, 2);
+    let diff = backup(&mut db, BackupKind::Differential);
+    let mut r = RestoreState::new();
+    assert_eq!(r.apply(&diff), Err(ChainError::NothingToRollForward));
+    r.apply(&full1).unwrap();
+    let err = r.apply(&diff).unwrap_err();
+    assert!(matches!(err, ChainError::DifferentialBaseMismatch { .. }));
+    assert_eq!(err.msg_number(), 3136);
+}
+
+#[test]
+fn backup_errors_are_typed() {
+    let mut simple = Database::new("s", 1, 64 * 1024, RecoveryModel::Simple, 0);
+    let e = simple.prepare_backup(BackupKind::Log).unwrap_err();
+    assert_eq!(e.msg_number(), 4208);
+    assert!(matches!(e, BackupError::LogBackupInSimpleRecovery { .. }));
+    let e = simple.prepare_backup(BackupKind::Differential).unwrap_err();
+    assert_eq!(e.msg_number(), 3035);
+
+    let mut full = Database::new("f", 1, 64 * 1024, RecoveryModel::Full, 0);
+    let e = full.prepare_backup(BackupKind::Log).unwrap_err();
+    assert_eq!(e.msg_number(), 4214);
+    // A prepared but never committed full backup does not start the chain.
+    let _ = full.prepare_backup(BackupKind::Full).unwrap();
+    assert_eq!(
+        full.prepare_backup(BackupKind::Log)
+            .unwrap_err()
+            .msg_number(),
+        4214
+    );
+    let img = full.prepare_backup(BackupKind::Full).unwrap();
+    full.commit_backup(&img.meta);
+    assert!(full.prepare_backup(BackupKind::Log).is_ok());
+    // Switching to SIMPLE breaks the chain; back in FULL a new full backup is needed.
+    full.set_recovery(RecoveryModel::Simple);
+    full.set_recovery(RecoveryModel::Full);
+    assert_eq!(
+        full.prepare_backup(BackupKind::Log)
+            .unwrap_err()
+            .msg_number(),
+        4214
+    );
+}
+
+#[test]
+fn log_backup_truncates_the_log_and_simple_keeps_none() {
+    let mut db = Database::new("trunc", 2, 64 * 1024, RecoveryModel::Full, 0);
+    db.run_workload(5, 1);
+    assert!(
+        db.retained_log().is_empty(),
+        "no log kept before the first full backup"
+    );
+    backup(&mut db, BackupKind::Full);
+    db.run_workload(7, 2);
+    assert_eq!(db.retained_log().len(), 7);
+    let log = backup(&mut db, BackupKind::Log);
+    assert_eq!(log.log.len(), 7);
+    assert!(db.retained_log().is_empty());
+    let mut s = Database::new("simple", 2, 64 * 1024, RecoveryModel::Simple, 0);
+    backup(&mut s, BackupKind::Full);
+    s.run_workload(7, 2);
+    assert!(s.retained_log().is_empty());
+}
+
+#[test]
+fn digest_names_the_first_differing_page() {
+    let a = Database::new("d", 5, 64 * 1024, RecoveryModel::Simple, 1);
+    let mut b = a.clone();
+    let mut rng = fastrand::Rng::with_seed(3);
+    b.modify(1, &mut rng);
+    let changed = (0..b.page_count())
+        .find(|&p| b.page_version(p) != a.page_version(p))
+        .unwrap();
+    assert_eq!(
+        a.compare(&b),
+        Err(vdi_server::db::Difference::Page { page: changed })
+    );
+    assert_ne!(a.digest().combined(), b.digest().combined());
+}
