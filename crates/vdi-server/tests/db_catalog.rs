@@ -93,3 +93,35 @@ fn persistence_round_trip() {
     assert_eq!(db.compare(&fresh), Ok(()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn oversized_and_corrupt_databases_are_refused() {
+    let mut c = Catalog::new();
+    let e = c
+        .create(
+            "huge",
+            vdi_server::db::MAX_DATABASE_BYTES + 1,
+            RecoveryModel::Full,
+            0,
+        )
+        .unwrap_err();
+    assert!(matches!(e, CatalogError::TooLarge { .. }));
+    let dir = std::env::temp_dir().join(format!("vdisim-catalog-corrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.vdb.json"), b"{\"name\": 1}").unwrap();
+    assert!(matches!(
+        Catalog::open(&dir),
+        Err(CatalogError::Corrupt { .. })
+    ));
+    // Well-formed JSON with inconsistent tables is refused too.
+    let db = vdi_server::db::Database::new("t", 1, 64 * 1024, RecoveryModel::Full, 0);
+    let mut v: serde_json::Value = serde_json::to_value(&db).unwrap();
+    v["page_lsns"] = serde_json::json!([0]);
+    std::fs::write(dir.join("bad.vdb.json"), v.to_string()).unwrap();
+    assert!(matches!(
+        Catalog::open(&dir),
+        Err(CatalogError::Corrupt { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

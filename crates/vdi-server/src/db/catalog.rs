@@ -13,6 +13,9 @@ const FILE_SUFFIX: &str = ".vdb.json";
 /// Names longer than this are refused (SQL Server's sysname limit).
 pub const MAX_NAME_CHARS: usize = 128;
 
+/// The largest database [`Catalog::create`] accepts (16 GiB: 24 MiB of page tables).
+pub const MAX_DATABASE_BYTES: u64 = 16 << 30;
+
 /// Errors of catalog operations, with the engine's message numbers.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -35,6 +38,14 @@ pub enum CatalogError {
     ExistsWithoutReplace {
         /// The existing database.
         name: String,
+    },
+    /// Msg 1842 class: a size beyond [`MAX_DATABASE_BYTES`].
+    #[error("database '{name}': size {size_bytes} bytes exceeds the emulator's limit")]
+    TooLarge {
+        /// The name asked for.
+        name: String,
+        /// The size asked for.
+        size_bytes: u64,
     },
     /// Msg 15 class: an unusable name.
     #[error("invalid database name {name:?}")]
@@ -69,6 +80,7 @@ impl CatalogError {
             CatalogError::NotFound { .. } => Some(911),
             CatalogError::ExistsWithoutReplace { .. } => Some(3154),
             CatalogError::InvalidName { .. } => Some(15),
+            CatalogError::TooLarge { .. } => Some(1842),
             CatalogError::Io { .. } | CatalogError::Corrupt { .. } => None,
         }
     }
@@ -172,6 +184,10 @@ impl Catalog {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
+            db.validate().map_err(|reason| CatalogError::Corrupt {
+                path: path.clone(),
+                reason: reason.to_owned(),
+            })?;
             c.dbs.insert(key(db.name()), db);
         }
         if c.dbs.is_empty() {
@@ -197,6 +213,12 @@ impl Catalog {
         filestream_containers: u16,
     ) -> Result<&mut Database, CatalogError> {
         check_name(name)?;
+        if size_bytes > MAX_DATABASE_BYTES {
+            return Err(CatalogError::TooLarge {
+                name: name.to_owned(),
+                size_bytes,
+            });
+        }
         if self.dbs.contains_key(&key(name)) {
             return Err(CatalogError::AlreadyExists {
                 name: name.to_owned(),

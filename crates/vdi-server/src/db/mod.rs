@@ -10,7 +10,7 @@ mod digest;
 mod image;
 pub mod page;
 
-pub use catalog::{Catalog, CatalogError};
+pub use catalog::{Catalog, CatalogError, MAX_DATABASE_BYTES};
 pub use chain::{ChainError, RestoreState};
 pub use digest::{DatabaseDigest, Difference};
 pub use image::{BackupImage, BackupKind, BackupMeta, FileInfo, FileKind, PageEntry};
@@ -216,6 +216,26 @@ impl Database {
             log_backup_point: None,
             differential_base: None,
         }
+    }
+
+    /// Checks the internal consistency of a deserialised database.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        let pages = self.page_versions.len() as u64;
+        if pages == 0 || self.page_lsns.len() as u64 != pages {
+            return Err("page tables have different lengths");
+        }
+        if self.name.is_empty() {
+            return Err("empty name");
+        }
+        if self
+            .log
+            .iter()
+            .any(|r| r.page >= pages || r.lsn >= self.next_lsn)
+            || self.page_lsns.iter().any(|&l| l >= self.next_lsn)
+        {
+            return Err("log or page LSNs out of range");
+        }
+        Ok(())
     }
 
     /// The database name.

@@ -140,12 +140,14 @@ impl<'a> Walk<'a> {
     }
 
     fn fault(&self, reason: &'static str) -> StreamError {
-        let (stripe, r) = self.records[self.at.saturating_sub(1)];
-        StreamError::Structure {
-            stripe,
-            offset: r.offset,
-            seq: r.seq,
-            reason,
+        match self.records.get(self.at.saturating_sub(1)) {
+            Some(&(stripe, r)) => StreamError::Structure {
+                stripe,
+                offset: r.offset,
+                seq: r.seq,
+                reason,
+            },
+            None => StreamError::MissingSequence { seq: 0 },
         }
     }
 
