@@ -254,6 +254,7 @@ pub fn wait_until<T>(
     }
 }
 
+#[cfg_attr(loom, allow(dead_code))]
 enum Remaining {
     Expired,
     Some(Duration),

@@ -374,6 +374,22 @@ impl<'a> RawRing<'a> {
         Ok(Popped::Item(()))
     }
 
+    /// A deliberately broken pop that releases the slot before copying it out, so the loom
+    /// models can show that they catch a read after release.
+    #[cfg(loom)]
+    fn pop_releasing_early(&self, out: &mut [u64]) -> bool {
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire) & !CLOSED;
+        if tail == head {
+            return false;
+        }
+        self.head.store(head.wrapping_add(1), Ordering::Release);
+        for (o, cell) in out.iter_mut().zip(self.slot(head)) {
+            *o = cell.load();
+        }
+        true
+    }
+
     fn close(&self) {
         self.tail.fetch_or(CLOSED, Ordering::SeqCst);
     }
@@ -412,6 +428,16 @@ impl CommandRing<'_> {
     /// Marks the ring closed: later pushes fail with [`PushError::Closed`].
     pub fn close(&self) {
         self.0.close()
+    }
+
+    /// Broken on purpose (releases the slot before reading it); only for the loom models.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn pop_releasing_early_for_model(&self) -> Option<CommandDesc> {
+        let mut w = [0u64; COMMAND_WORDS];
+        self.0
+            .pop_releasing_early(&mut w)
+            .then(|| CommandDesc::from_words(&w))
     }
 
     /// Whether the closed mark is set.

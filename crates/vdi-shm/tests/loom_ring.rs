@@ -1,0 +1,358 @@
+//! Loom models of the rings + events as the client and server use them. Slot words are loom
+//! `UnsafeCell`s here, so reading a slot after releasing it (or writing one the consumer has
+//! not released) is reported as a data race.
+#![cfg(loom)]
+
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicU32, Ordering};
+use loom::thread;
+use vdi_proto::{CmdId, VdcCode};
+use vdi_shm::event::{Event, Timeout, WaitConfig, WaitOutcome, wait_until};
+use vdi_shm::ring::{
+    CommandDesc, CommandLimits, CompletionDesc, Delivered, LocalRing, Popped, PushError,
+};
+
+const LIMITS: CommandLimits = CommandLimits {
+    buffer_area: 1 << 20,
+    max_transfer: 1 << 16,
+};
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(2);
+    }
+    b.check(f);
+}
+
+fn id(n: u32) -> CmdId {
+    CmdId {
+        slot: n,
+        generation: 1,
+    }
+}
+
+fn cmd(n: u32) -> CommandDesc {
+    CommandDesc::new(id(n), VdcCode::Write, 512, 0, u64::from(n) * 4096)
+}
+
+/// One device as both sides see it (heap-backed, as the region would be).
+struct Device {
+    commands: LocalRing,
+    completions: LocalRing,
+    command_event: AtomicU32,
+    completion_event: AtomicU32,
+    abort: AtomicU32,
+    client_closed: AtomicU32,
+    epoch: AtomicU32,
+}
+
+fn device(capacity: u32) -> Arc<Device> {
+    Arc::new(Device {
+        commands: LocalRing::commands(capacity),
+        completions: LocalRing::completions(capacity),
+        command_event: AtomicU32::new(0),
+        completion_event: AtomicU32::new(0),
+        abort: AtomicU32::new(0),
+        client_closed: AtomicU32::new(0),
+        epoch: AtomicU32::new(0),
+    })
+}
+
+#[derive(Debug, PartialEq)]
+enum Got {
+    Command(u32),
+    CloseMarker,
+    Closed,
+    Aborted,
+}
+
+/// GetCommand as the client library will write it: abort first, then the ring.
+fn get_command(d: &Device) -> Got {
+    let out = wait_until(
+        &Event::new(&d.command_event),
+        Timeout::Forever,
+        &WaitConfig::ALWAYS_PARK,
+        || {
+            if d.abort.load(Ordering::SeqCst) != 0 {
+                return Some(Got::Aborted);
+            }
+            match d
+                .commands
+                .command_ring()
+                .pop(&LIMITS)
+                .expect("no peer fault")
+            {
+                Popped::Item(Delivered::Command(c)) => Some(Got::Command(c.id.slot)),
+                Popped::Item(Delivered::CloseMarker) => Some(Got::CloseMarker),
+                Popped::Closed => Some(Got::Closed),
+                Popped::Empty => None,
+            }
+        },
+        || true,
+    );
+    match out {
+        WaitOutcome::Ready(g) => g,
+        other => panic!("GetCommand ended with {other:?}"),
+    }
+}
+
+/// Producer and consumer over a ring of one slot: every slot is reused, so a read after
+/// release or a write before release is a loom data race.
+#[test]
+fn spsc_slot_reuse_is_race_free() {
+    model(|| {
+        let d = device(1);
+        let p = d.clone();
+        let producer = thread::spawn(move || {
+            for n in 1..=2 {
+                loop {
+                    match p.commands.command_ring().push(&cmd(n)) {
+                        Ok(()) => break,
+                        Err(PushError::Full) => thread::yield_now(),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                Event::new(&p.command_event).unpark();
+            }
+        });
+        assert_eq!(get_command(&d), Got::Command(1));
+        assert_eq!(get_command(&d), Got::Command(2));
+        producer.join().unwrap();
+    });
+}
+
+/// The same model with a pop that releases the slot before copying it: loom must report the
+/// race, which proves the slot model can fail.
+#[test]
+#[should_panic(expected = "Causality violation")]
+fn early_release_is_caught_as_a_data_race() {
+    model(|| {
+        let d = device(1);
+        let p = d.clone();
+        let producer = thread::spawn(move || {
+            for n in 1..=2 {
+                while let Err(PushError::Full) = p.commands.command_ring().push(&cmd(n)) {
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut got = 0;
+        while got < 2 {
+            match d.commands.command_ring().pop_releasing_early_for_model() {
+                Some(_) => got += 1,
+                None => thread::yield_now(),
+            }
+        }
+        producer.join().unwrap();
+    });
+}
+
+/// Model 2: GetCommand on one thread while another closes the channel (abort word + closed
+/// mark + wake): the waiter returns Aborted/Closed, never hangs, never races on a slot.
+#[test]
+fn close_racing_get_command() {
+    model(|| {
+        let d = device(1);
+        let p = d.clone();
+        let producer = thread::spawn(move || {
+            for n in 1..=2 {
+                match p.commands.command_ring().push(&cmd(n)) {
+                    Ok(()) => Event::new(&p.command_event).unpark(),
+                    Err(PushError::Full | PushError::Closed) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        });
+        let c = d.clone();
+        let closer = thread::spawn(move || {
+            c.abort.store(1, Ordering::SeqCst);
+            c.commands.command_ring().close();
+            Event::new(&c.command_event).unpark();
+        });
+        let mut last = 0;
+        loop {
+            match get_command(&d) {
+                Got::Command(n) => {
+                    assert!(n > last, "commands out of order");
+                    last = n;
+                }
+                Got::Aborted | Got::Closed => break,
+                Got::CloseMarker => panic!("no close marker was sent"),
+            }
+        }
+        producer.join().unwrap();
+        closer.join().unwrap();
+    });
+}
+
+/// Model 3: the server's drain-on-abort racing the client's CompleteCommand: every command is
+/// accounted exactly once, completed by the client or aborted by the server.
+#[test]
+fn abort_racing_completion_accounts_each_command_once() {
+    model(|| {
+        let d = device(2);
+        let c = d.clone();
+        let client = thread::spawn(move || {
+            let mut pushed = Vec::new();
+            for n in 1..=2 {
+                match c
+                    .completions
+                    .completion_ring()
+                    .push(&CompletionDesc::new(id(n), 0, 512, 0))
+                {
+                    Ok(()) => {
+                        pushed.push(n);
+                        Event::new(&c.completion_event).unpark();
+                    }
+                    Err(PushError::Closed) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            pushed
+        });
+        // Server: SignalAbort then drain.
+        d.abort.store(1, Ordering::SeqCst);
+        let ring = d.completions.completion_ring();
+        ring.close();
+        let mut completed = Vec::new();
+        loop {
+            match ring.pop().expect("no peer fault") {
+                Popped::Item(c) => completed.push(c.id.slot),
+                Popped::Closed => break,
+                Popped::Empty => unreachable!("a closed ring reports Closed when empty"),
+            }
+        }
+        let aborted: Vec<u32> = (1..=2).filter(|n| !completed.contains(n)).collect();
+        let pushed = client.join().unwrap();
+        assert_eq!(completed, pushed, "completed by the client exactly once");
+        for n in 1..=2 {
+            assert!(completed.contains(&n) ^ aborted.contains(&n));
+        }
+    });
+}
+
+/// Model 4: the client closes with a device open (sets its closed flag and wakes the server's
+/// completion waiter); the server observes the flag, and every completion pushed before the
+/// close is still seen.
+#[test]
+fn close_with_device_open_is_observed_by_the_server() {
+    model(|| {
+        let d = device(2);
+        let c = d.clone();
+        let client = thread::spawn(move || {
+            c.completions
+                .completion_ring()
+                .push(&CompletionDesc::new(id(1), 0, 512, 0))
+                .unwrap();
+            Event::new(&c.completion_event).unpark();
+            c.client_closed.store(1, Ordering::SeqCst);
+            Event::new(&c.completion_event).unpark();
+        });
+        let ring = d.completions.completion_ring();
+        let mut completions = 0;
+        loop {
+            let out = wait_until(
+                &Event::new(&d.completion_event),
+                Timeout::Forever,
+                &WaitConfig::ALWAYS_PARK,
+                || {
+                    // Read the flag *before* the ring: a completion pushed before the flag
+                    // was set is then guaranteed to be visible to the pop. (Checking the flag
+                    // after an empty pop loses it; this model caught that ordering.)
+                    let closed = d.client_closed.load(Ordering::SeqCst) != 0;
+                    match ring.pop().expect("no peer fault") {
+                        Popped::Item(_) => Some(false),
+                        _ if closed => Some(true),
+                        _ => None,
+                    }
+                },
+                || true,
+            );
+            match out {
+                WaitOutcome::Ready(false) => completions += 1,
+                WaitOutcome::Ready(true) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(completions, 1);
+        client.join().unwrap();
+    });
+}
+
+/// Model 5: CloseDevice racing GetCommand: every command pushed before the close marker is
+/// delivered, in order, before it.
+#[test]
+fn close_marker_comes_after_every_command() {
+    model(|| {
+        let d = device(4);
+        let s = d.clone();
+        let server = thread::spawn(move || {
+            let ring = s.commands.command_ring();
+            ring.push(&cmd(1)).unwrap();
+            Event::new(&s.command_event).unpark();
+            ring.push(&cmd(2)).unwrap();
+            ring.push(&CommandDesc::close_marker()).unwrap();
+            Event::new(&s.command_event).unpark();
+        });
+        assert_eq!(get_command(&d), Got::Command(1));
+        assert_eq!(get_command(&d), Got::Command(2));
+        assert_eq!(get_command(&d), Got::CloseMarker);
+        server.join().unwrap();
+    });
+}
+
+/// Model 6a: a completion with a handle of an earlier epoch (after Close / abort) is refused
+/// without touching the ring.
+#[test]
+fn stale_handle_is_refused_without_touching_the_slot() {
+    model(|| {
+        let d = device(1);
+        let c = d.clone();
+        let closer = thread::spawn(move || {
+            c.completions.completion_ring().close();
+            c.epoch.fetch_add(1, Ordering::SeqCst);
+        });
+        closer.join().unwrap();
+        let r = d.completions.completion_ring().push_if_current(
+            &d.epoch,
+            0,
+            &CompletionDesc::new(id(1), 0, 512, 0),
+        );
+        assert_eq!(r, Err(PushError::Stale));
+        assert_eq!(d.completions.completion_ring().len(), Ok(0));
+        for w in 0..3 {
+            assert_eq!(d.completions.slot_word(w), 0, "slot untouched");
+        }
+    });
+}
+
+/// Model 6b: the same handle racing the close: either it completed before the close (and the
+/// drain sees it exactly once) or it is refused (stale or closed).
+#[test]
+fn stale_handle_racing_close_is_exactly_once() {
+    model(|| {
+        let d = device(1);
+        let c = d.clone();
+        let completer = thread::spawn(move || {
+            c.completions.completion_ring().push_if_current(
+                &c.epoch,
+                0,
+                &CompletionDesc::new(id(1), 0, 512, 0),
+            )
+        });
+        let ring = d.completions.completion_ring();
+        ring.close();
+        d.epoch.fetch_add(1, Ordering::SeqCst);
+        let mut drained = 0;
+        while let Popped::Item(_) = ring.pop().expect("no peer fault") {
+            drained += 1;
+        }
+        let r = completer.join().unwrap();
+        match r {
+            Ok(()) => assert_eq!(drained, 1),
+            Err(PushError::Stale | PushError::Closed) => assert_eq!(drained, 0),
+            Err(e) => panic!("{e}"),
+        }
+    });
+}
