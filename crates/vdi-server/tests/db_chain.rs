@@ -206,3 +206,23 @@ fn digest_names_the_first_differing_page() {
     );
     assert_ne!(a.digest().combined(), b.digest().combined());
 }
+
+#[test]
+fn restore_checks_the_recorded_state() {
+    let mut db = Database::new("state", 15, 128 * 1024, RecoveryModel::Full, 1);
+    let full = backup(&mut db, BackupKind::Full);
+    assert_eq!(full.meta.state_hash, db.state_hash());
+    db.run_workload(6, 1);
+    let log = backup(&mut db, BackupKind::Log);
+    // A log image missing one record no longer reaches the recorded state.
+    let mut broken = log.clone();
+    broken.log.pop();
+    let mut r = RestoreState::new();
+    r.apply(&full).unwrap();
+    let err = r.apply(&broken).unwrap_err();
+    assert!(matches!(err, ChainError::StateMismatch { .. }), "{err:?}");
+    assert_eq!(r.point(), None, "the failed restore sequence is abandoned");
+    r.apply(&full).unwrap();
+    r.apply(&log).unwrap();
+    assert_eq!(r.recover().unwrap().state_hash(), db.state_hash());
+}

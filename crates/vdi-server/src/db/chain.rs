@@ -54,6 +54,17 @@ pub enum ChainError {
         /// The database being restored.
         database: String,
     },
+    /// Msg 3013-class: after applying the backup the database is not in the state the backup
+    /// recorded (a broken chain or a wrong image).
+    #[error(
+        "the restored state does not match the state recorded in the backup (expected {expected:#018x}, got {found:#018x})"
+    )]
+    StateMismatch {
+        /// State hash recorded in the backup.
+        expected: u64,
+        /// State hash after applying it.
+        found: u64,
+    },
     /// Msg 3013-class: the image is internally inconsistent (wrong page count, page out of
     /// range).
     #[error("the backup image is inconsistent: {reason}")]
@@ -73,7 +84,7 @@ impl ChainError {
             ChainError::NothingToRollForward => 3117,
             ChainError::DifferentialBaseMismatch { .. } => 3136,
             ChainError::DifferentDatabase { .. } => 3154,
-            ChainError::Inconsistent { .. } => 3013,
+            ChainError::Inconsistent { .. } | ChainError::StateMismatch { .. } => 3013,
         }
     }
 }
@@ -108,7 +119,22 @@ impl RestoreState {
     }
 
     /// Applies the next backup of the sequence. A full backup always starts a new sequence.
+    /// After applying, the database must be in the state the backup recorded; if it is not,
+    /// the restore sequence is abandoned (as after a failed RESTORE).
     pub fn apply(&mut self, image: &BackupImage) -> Result<(), ChainError> {
+        self.apply_unchecked(image)?;
+        let found = self.db.as_ref().map_or(0, Database::state_hash);
+        if found != image.meta.state_hash {
+            *self = RestoreState::new();
+            return Err(ChainError::StateMismatch {
+                expected: image.meta.state_hash,
+                found,
+            });
+        }
+        Ok(())
+    }
+
+    fn apply_unchecked(&mut self, image: &BackupImage) -> Result<(), ChainError> {
         let meta = &image.meta;
         match meta.kind {
             BackupKind::Full => {

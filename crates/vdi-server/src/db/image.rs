@@ -118,6 +118,9 @@ pub struct BackupMeta {
     pub log_file_bytes: u64,
     /// The file list (data, log, containers).
     pub files: Vec<FileInfo>,
+    /// [`crate::db::Database::state_hash`] of the state this backup restores to (with its
+    /// chain); [`crate::db::RestoreState`] checks it after applying the backup.
+    pub state_hash: u64,
 }
 
 /// A page as it appears in a backup.

@@ -406,6 +406,7 @@ impl Database {
             db_pages: db.page_count(),
             log_file_bytes: db.log_file_bytes,
             files: db.files(),
+            state_hash: db.state_hash(),
         };
         match kind {
             BackupKind::Full => {
@@ -539,6 +540,29 @@ impl Database {
 
     pub(crate) fn set_next_lsn(&mut self, lsn: Lsn) {
         self.next_lsn = lsn;
+    }
+
+    /// A cheap fingerprint of the logical state: the content key, every page version and every
+    /// FILESTREAM file's size and version. Content is a function of these, so equal hashes mean
+    /// equal content (up to hash collisions) without generating a single page.
+    #[must_use]
+    pub fn state_hash(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::with_seed(self.content_key);
+        let mut chunk = [0u8; 4096];
+        for versions in self.page_versions.chunks(chunk.len() / 4) {
+            for (out, v) in chunk.chunks_exact_mut(4).zip(versions) {
+                out.copy_from_slice(&v.to_le_bytes());
+            }
+            h.update(&chunk[..versions.len() * 4]);
+        }
+        for c in &self.filestream {
+            h.update(&(c.files.len() as u64).to_le_bytes());
+            for f in &c.files {
+                h.update(&f.size.to_le_bytes());
+                h.update(&f.version.to_le_bytes());
+            }
+        }
+        h.digest()
     }
 
     /// Computes the digest of every page and FILESTREAM file.

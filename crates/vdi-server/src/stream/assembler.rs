@@ -166,6 +166,7 @@ impl<'a> Walk<'a> {
                 db_pages: set.db_pages,
                 log_file_bytes: set.log_file_bytes,
                 files: set.files.clone(),
+                state_hash: set.state_hash,
             },
             pages: Vec::new(),
             log: Vec::new(),

@@ -261,6 +261,9 @@ pub struct SetHeader {
     /// Equal to the media header's.
     #[serde(serialize_with = "hex16")]
     pub media_set_id: [u8; 16],
+    /// The database's state hash after restoring this backup (see
+    /// `Database::state_hash`).
+    pub state_hash: u64,
     /// Database name.
     pub database: String,
     /// BACKUP ... WITH NAME.
@@ -331,6 +334,7 @@ impl SetHeader {
         put_u16(b, 138, self.backup_name.len() as u16);
         put_u16(b, 140, self.description.len() as u16);
         put_u16(b, 142, self.files.len() as u16);
+        put_u64(b, 144, self.state_hash);
         let mut at = SET_FIXED_LEN;
         for s in [&self.database, &self.backup_name, &self.description] {
             b[at..at + s.len()].copy_from_slice(s.as_bytes());
@@ -382,7 +386,7 @@ impl SetHeader {
         let field = HeaderFault::Field;
         let kind = BackupKind::from_code(b[16]).ok_or(field("unknown backup kind"))?;
         let recovery = RecoveryModel::from_code(b[17]).ok_or(field("unknown recovery model"))?;
-        if get_u16(b, 10) != 0 || b[144..160] != [0; 16] {
+        if get_u16(b, 10) != 0 || b[152..160] != [0; 8] {
             return Err(field("reserved fields not zero"));
         }
         let mut at = SET_FIXED_LEN;
@@ -458,6 +462,7 @@ impl SetHeader {
             log_record_count: u(9),
             filestream_bytes: u(10),
             media_set_id: b[120..136].try_into().unwrap_or([0; 16]),
+            state_hash: get_u64(b, 144),
             database,
             backup_name,
             description,

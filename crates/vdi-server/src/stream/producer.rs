@@ -480,6 +480,7 @@ impl BackupSource {
             log_record_count: image.log.len() as u64,
             filestream_bytes: image.filestream_bytes(),
             media_set_id,
+            state_hash: meta.state_hash,
             database: meta.database.clone(),
             backup_name: options.backup_name.clone(),
             description: options.description.clone(),
