@@ -29,9 +29,12 @@ fn create_drop_and_errors() {
     assert!(matches!(e, CatalogError::AlreadyExists { .. }));
     assert_eq!(e.msg_number(), Some(1801));
     assert!(c.create("", 1, RecoveryModel::Full, 0).is_err());
-    c.drop("SALES").unwrap();
+    c.drop_database("SALES").unwrap();
     assert!(c.get("Sales").is_none());
-    assert_eq!(c.drop("Sales").unwrap_err().msg_number(), Some(911));
+    assert_eq!(
+        c.drop_database("Sales").unwrap_err().msg_number(),
+        Some(911)
+    );
 }
 
 #[test]
@@ -75,7 +78,7 @@ fn persistence_round_trip() {
         db.commit_backup(&img.meta);
         db.run_workload(9, 1);
         c.save("odd name/1").unwrap();
-        c.drop("pubs").unwrap();
+        c.drop_database("pubs").unwrap();
     }
     let c = Catalog::open(&dir).unwrap();
     assert!(c.get("pubs").is_none());

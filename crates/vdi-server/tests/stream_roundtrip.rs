@@ -67,3 +67,56 @@ fn roundtrip_1_3_8_stripes_all_options() {
         }
     }
 }
+
+mod any_options {
+    use proptest::prelude::*;
+    use vdi_server::db::{BackupKind, Database, RecoveryModel, RestoreState};
+    use vdi_server::stream::{BackupOptions, assemble, backup_to_memory};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+        /// Any legal options, any backup kind, any number of devices: the chain restores to the
+        /// source's state.
+        #[test]
+        fn roundtrip_any_options(block_shift in 9u32..=16, transfer_units in 1u32..=4,
+                                 devices in prop_oneof![1u16..=8, Just(64u16)],
+                                 compression: bool, checksum: bool, seed: u64,
+                                 containers in 0u16..=2) {
+            let mut db = Database::new("any", seed, 200 * 1024, RecoveryModel::Full, containers);
+            let opts = BackupOptions {
+                block_size: 1 << block_shift,
+                max_transfer: 65536 * transfer_units,
+                devices,
+                compression,
+                checksum,
+                seed,
+                backup_name: "x".repeat((seed % 129) as usize),
+                description: "d".repeat((seed % 256) as usize),
+            };
+            let mut chain = Vec::new();
+            for (i, kind) in [BackupKind::Full, BackupKind::Differential, BackupKind::Log]
+                .into_iter()
+                .enumerate()
+            {
+                db.run_workload(10, seed.wrapping_add(i as u64));
+                let image = db.prepare_backup(kind).unwrap();
+                db.commit_backup(&image.meta);
+                let (stripes, _) = backup_to_memory(image.clone(), opts.clone(), seed).unwrap();
+                prop_assert_eq!(stripes.len(), usize::from(devices));
+                for s in &stripes {
+                    prop_assert_eq!(s.len() % opts.block_size as usize, 0);
+                }
+                let refs: Vec<&[u8]> = stripes.iter().map(Vec::as_slice).collect();
+                let back = assemble(&refs).unwrap();
+                prop_assert_eq!(&back, &image);
+                chain.push(back);
+            }
+            let mut r = RestoreState::new();
+            for image in &chain {
+                r.apply(image).unwrap();
+            }
+            prop_assert_eq!(r.recover().unwrap().compare(&db), Ok(()));
+        }
+    }
+}

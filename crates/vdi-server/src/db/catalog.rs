@@ -229,8 +229,9 @@ impl Catalog {
         self.insert_and_save(db)
     }
 
-    /// DROP DATABASE.
-    pub fn drop(&mut self, name: &str) -> Result<Database, CatalogError> {
+    /// DROP DATABASE. (Not named `drop`: through a `MutexGuard` that would resolve to
+    /// `Drop::drop`.)
+    pub fn drop_database(&mut self, name: &str) -> Result<Database, CatalogError> {
         let db = self
             .dbs
             .remove(&key(name))

@@ -38,6 +38,24 @@ pub struct BackupOptions {
     pub description: String,
 }
 
+impl BackupOptions {
+    /// Checks the options as BACKUP would before configuring the devices.
+    pub fn validate(&self) -> Result<(), ProduceError> {
+        check_sizes(self.block_size, self.max_transfer).map_err(ProduceError::InvalidOptions)?;
+        if self.devices == 0 || self.devices > 64 {
+            return Err(ProduceError::InvalidOptions("device count must be 1 to 64"));
+        }
+        if self.backup_name.chars().count() > MAX_NAME_CHARS
+            || self.description.chars().count() > MAX_DESCRIPTION_CHARS
+        {
+            return Err(ProduceError::InvalidOptions(
+                "backup name or description too long",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for BackupOptions {
     fn default() -> Self {
         BackupOptions {
@@ -426,11 +444,7 @@ impl BackupProducer {
 
 impl BackupSource {
     fn new(image: BackupImage, options: BackupOptions) -> Result<Self, ProduceError> {
-        check_sizes(options.block_size, options.max_transfer)
-            .map_err(ProduceError::InvalidOptions)?;
-        if options.devices == 0 || options.devices > 64 {
-            return Err(ProduceError::InvalidOptions("device count must be 1 to 64"));
-        }
+        options.validate()?;
         let meta = &image.meta;
         let containers = u16::try_from(image.filestream.len())
             .map_err(|_| ProduceError::InvalidOptions("too many FILESTREAM containers"))?;
