@@ -152,3 +152,27 @@ fn misuse_is_refused() {
     };
     assert!(BackupProducer::new(image(0), bad).is_err());
 }
+
+#[test]
+fn progress_counts_what_was_handed_out() {
+    let img = image(1);
+    let pages = img.pages.len() as u64;
+    let fs = img.filestream_bytes();
+    let mut p = BackupProducer::new(img, opts(1, false)).unwrap();
+    let mut buf = vec![0u8; 131072];
+    p.stripe_header(0, &mut buf).unwrap();
+    assert_eq!(p.progress().percent(), 0);
+    let mut last = 0;
+    let mut steps = 0;
+    while p.fill_next(0, &mut buf).unwrap().is_some() {
+        let pct = p.progress().percent();
+        assert!(pct >= last);
+        last = pct;
+        steps += 1;
+    }
+    assert!(steps > 4);
+    let done = p.progress();
+    assert_eq!((done.pages_done, done.pages_total), (pages, pages));
+    assert_eq!((done.fs_bytes_done, done.fs_bytes_total), (fs, fs));
+    assert_eq!(done.percent(), 100);
+}

@@ -16,7 +16,7 @@ pub use assembler::{RestoreAssembler, assemble};
 pub use error::{HeaderKind, ProduceError, StreamError};
 pub use format::{MediaHeader, SetHeader, StripeHeaders, Trailer};
 pub use producer::{
-    BackupOptions, BackupProducer, BackupSource, MemoryBackupStats, Scratch, Transfer,
-    TransferPlan, backup_to_memory,
+    BackupOptions, BackupProducer, BackupProgress, BackupSource, MemoryBackupStats, Scratch,
+    Transfer, TransferPlan, backup_to_memory,
 };
 pub use reader::{DecodedRecord, ParsedStripe, RecordBody, StripeReader, read_headers};

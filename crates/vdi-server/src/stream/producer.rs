@@ -251,6 +251,39 @@ pub struct BackupProducer {
     next_seq: u64,
     stripes: Vec<StripeState>,
     scratch: Scratch,
+    progress: BackupProgress,
+}
+
+/// How much of the backup has been handed out (for "Processed N pages" and "percent processed"
+/// messages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackupProgress {
+    /// Pages reserved so far.
+    pub pages_done: u64,
+    /// Pages in the backup.
+    pub pages_total: u64,
+    /// Log records reserved so far.
+    pub log_records_done: u64,
+    /// Log records in the backup.
+    pub log_records_total: u64,
+    /// FILESTREAM bytes reserved so far.
+    pub fs_bytes_done: u64,
+    /// FILESTREAM bytes in the backup.
+    pub fs_bytes_total: u64,
+}
+
+impl BackupProgress {
+    /// Percentage of the content handed out, 0 to 100 (by bytes).
+    #[must_use]
+    pub fn percent(&self) -> u32 {
+        let page = PAGE_SIZE as u64;
+        let log = LOG_ENTRY_LEN as u64;
+        let done = self.pages_done * page + self.log_records_done * log + self.fs_bytes_done;
+        let total = self.pages_total * page + self.log_records_total * log + self.fs_bytes_total;
+        done.saturating_mul(100)
+            .checked_div(total)
+            .map_or(100, |p| p.min(100) as u32)
+    }
 }
 
 impl BackupProducer {
@@ -258,12 +291,19 @@ impl BackupProducer {
     pub fn new(image: BackupImage, options: BackupOptions) -> Result<Self, ProduceError> {
         let source = BackupSource::new(image, options)?;
         let devices = usize::from(source.options.devices);
+        let progress = BackupProgress {
+            pages_total: source.image.pages.len() as u64,
+            log_records_total: source.image.log.len() as u64,
+            fs_bytes_total: source.image.filestream_bytes(),
+            ..BackupProgress::default()
+        };
         let mut p = BackupProducer {
             source: Arc::new(source),
             cursor: Cursor::default(),
             next_seq: 0,
             stripes: vec![StripeState::default(); devices],
             scratch: Scratch::default(),
+            progress,
         };
         p.source.normalize(&mut p.cursor);
         Ok(p)
@@ -292,6 +332,12 @@ impl BackupProducer {
     #[must_use]
     pub fn is_exhausted(&self) -> bool {
         self.cursor.section >= self.source.sections.len()
+    }
+
+    /// What has been handed out so far.
+    #[must_use]
+    pub fn progress(&self) -> BackupProgress {
+        self.progress
     }
 
     /// Records handed out so far.
@@ -343,7 +389,13 @@ impl BackupProducer {
             return Ok(None);
         }
         let start = self.cursor;
-        let (records, flush_after) = self.source.pack(&mut self.cursor, |_| {});
+        let progress = &mut self.progress;
+        let (records, flush_after) = self.source.pack(&mut self.cursor, |spec| match *spec {
+            Spec::Pages { n, .. } => progress.pages_done += n as u64,
+            Spec::Log { n, .. } => progress.log_records_done += n as u64,
+            Spec::Fs { len, .. } => progress.fs_bytes_done += len as u64,
+            _ => {}
+        });
         if records == 0 {
             // Unreachable with valid options: every record fits in 64 KiB.
             return Err(ProduceError::InvalidOptions(
