@@ -120,3 +120,47 @@ mod any_options {
         }
     }
 }
+
+#[test]
+fn one_byte_at_a_time_and_block_multiples() {
+    let mut db = Database::new("bytes", 8, 96 * 1024, RecoveryModel::Full, 1);
+    db.run_workload(9, 8);
+    let image = db.prepare_backup(BackupKind::Full).unwrap();
+    let opts = BackupOptions {
+        block_size: 512,
+        max_transfer: 65536,
+        devices: 2,
+        compression: true,
+        checksum: true,
+        ..BackupOptions::default()
+    };
+    let (stripes, _) = backup_to_memory(image.clone(), opts, 4).unwrap();
+    // Byte by byte.
+    let mut a = RestoreAssembler::new();
+    for (d, s) in stripes.iter().enumerate() {
+        let mut r = StripeReader::new(d as u16);
+        for b in s {
+            assert!(!r.is_complete());
+            r.feed(std::slice::from_ref(b)).unwrap();
+        }
+        assert!(r.is_complete());
+        assert_eq!(r.bytes_read(), s.len() as u64);
+        a.add(r.finish().unwrap()).unwrap();
+    }
+    assert_eq!(a.finish().unwrap(), image);
+    // As RESTORE reads: multiples of the block size from BLOCKSIZE to MAXTRANSFERSIZE.
+    let mut rng = fastrand::Rng::with_seed(1);
+    let mut a = RestoreAssembler::new();
+    for (d, s) in stripes.iter().enumerate() {
+        let mut r = StripeReader::new(d as u16);
+        let mut at = 0;
+        while !r.is_complete() {
+            let n = (512 * rng.usize(1..=128)).min(s.len() - at);
+            r.feed(&s[at..at + n]).unwrap();
+            at += n;
+        }
+        assert_eq!(at, s.len());
+        a.add(r.finish().unwrap()).unwrap();
+    }
+    assert_eq!(a.finish().unwrap(), image);
+}
