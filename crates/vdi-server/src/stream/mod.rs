@@ -9,14 +9,15 @@
 mod assembler;
 mod error;
 pub mod format;
+mod memory;
 mod producer;
 mod reader;
+mod source;
 
 pub use assembler::{RestoreAssembler, assemble};
 pub use error::{HeaderKind, ProduceError, StreamError};
 pub use format::{MediaHeader, SetHeader, StripeHeaders, Trailer};
-pub use producer::{
-    BackupOptions, BackupProducer, BackupProgress, BackupSource, MemoryBackupStats, Scratch,
-    Transfer, TransferPlan, backup_to_memory,
-};
+pub use memory::{MemoryBackupStats, backup_to_memory};
+pub use producer::{BackupOptions, BackupProducer, BackupProgress, Transfer, TransferPlan};
 pub use reader::{DecodedRecord, ParsedStripe, RecordBody, StripeReader, read_headers};
+pub use source::{BackupSource, Scratch};
