@@ -214,10 +214,7 @@ impl ClientSet {
 
     /// `Create` (vdi-facts §3.3).
     pub fn create(&mut self, now: Tick, name: &str, cfg: &VdConfig) -> VdResult<()> {
-        let result = self.create_inner(name, cfg);
-        self.finish_call(now, Method::Create, None, None, result, Rule::CreateOk)?;
-        self.set_phase(now, ClientPhase::Configurable);
-        Ok(())
+        self.create_with(now, Method::Create, None, name, cfg, || Ok(()))
     }
 
     /// `CreateEx`: NULL or empty `instance` is the default instance; a `machine\` prefix is refused.
@@ -228,13 +225,31 @@ impl ClientSet {
         name: &str,
         cfg: &VdConfig,
     ) -> VdResult<()> {
-        let result = validate_instance_name(instance).and_then(|()| self.create_inner(name, cfg));
-        self.finish_call(now, Method::CreateEx, None, None, result, Rule::CreateOk)?;
+        self.create_with(now, Method::CreateEx, instance, name, cfg, || Ok(()))
+    }
+
+    /// Create or CreateEx with a transport step: `attach` runs after every check passed and
+    /// before the set changes state; its error (a name in use, a security failure) is the
+    /// call's result and leaves the set in DNE.
+    pub fn create_with(
+        &mut self,
+        now: Tick,
+        method: Method,
+        instance: Option<&str>,
+        name: &str,
+        cfg: &VdConfig,
+        attach: impl FnOnce() -> VdResult<()>,
+    ) -> VdResult<()> {
+        let result = validate_instance_name(instance)
+            .and_then(|()| self.check_create(name, cfg))
+            .and_then(|()| attach())
+            .map(|()| self.apply_create(name, cfg));
+        self.finish_call(now, method, None, None, result, Rule::CreateOk)?;
         self.set_phase(now, ClientPhase::Configurable);
         Ok(())
     }
 
-    fn create_inner(&mut self, name: &str, cfg: &VdConfig) -> VdResult<()> {
+    fn check_create(&self, name: &str, cfg: &VdConfig) -> VdResult<()> {
         if self.phase != ClientPhase::Dne {
             return Err(VdError::new(Rule::CreateTwice));
         }
@@ -243,6 +258,10 @@ impl ClientSet {
             code: VdCode::NotSupported,
             rule: e.rule,
         })?;
+        Ok(())
+    }
+
+    fn apply_create(&mut self, name: &str, cfg: &VdConfig) {
         self.epoch = self.epoch.wrapping_add(1);
         self.name = name.to_owned();
         self.requested = *cfg;
@@ -251,7 +270,6 @@ impl ClientSet {
         self.devices = (0..cfg.device_count)
             .map(|_| ClientDevice::default())
             .collect();
-        Ok(())
     }
 
     /// `GetConfiguration`: `Pending` while the server has not configured the set yet.
@@ -301,7 +319,24 @@ impl ClientSet {
 
     /// `OpenDevice` by name.
     pub fn open_device(&mut self, now: Tick, name: &str) -> VdResult<DeviceHandle> {
-        let result = self.open_device_inner(name);
+        self.open_device_with(now, name, |_| true)
+    }
+
+    /// OpenDevice with a transport step: `claim` runs once the device passed every check and
+    /// returns false when another process of the set already opened it (VD_E_PROTOCOL).
+    pub fn open_device_with(
+        &mut self,
+        now: Tick,
+        name: &str,
+        claim: impl FnOnce(DeviceIndex) -> bool,
+    ) -> VdResult<DeviceHandle> {
+        let result = self.open_device_inner(name).and_then(|h| {
+            if claim(h.index) {
+                Ok(h)
+            } else {
+                Err(VdError::new(Rule::OpenAlreadyOpen))
+            }
+        });
         let device = result.as_ref().ok().map(|h| h.index.0);
         let handle =
             self.finish_call(now, Method::OpenDevice, device, None, result, Rule::OpenOk)?;

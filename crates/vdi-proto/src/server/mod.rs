@@ -632,12 +632,13 @@ impl ServerSet {
         if self.phase == ServerPhase::Dne {
             return self.finish_call(now, Method::ServerClose, None, result, Rule::SrvCloseOk);
         }
-        if result.is_err()
+        // Commands still outstanding (even after every CloseDevice) complete as aborted.
+        let unfinished = self.outstanding_total() > 0
             || !matches!(
                 self.phase,
                 ServerPhase::NormallyTerminated | ServerPhase::Abort
-            )
-        {
+            );
+        if result.is_err() || unfinished {
             if self.phase != ServerPhase::Abort {
                 self.outbox.push_back(ToClient::Abort);
             }
@@ -660,10 +661,10 @@ impl ServerSet {
             }
             ToServer::Abort => self.enter_abort(now),
             ToServer::ClientClosed => {
-                if !matches!(
-                    self.phase,
-                    ServerPhase::Dne | ServerPhase::Abort | ServerPhase::NormallyTerminated
-                ) {
+                // After normal termination the client may go, unless commands still wait.
+                let finished =
+                    self.phase == ServerPhase::NormallyTerminated && self.outstanding_total() == 0;
+                if !finished && !matches!(self.phase, ServerPhase::Dne | ServerPhase::Abort) {
                     self.recorder.record(
                         now,
                         EventKind::Rule {
