@@ -1,6 +1,8 @@
 //! The fake sqlservr: everything SQL Server does on its side of a VDI backup or restore.
 #![forbid(unsafe_code)]
 
+pub mod daemon;
 pub mod db;
+pub mod engine;
 pub mod stream;
 pub mod tsql;

@@ -1,0 +1,141 @@
+//! A client of the daemon: what `vdisim sqlcmd` (and any in-process caller) uses.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use super::protocol::{
+    BatchDone, BatchRequest, LoginOk, LoginRequest, MAX_LINE_BYTES, Request, Response, encode,
+};
+use crate::engine::OutputSink;
+use crate::tsql::SqlMessage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No daemon listens on the socket (or it cannot be reached).
+    #[error("cannot connect to {}: {source}", path.display())]
+    Connect { path: PathBuf, source: io::Error },
+    /// The server refused the login; the messages say why (18456, 4060).
+    #[error("login failed")]
+    LoginFailed(Vec<SqlMessage>),
+    #[error("connection to the server lost: {0}")]
+    Io(#[from] io::Error),
+    #[error("protocol error: {0}")]
+    Protocol(String),
+}
+
+/// A logged-in connection to a daemon.
+#[derive(Debug)]
+pub struct Client {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    login: LoginOk,
+}
+
+impl Client {
+    /// Connects to the daemon at `socket` and logs in.
+    pub fn connect(socket: &Path, login: &LoginRequest) -> Result<Client, ClientError> {
+        let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
+            path: socket.to_owned(),
+            source,
+        })?;
+        let mut writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        writer.write_all(&encode(&Request::Login(login.clone())))?;
+        let mut refused = Vec::new();
+        loop {
+            match read_response(&mut reader)? {
+                Response::LoginOk(ok) => {
+                    return Ok(Client {
+                        reader,
+                        writer,
+                        login: ok,
+                    });
+                }
+                Response::Message(m) => refused.push(m.into()),
+                Response::LoginFailed {} => return Err(ClientError::LoginFailed(refused)),
+                Response::ProtocolError(e) => return Err(ClientError::Protocol(e.text)),
+                other => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected reply to login: {other:?}"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// What the server said at login (its name, version, the current database).
+    #[must_use]
+    pub fn login_info(&self) -> &LoginOk {
+        &self.login
+    }
+
+    /// Runs a batch, passing its output to `sink` as it arrives.
+    pub fn execute(
+        &mut self,
+        batch: &BatchRequest,
+        sink: &mut dyn OutputSink,
+    ) -> Result<BatchDone, ClientError> {
+        self.writer
+            .write_all(&encode(&Request::Batch(batch.clone())))?;
+        loop {
+            match read_response(&mut self.reader)? {
+                Response::Message(m) => sink.message(m.into()),
+                Response::ResultSet(rs) => sink.result_set(rs.into()),
+                Response::RowsAffected(n) => sink.rows_affected(n),
+                Response::BatchDone(done) => return Ok(done),
+                Response::ProtocolError(e) => return Err(ClientError::Protocol(e.text)),
+                other => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected event in a batch: {other:?}"
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Asks the server to stop the running batch (from another thread, via a cloned stream).
+    pub fn cancel_handle(&self) -> io::Result<CancelHandle> {
+        Ok(CancelHandle(self.writer.try_clone()?))
+    }
+}
+
+/// Sends `cancel` on a client's connection.
+#[derive(Debug)]
+pub struct CancelHandle(UnixStream);
+
+impl CancelHandle {
+    pub fn cancel(&mut self) -> io::Result<()> {
+        self.0.write_all(&encode(&Request::Cancel {}))
+    }
+}
+
+/// Reads one line (at most [`MAX_LINE_BYTES`]); `Ok(None)` at a clean end of stream.
+pub(crate) fn read_line(reader: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX) + 1;
+    reader.by_ref().take(limit).read_until(b'\n', &mut line)?;
+    if line.is_empty() {
+        return Ok(None);
+    }
+    if line.len() > MAX_LINE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("line longer than {MAX_LINE_BYTES} bytes"),
+        ));
+    }
+    if line.last() != Some(&b'\n') {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(Some(line))
+}
+
+fn read_response(reader: &mut impl BufRead) -> Result<Response, ClientError> {
+    let line = read_line(reader)?.ok_or_else(|| {
+        ClientError::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        ))
+    })?;
+    serde_json::from_slice(&line).map_err(|e| ClientError::Protocol(e.to_string()))
+}

@@ -1,0 +1,313 @@
+//! BACKUP and RESTORE: the seam between the session engine and the virtual device set.
+//!
+//! The engine hands every BACKUP/RESTORE statement to the server's [`VdiJobs`]. A job reports
+//! through the sink as SQL Server does (progress, 4035/3014 on success; the specific errors then
+//! 3013 on failure) and returns whether it succeeded. [`NoVdiJobs`] is the implementation used
+//! until the server-side device set is wired in: it runs every check that needs no device, then
+//! fails with 3201 + 3013. The checks are public ([`check_backup`], [`check_restore`],
+//! [`check_restore_target`]) so the real implementation runs exactly the same ones.
+
+use std::sync::MutexGuard;
+
+use super::extra_messages;
+use super::sink::{CancelToken, OutputSink};
+use super::{Engine, is_system_database};
+use crate::db::{Catalog, CatalogError, Database, RecoveryModel};
+use crate::tsql::messages;
+use crate::tsql::{BackupKind, BackupStatement, RestoreKind, RestoreStatement, SqlMessage};
+
+/// Whether a job succeeded. Its messages have already gone to the sink either way.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobResult {
+    Succeeded,
+    Failed,
+}
+
+/// What a BACKUP or RESTORE job may see and touch while it runs.
+#[derive(Debug)]
+pub struct JobContext<'a> {
+    engine: &'a Engine,
+    line: u32,
+    session_id: u64,
+    user: &'a str,
+    cancel: &'a CancelToken,
+}
+
+impl<'a> JobContext<'a> {
+    pub(crate) fn new(
+        engine: &'a Engine,
+        line: u32,
+        session_id: u64,
+        user: &'a str,
+        cancel: &'a CancelToken,
+    ) -> Self {
+        JobContext {
+            engine,
+            line,
+            session_id,
+            user,
+            cancel,
+        }
+    }
+
+    /// The batch line of the statement: the line every message of the job carries.
+    #[must_use]
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The server name, as in `@@SERVERNAME`.
+    #[must_use]
+    pub fn server_name(&self) -> &str {
+        self.engine.server_name()
+    }
+
+    /// The login running the statement.
+    #[must_use]
+    pub fn user(&self) -> &str {
+        self.user
+    }
+
+    /// The id of the session running the statement (as in the daemon's log).
+    #[must_use]
+    pub fn session_id(&self) -> u64 {
+        self.session_id
+    }
+
+    /// True once the client cancelled the batch, disconnected, or the server is shutting down.
+    /// A job polls this between commands and then aborts the device set.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled() || self.engine.is_shutting_down()
+    }
+
+    /// The catalog, locked. Hold the guard briefly: every session waits on it.
+    pub fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        self.engine.lock_catalog()
+    }
+
+    /// A copy of a database as it is now (BACKUP streams from a copy so the catalog stays
+    /// unlocked). `None` if it does not exist.
+    #[must_use]
+    pub fn snapshot(&self, name: &str) -> Option<Database> {
+        self.catalog().get(name).cloned()
+    }
+
+    /// Changes a database in place under the catalog lock (e.g. `begin_backup` to take the
+    /// checkpoint, `commit_backup` after success) and persists it.
+    pub fn update_database<R>(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Database) -> R,
+    ) -> Result<R, CatalogError> {
+        let mut catalog = self.catalog();
+        let db = catalog
+            .get_mut(name)
+            .ok_or_else(|| CatalogError::NotFound {
+                name: name.to_owned(),
+            })?;
+        let result = change(db);
+        catalog.save(name)?;
+        Ok(result)
+    }
+
+    /// Installs a verified restored database, creating it or (with `replace`) replacing the
+    /// existing one of the same name.
+    pub fn install_restored(&self, db: Database, replace: bool) -> Result<(), CatalogError> {
+        self.catalog().install_restored(db, replace)
+    }
+
+    /// Whether a session other than this one has `name` as its current database (RESTORE
+    /// needs exclusive access: 3101).
+    #[must_use]
+    pub fn in_use_by_other_sessions(&self, name: &str) -> bool {
+        self.engine.sessions_using(name, Some(self.session_id)) > 0
+    }
+
+    /// Writes one line to the server log (stderr of `vdisim server`).
+    pub fn log(&self, text: &str) {
+        self.engine
+            .log_line(&format!("session {}: {text}", self.session_id));
+    }
+}
+
+/// The server's BACKUP/RESTORE implementation. Messages go to `sink` in SQL Server's order;
+/// on failure the last one is 3013 (`messages::terminating_abnormally`).
+pub trait VdiJobs: Send + Sync {
+    fn backup(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &BackupStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult;
+
+    fn restore(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &RestoreStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult;
+}
+
+/// Sends a job's error messages and reports failure.
+pub fn fail(sink: &mut dyn OutputSink, messages: Vec<SqlMessage>) -> JobResult {
+    for m in messages {
+        sink.message(m);
+    }
+    JobResult::Failed
+}
+
+/// The errors of a failed check, ending with 3013 for the statement's operation.
+fn terminate(
+    line: u32,
+    operation: messages::Operation,
+    mut errors: Vec<SqlMessage>,
+) -> Vec<SqlMessage> {
+    errors.push(messages::terminating_abnormally(line, operation));
+    errors
+}
+
+/// Everything about a BACKUP that can be checked before opening the device set:
+/// the database exists (911), is not a system database (59100), BACKUP LOG is not in SIMPLE
+/// recovery (4208) and has a full backup to follow (4214), a differential has a base (3035).
+/// `Err` holds the messages to send, 3013 last.
+pub fn check_backup(ctx: &JobContext<'_>, stmt: &BackupStatement) -> Result<(), Vec<SqlMessage>> {
+    let line = ctx.line();
+    let fail = |m: SqlMessage| Err(terminate(line, stmt.operation(), vec![m]));
+    if is_system_database(&stmt.database) {
+        return fail(extra_messages::system_database_not_emulated(
+            line,
+            &stmt.database,
+        ));
+    }
+    let catalog = ctx.catalog();
+    let Some(db) = catalog.get(&stmt.database) else {
+        return fail(messages::database_does_not_exist(line, &stmt.database));
+    };
+    match stmt.kind {
+        BackupKind::Log if db.recovery() == RecoveryModel::Simple => {
+            fail(messages::log_backup_in_simple_recovery(line))
+        }
+        BackupKind::Log if db.log_backup_point().is_none() => {
+            fail(messages::no_current_database_backup(line))
+        }
+        BackupKind::Database if stmt.options.differential && db.differential_base().is_none() => {
+            fail(messages::differential_without_base(line, db.name()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The RESTORE checks that need neither the device set nor the backup's header: not a system
+/// database (59100), exclusive access to the target (3101). Call [`check_restore_target`] once
+/// the header names the backed-up database.
+pub fn check_restore(ctx: &JobContext<'_>, stmt: &RestoreStatement) -> Result<(), Vec<SqlMessage>> {
+    let line = ctx.line();
+    let Some(target) = restore_target(stmt) else {
+        return Ok(());
+    };
+    if is_system_database(target) {
+        return Err(terminate(
+            line,
+            stmt.operation(),
+            vec![extra_messages::system_database_not_emulated(line, target)],
+        ));
+    }
+    if ctx.in_use_by_other_sessions(target) {
+        return Err(terminate(
+            line,
+            stmt.operation(),
+            vec![messages::exclusive_access_denied(line)],
+        ));
+    }
+    Ok(())
+}
+
+/// Whether RESTORE DATABASE may overwrite its target. `backup_database` is the database named
+/// in the backup set's header, `None` when not read yet (then an existing target counts as a
+/// different database). Without REPLACE: an existing target holding another database → 3154;
+/// the same database in FULL recovery with its log chain running (tail not backed up) → 3159.
+pub fn check_restore_target(
+    ctx: &JobContext<'_>,
+    stmt: &RestoreStatement,
+    backup_database: Option<&str>,
+) -> Result<(), Vec<SqlMessage>> {
+    let line = ctx.line();
+    // A restore without FROM only recovers; it overwrites nothing.
+    if stmt.kind != RestoreKind::Database || stmt.options.replace || stmt.devices.is_empty() {
+        return Ok(());
+    }
+    let Some(target) = restore_target(stmt) else {
+        return Ok(());
+    };
+    let catalog = ctx.catalog();
+    let Some(existing) = catalog.get(target) else {
+        return Ok(());
+    };
+    let same = backup_database.is_some_and(|b| b.eq_ignore_ascii_case(existing.name()));
+    let error = if !same {
+        messages::backup_of_other_database(line, existing.name())
+    } else if existing.recovery() == RecoveryModel::Full && existing.log_backup_point().is_some() {
+        messages::tail_of_log_not_backed_up(line, existing.name())
+    } else {
+        return Ok(());
+    };
+    Err(terminate(line, stmt.operation(), vec![error]))
+}
+
+fn restore_target(stmt: &RestoreStatement) -> Option<&str> {
+    match stmt.kind {
+        RestoreKind::Database | RestoreKind::Log => stmt.database.as_deref(),
+        _ => None,
+    }
+}
+
+/// The BACKUP/RESTORE implementation of a server without virtual device sets: every check,
+/// then 3201 ("virtual device sets are not connected in this build") + 3013.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoVdiJobs;
+
+impl VdiJobs for NoVdiJobs {
+    fn backup(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &BackupStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        if let Err(errors) = check_backup(ctx, stmt) {
+            return fail(sink, errors);
+        }
+        let line = ctx.line();
+        fail(
+            sink,
+            terminate(
+                line,
+                stmt.operation(),
+                vec![extra_messages::devices_not_connected(line, stmt.set_name())],
+            ),
+        )
+    }
+
+    fn restore(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &RestoreStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        let line = ctx.line();
+        let checks = check_restore(ctx, stmt).and_then(|()| check_restore_target(ctx, stmt, None));
+        if let Err(errors) = checks {
+            return fail(sink, errors);
+        }
+        let error = match (stmt.set_name(), restore_target(stmt)) {
+            (Some(set), _) => extra_messages::devices_not_connected(line, set),
+            // RESTORE … WITH RECOVERY without FROM: nothing here is ever left restoring.
+            (None, Some(db)) if ctx.catalog().get(db).is_some() => {
+                extra_messages::already_fully_recovered(line)
+            }
+            (None, target) => messages::database_does_not_exist(line, target.unwrap_or("")),
+        };
+        fail(sink, terminate(line, stmt.operation(), vec![error]))
+    }
+}
