@@ -6,3 +6,4 @@ pub mod db;
 pub mod engine;
 pub mod stream;
 pub mod tsql;
+pub mod vdi;

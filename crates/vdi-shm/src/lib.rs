@@ -64,3 +64,4 @@ pub use ring::{
     Command, CommandDesc, CommandLimits, CommandRing, Completion, CompletionDesc, CompletionRing,
     Delivered, LocalRing, Popped, PushError,
 };
+pub mod words;

@@ -458,6 +458,18 @@ impl ControlRegion {
         read_name(&b.name_len, &b.name)
     }
 
+    /// Server, at EndConfiguration: records device `i`'s name (the VIRTUAL_DEVICE clause).
+    /// False if `i` is out of range or the name does not fit the field.
+    pub fn set_device_name(&self, i: DeviceIndex, name: &str) -> bool {
+        match self.block(i.0.into()) {
+            Some(b) if name.len() <= NAME_FIELD_BYTES => {
+                write_name(&b.name_len, &b.name, name.as_bytes());
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The configuration the client passed to Create.
     pub fn requested_config(&self) -> VdConfig {
         let mut w = [0u32; 11];
@@ -583,6 +595,14 @@ impl ControlRegion {
                 COMPLETION_WORDS,
             )),
         })
+    }
+
+    /// Removes the region's name now (creator only); the mapping stays valid until dropped.
+    /// Close calls this so that no name outlives the set even while device objects linger.
+    pub fn unlink(&self) {
+        if self.obj.owner {
+            let _ = shm::unlink(self.obj.name.as_str());
+        }
     }
 
     /// Test hook: the raw header, to corrupt it as a hostile peer would.

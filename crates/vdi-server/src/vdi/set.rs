@@ -1,0 +1,396 @@
+//! The server-side virtual device set (IServerVirtualDeviceSet2 / IServerVirtualDevice) and its
+//! completion agent.
+
+use super::link::{ServerBuffers, ServerConnector, ServerLink};
+use crossbeam_channel::{Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use vdi_proto::config::ServerChoice;
+use vdi_proto::{
+    Completion, DeviceIndex, Rule, SendRequest, ServerOptions, ServerPhase, ServerSet, Tick,
+    VdConfig, VdError, VdResult,
+};
+use vdi_shm::buffers::BufferArea;
+use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome};
+
+#[derive(Debug)]
+struct State {
+    proto: ServerSet,
+    link: Option<Arc<dyn ServerLink>>,
+    buffers: Option<Arc<dyn ServerBuffers>>,
+    area: Option<BufferArea>,
+    devices: usize,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    origin: Instant,
+    completions: Sender<Completion>,
+    wait: WaitConfig,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> Tick {
+        Tick(self.origin.elapsed().as_micros() as u64)
+    }
+}
+
+impl State {
+    /// Moves everything the client sent into the core, then sends what the core produced and
+    /// hands finished commands to the completion channel.
+    fn pump(&mut self, now: Tick, completions: &Sender<Completion>) {
+        if let Some(link) = self.link.clone() {
+            let mut fault = false;
+            loop {
+                match link.poll_set() {
+                    Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                    Ok(None) => break,
+                    Err(_) => {
+                        fault = true;
+                        break;
+                    }
+                }
+            }
+            for d in 0..self.devices {
+                loop {
+                    match link.poll_device(DeviceIndex(d as u16)) {
+                        Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                        Ok(None) => break,
+                        Err(_) => {
+                            fault = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if fault {
+                self.proto.handle_peer_failure(now, true);
+                link.send(&vdi_proto::ToClient::Abort);
+            }
+            self.proto.handle_timeout(now);
+        }
+        self.flush(completions);
+    }
+
+    fn flush(&mut self, completions: &Sender<Completion>) {
+        while let Some(msg) = self.proto.poll_transmit() {
+            if let Some(link) = &self.link {
+                link.send(&msg);
+            }
+        }
+        while let Some(done) = self.proto.poll_completion() {
+            let _ = completions.send(done);
+        }
+        while self.proto.poll_event().is_some() {}
+    }
+}
+
+/// The fake sqlservr's side of one virtual device set.
+#[derive(Debug)]
+pub struct ServerVirtualDeviceSet {
+    shared: Arc<Shared>,
+    connector: Arc<dyn ServerConnector>,
+    receiver: Receiver<Completion>,
+    agent: Option<JoinHandle<()>>,
+}
+
+/// A device of a server set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerVirtualDevice {
+    /// Its index.
+    pub index: DeviceIndex,
+}
+
+impl ServerVirtualDeviceSet {
+    /// A set object in DNE that finds client sets through `connector`.
+    pub fn new(
+        connector: Arc<dyn ServerConnector>,
+        options: ServerOptions,
+    ) -> ServerVirtualDeviceSet {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let state = State {
+            proto: ServerSet::new(options),
+            link: None,
+            buffers: None,
+            area: None,
+            devices: 0,
+        };
+        ServerVirtualDeviceSet {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                origin: Instant::now(),
+                completions: tx,
+                wait: WaitConfig::default(),
+            }),
+            connector,
+            receiver: rx,
+            agent: None,
+        }
+    }
+
+    /// Finished commands, in the order the completion agent saw them.
+    pub fn completions(&self) -> &Receiver<Completion> {
+        &self.receiver
+    }
+
+    /// The set's phase.
+    pub fn phase(&self) -> ServerPhase {
+        self.shared.lock().proto.phase()
+    }
+
+    /// The negotiated configuration (after EndConfiguration).
+    pub fn configuration(&self) -> Option<VdConfig> {
+        self.shared.lock().proto.configuration().copied()
+    }
+
+    /// Commands outstanding on `device`.
+    pub fn outstanding(&self, device: DeviceIndex) -> u32 {
+        self.shared.lock().proto.outstanding(device)
+    }
+
+    /// `Open`: attaches to the client's set.
+    pub fn open(&self, instance: Option<&str>, set_name: &str) -> VdResult<()> {
+        let now = self.shared.now();
+        let found = self.connector.open(instance, set_name);
+        let mut state = self.shared.lock();
+        let requested = found.as_ref().ok().map(|l| l.requested());
+        let result = match (&found, state.proto.phase()) {
+            // A set that exists but could not be opened (security) keeps its own code.
+            (Err(e), ServerPhase::Dne) if e.code != vdi_proto::VdCode::Invalid => {
+                let _ = state.proto.open(now, set_name, None);
+                Err(*e)
+            }
+            _ => state.proto.open(now, set_name, requested),
+        };
+        if result.is_ok() {
+            state.link = found.ok();
+        }
+        state.flush(&self.shared.completions);
+        result
+    }
+
+    /// The server's `GetConfiguration`: what the client asked for.
+    pub fn get_configuration(&self) -> VdResult<VdConfig> {
+        let now = self.shared.now();
+        self.shared.lock().proto.get_configuration(now)
+    }
+
+    /// `BeginConfiguration`.
+    pub fn begin_configuration(
+        &self,
+        features: u32,
+        block_size: u32,
+        alignment: u32,
+        max_transfer_size: u32,
+        timeout_ms: u32,
+    ) -> VdResult<()> {
+        let now = self.shared.now();
+        let choice = ServerChoice {
+            features,
+            block_size,
+            alignment,
+            max_transfer_size,
+            timeout_ms,
+        };
+        let mut state = self.shared.lock();
+        let result = state.proto.begin_configuration(now, choice);
+        state.flush(&self.shared.completions);
+        result
+    }
+
+    /// `RequestBuffers`.
+    pub fn request_buffers(&self, size: u32, alignment: u32, count: u32) -> VdResult<()> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        state.proto.request_buffers(now, size, alignment, count)
+    }
+
+    /// `EndConfiguration`: creates the buffer area, publishes the configuration and the device
+    /// names (the VIRTUAL_DEVICE clauses, the first being the set name), and starts the
+    /// completion agent.
+    pub fn end_configuration(&mut self, device_names: &[String]) -> VdResult<VdConfig> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        let Some(link) = state.link.clone() else {
+            return state.proto.end_configuration(now, device_names);
+        };
+        let size = state.proto.buffer_area_bytes();
+        if state.proto.phase() == ServerPhase::Configurable
+            && state.buffers.is_none()
+            && size <= state.proto.options().max_buffer_area
+        {
+            match link.create_buffers(size) {
+                Ok(b) => state.buffers = Some(b),
+                Err(_) => return Err(VdError::new(Rule::SrvEndConfigMemory)),
+            }
+        }
+        let config = state.proto.end_configuration(now, device_names)?;
+        state.devices = device_names.len();
+        state.area = Some(BufferArea::new(
+            u64::from(config.buffer_area_size),
+            config.alignment,
+            config.prefix_zone_size,
+        ));
+        state.flush(&self.shared.completions);
+        drop(state);
+        let shared = self.shared.clone();
+        self.agent = Some(
+            std::thread::Builder::new()
+                .name("vdi-completion-agent".into())
+                .spawn(move || run_agent(&shared, &link))
+                .expect("spawn the completion agent"),
+        );
+        Ok(config)
+    }
+
+    /// The server's `OpenDevice`: the next unopened device.
+    pub fn open_device(&self) -> VdResult<(ServerVirtualDevice, String)> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        let (index, name) = state.proto.open_device(now)?;
+        Ok((ServerVirtualDevice { index }, name))
+    }
+
+    /// `AllocateBuffer`: a data offset in the buffer area (the prefix zone precedes it).
+    pub fn allocate_buffer(&self, size: u32, alignment: u32) -> VdResult<u64> {
+        let mut state = self.shared.lock();
+        let area = state
+            .area
+            .as_mut()
+            .ok_or(VdError::new(Rule::SrvOpenDeviceState))?;
+        area.allocate(size, alignment).map_err(|e| e.to_vd_error())
+    }
+
+    /// `FreeBuffer`.
+    pub fn free_buffer(&self, offset: u64) -> VdResult<()> {
+        let mut state = self.shared.lock();
+        let area = state
+            .area
+            .as_mut()
+            .ok_or(VdError::new(Rule::SrvBufferInvalid))?;
+        area.free(offset).map_err(|e| e.to_vd_error())
+    }
+
+    /// `IsSharedBuffer`.
+    pub fn is_shared_buffer(&self, offset: u64) -> bool {
+        self.shared
+            .lock()
+            .area
+            .as_ref()
+            .is_some_and(|a| a.is_shared_buffer(offset))
+    }
+
+    /// The buffer area, to fill Write buffers and read Read buffers.
+    pub fn buffers(&self) -> Option<Arc<dyn ServerBuffers>> {
+        self.shared.lock().buffers.clone()
+    }
+
+    /// `SendCommand`. A failure also appears on the completion channel (the SDK's callback).
+    pub fn send_command(
+        &self,
+        device: ServerVirtualDevice,
+        request: SendRequest,
+    ) -> VdResult<vdi_proto::CmdId> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        let result = state.proto.send_command(now, device.index, request);
+        state.flush(&self.shared.completions);
+        result
+    }
+
+    /// `CloseDevice`.
+    pub fn close_device(&self, device: ServerVirtualDevice) -> VdResult<()> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        let result = state.proto.close_device(now, device.index);
+        state.flush(&self.shared.completions);
+        result
+    }
+
+    /// The server's `SignalAbort`.
+    pub fn signal_abort(&self) -> VdResult<()> {
+        let now = self.shared.now();
+        let mut state = self.shared.lock();
+        let result = state.proto.signal_abort(now);
+        state.flush(&self.shared.completions);
+        result
+    }
+
+    /// Waits until every outstanding command completed (or the set aborted), at most `timeout`.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let state = self.shared.lock();
+                if state.proto.outstanding_total() == 0 || state.proto.phase() == ServerPhase::Abort
+                {
+                    return true;
+                }
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The server's `Close`: VD_E_PROTOCOL (and abort processing) while devices are open.
+    pub fn close(&mut self) -> VdResult<()> {
+        let now = self.shared.now();
+        let result = {
+            let mut state = self.shared.lock();
+            state.pump(now, &self.shared.completions);
+            let result = state.proto.close(now);
+            state.flush(&self.shared.completions);
+            result
+        };
+        if let Some(agent) = self.agent.take() {
+            let _ = agent.join();
+        }
+        let mut state = self.shared.lock();
+        state.buffers = None;
+        if let Some(link) = state.link.take() {
+            link.close();
+        }
+        result
+    }
+}
+
+impl Drop for ServerVirtualDeviceSet {
+    fn drop(&mut self) {
+        if self.shared.lock().proto.phase() != ServerPhase::Dne {
+            let _ = self.close();
+        }
+    }
+}
+
+/// The completion agent: delivers completions, runs the 2 × serverTimeOut watchdog and the
+/// client's liveness check, until the set is closed.
+fn run_agent(shared: &Shared, link: &Arc<dyn ServerLink>) {
+    loop {
+        let mut done = false;
+        let outcome = link.wait(Timeout::Millis(100), &shared.wait, &mut || {
+            let now = shared.now();
+            let mut state = shared.lock();
+            let before = state.proto.outstanding_total();
+            state.pump(now, &shared.completions);
+            done = state.proto.phase() == ServerPhase::Dne;
+            done || state.proto.outstanding_total() != before
+        });
+        let now = shared.now();
+        let mut state = shared.lock();
+        if outcome == WaitOutcome::PeerDead {
+            state.proto.handle_peer_failure(now, false);
+            state.flush(&shared.completions);
+        }
+        if done || state.proto.phase() == ServerPhase::Dne {
+            return;
+        }
+    }
+}

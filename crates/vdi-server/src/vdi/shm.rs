@@ -1,0 +1,227 @@
+//! The server's half of the shared-memory transport.
+
+use super::link::{ServerBuffers, ServerConnector, ServerLink};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use vdi_proto::{DeviceIndex, ToClient, ToServer, VdConfig, VdResult, WireCompletion};
+use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until};
+use vdi_shm::region::{Access, BufferRegion, ControlRegion};
+use vdi_shm::ring::{CommandDesc, Popped};
+use vdi_shm::{PeerFault, Side, words};
+
+/// The key a set is known by (must match the client library's).
+pub fn set_key(instance: Option<&str>, set_name: &str) -> String {
+    vdi_client::shm::set_key(instance, set_name)
+}
+
+/// Opens client sets in POSIX shared memory.
+#[derive(Clone, Debug)]
+pub struct ShmServerConnector {
+    /// The uid whose sets this server opens (the client's user).
+    pub client_uid: u32,
+    /// 0600 or 0660 regions.
+    pub access: Access,
+}
+
+impl ShmServerConnector {
+    /// Sets of the current user, in the mode `VDISIM_SHM_MODE` selects.
+    pub fn from_env() -> ShmServerConnector {
+        let access = match std::env::var("VDISIM_SHM_MODE").as_deref() {
+            Ok("group") => Access::Group,
+            _ => Access::Owner,
+        };
+        ShmServerConnector {
+            client_uid: rustix::process::geteuid().as_raw(),
+            access,
+        }
+    }
+}
+
+impl ServerConnector for ShmServerConnector {
+    fn open(&self, instance: Option<&str>, set_name: &str) -> VdResult<Arc<dyn ServerLink>> {
+        let control =
+            ControlRegion::open(self.client_uid, &set_key(instance, set_name), self.access)
+                .map_err(|e| e.to_vd_error(Side::Server))?;
+        control.set_server_pid(std::process::id());
+        Ok(Arc::new(ShmServerLink {
+            control,
+            access: self.access,
+            seen: Mutex::new(Seen::default()),
+            buffers: Mutex::new(None),
+        }))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    abort: bool,
+    client_closed: bool,
+}
+
+/// The server's end of one set.
+#[derive(Debug)]
+pub struct ShmServerLink {
+    control: ControlRegion,
+    access: Access,
+    seen: Mutex<Seen>,
+    buffers: Mutex<Option<Arc<ShmServerBuffers>>>,
+}
+
+impl ShmServerLink {
+    fn set_bits(&self, bits: u32) {
+        self.control.set_state().fetch_or(bits, Ordering::SeqCst);
+        self.control.state_events().notify_all();
+    }
+
+    fn wake_all_devices(&self) {
+        for i in 0..self.control.geometry().device_count {
+            if let Some(dev) = self.control.device(DeviceIndex(i as u16)) {
+                dev.command_event().unpark();
+            }
+        }
+    }
+}
+
+impl ServerLink for ShmServerLink {
+    fn requested(&self) -> VdConfig {
+        self.control.requested_config()
+    }
+
+    fn poll_set(&self) -> Result<Option<ToServer>, PeerFault> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.abort && self.control.is_aborted() {
+            seen.abort = true;
+            return Ok(Some(ToServer::Abort));
+        }
+        let bits = self.control.set_state().load(Ordering::SeqCst);
+        if !seen.client_closed && bits & words::set::CLIENT_CLOSED != 0 {
+            seen.client_closed = true;
+            return Ok(Some(ToServer::ClientClosed));
+        }
+        Ok(None)
+    }
+
+    fn poll_device(&self, device: DeviceIndex) -> Result<Option<ToServer>, PeerFault> {
+        let Some(dev) = self.control.device(device) else {
+            return Ok(None);
+        };
+        match dev.completions().pop()? {
+            Popped::Item(c) => Ok(Some(ToServer::Completion {
+                device,
+                completion: WireCompletion {
+                    id: c.id,
+                    code: c.completion_code,
+                    bytes: c.bytes_transferred,
+                    position: c.position,
+                },
+            })),
+            Popped::Empty | Popped::Closed => Ok(None),
+        }
+    }
+
+    fn create_buffers(&self, data_size: u64) -> VdResult<Arc<dyn ServerBuffers>> {
+        let set_name = self
+            .control
+            .set_name()
+            .ok_or(vdi_proto::VdError::new(vdi_proto::Rule::SrvOpenNoSet))?;
+        let region = BufferRegion::create(
+            self.control.creator_uid(),
+            &set_name,
+            1,
+            data_size,
+            self.access,
+        )
+        .map_err(|e| e.to_vd_error(Side::Server))?;
+        self.control.publish_buffer(&region.info());
+        let buffers = Arc::new(ShmServerBuffers { region });
+        *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = Some(buffers.clone());
+        Ok(buffers)
+    }
+
+    fn send(&self, msg: &ToClient) {
+        match msg {
+            ToClient::Connected => self.set_bits(words::set::CONNECTED),
+            ToClient::Configured { config, devices } => {
+                for (i, name) in devices.iter().enumerate() {
+                    self.control.set_device_name(DeviceIndex(i as u16), name);
+                }
+                self.control.set_negotiated_config(config);
+                self.set_bits(words::set::CONFIGURED);
+            }
+            ToClient::Command { device, command } => {
+                let Some(dev) = self.control.device(*device) else {
+                    return;
+                };
+                let desc = CommandDesc::new(
+                    command.id,
+                    command.code,
+                    command.size,
+                    command.position,
+                    command.buffer_offset,
+                );
+                // Full cannot happen (the core keeps at most maxIODepth outstanding); Closed
+                // means the set aborted and the abort path completes the command.
+                if dev.commands().push(&desc).is_ok() {
+                    dev.command_event().unpark();
+                }
+            }
+            ToClient::CloseDevice { device } => {
+                if let Some(dev) = self.control.device(*device)
+                    && dev.commands().push(&CommandDesc::close_marker()).is_ok()
+                {
+                    dev.command_event().unpark();
+                }
+            }
+            ToClient::Abort => {
+                self.control.signal_abort();
+            }
+            ToClient::ServerClosed => {
+                self.set_bits(words::set::SERVER_CLOSED);
+                self.wake_all_devices();
+            }
+        }
+    }
+
+    fn wait(
+        &self,
+        timeout: Timeout,
+        cfg: &WaitConfig,
+        ready: &mut dyn FnMut() -> bool,
+    ) -> WaitOutcome<()> {
+        wait_until(
+            &self.control.state_events(),
+            timeout,
+            cfg,
+            || ready().then_some(()),
+            || self.client_alive(),
+        )
+    }
+
+    fn client_alive(&self) -> bool {
+        self.control.creator_alive()
+    }
+
+    fn close(&self) {
+        *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// The buffer region this server created.
+#[derive(Debug)]
+struct ShmServerBuffers {
+    region: BufferRegion,
+}
+
+impl ServerBuffers for ShmServerBuffers {
+    fn size(&self) -> u64 {
+        self.region.data_size()
+    }
+
+    fn write(&self, offset: u64, src: &[u8]) -> bool {
+        self.region.write(offset, src)
+    }
+
+    fn read(&self, offset: u64, dst: &mut [u8]) -> bool {
+        self.region.read(offset, dst)
+    }
+}
