@@ -2,6 +2,8 @@
 
 mod demo;
 mod rules_cmd;
+mod server_cmd;
+mod sqlcmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,13 +25,25 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the rule table: every rule ID, its section of the specification, code and meaning.
     Rules(rules_cmd::RulesArgs),
+    /// Run the fake sqlservr in the foreground on a Unix socket (Ctrl-C or SIGTERM stops it).
+    Server(server_cmd::ServerArgs),
+    /// sqlcmd for the vdisim server (also what the binary does when run as `sqlcmd`).
+    Sqlcmd(sqlcmd::SqlcmdArgs),
 }
 
 fn main() -> ExitCode {
+    // Run through a symlink named `sqlcmd`, behave as `vdisim sqlcmd`.
+    let mut args = std::env::args_os();
+    let program = args.next().map(std::path::PathBuf::from);
+    if program.as_deref().and_then(std::path::Path::file_name) == Some("sqlcmd".as_ref()) {
+        return sqlcmd::run(&args.collect::<Vec<_>>());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Rules(args) => rules_cmd::run(&args),
+        Command::Server(args) => server_cmd::run(&args),
+        Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),
     };
     match result {
         Ok(code) => code,

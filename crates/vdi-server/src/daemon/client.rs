@@ -17,7 +17,10 @@ pub enum ClientError {
     Connect { path: PathBuf, source: io::Error },
     /// The server refused the login; the messages say why (18456, 4060).
     #[error("login failed")]
-    LoginFailed(Vec<SqlMessage>),
+    LoginFailed {
+        server_name: String,
+        messages: Vec<SqlMessage>,
+    },
     #[error("connection to the server lost: {0}")]
     Io(#[from] io::Error),
     #[error("protocol error: {0}")]
@@ -53,7 +56,12 @@ impl Client {
                     });
                 }
                 Response::Message(m) => refused.push(m.into()),
-                Response::LoginFailed {} => return Err(ClientError::LoginFailed(refused)),
+                Response::LoginFailed(failed) => {
+                    return Err(ClientError::LoginFailed {
+                        server_name: failed.server_name,
+                        messages: refused,
+                    });
+                }
                 Response::ProtocolError(e) => return Err(ClientError::Protocol(e.text)),
                 other => {
                     return Err(ClientError::Protocol(format!(

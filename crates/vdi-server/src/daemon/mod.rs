@@ -319,7 +319,12 @@ fn serve(shared: &Arc<Shared>, id: u64, stream: UnixStream) -> io::Result<()> {
                 for m in messages {
                     send(&mut writer, &Response::Message(m.into()))?;
                 }
-                return send(&mut writer, &Response::LoginFailed {});
+                return send(
+                    &mut writer,
+                    &Response::LoginFailed(protocol::LoginFailed {
+                        server_name: shared.engine.server_name().to_owned(),
+                    }),
+                );
             }
         };
     shared.log(

@@ -58,7 +58,7 @@ pub struct BatchRequest {
 pub enum Response {
     LoginOk(LoginOk),
     /// After the login's error messages; the server then closes the connection.
-    LoginFailed {},
+    LoginFailed(LoginFailed),
     Message(WireMessage),
     ResultSet(WireResultSet),
     RowsAffected(u64),
@@ -75,6 +75,12 @@ pub struct LoginOk {
     /// The session's current database.
     pub database: String,
     pub protocol: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginFailed {
+    /// `@@SERVERNAME`, for the `Msg 18456, …, Server X` line.
+    pub server_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,7 +205,9 @@ mod tests {
                 error: true,
                 cancelled: false,
             }),
-            Response::LoginFailed {},
+            Response::LoginFailed(LoginFailed {
+                server_name: "S".into(),
+            }),
             Response::Message(crate::tsql::messages::database_does_not_exist(2, "x").into()),
         ];
         let text: Vec<String> = events
@@ -211,7 +219,7 @@ mod tests {
             [
                 "{\"rows_affected\":3}\n",
                 "{\"batch_done\":{\"error\":true,\"cancelled\":false}}\n",
-                "{\"login_failed\":{}}\n",
+                "{\"login_failed\":{\"server_name\":\"S\"}}\n",
                 "{\"message\":{\"number\":911,\"level\":16,\"state\":1,\"line\":2,\"text\":\"Database 'x' does not exist. Make sure that the name is entered correctly.\"}}\n",
             ]
         );

@@ -33,13 +33,26 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> DaemonError + '_ {
     }
 }
 
-/// Creates `dir` (and its parents) if missing; a directory created here gets mode 0700. With
-/// `private`, an existing directory must belong to us and is made 0700.
+/// Creates `dir` (and its missing parents), each with mode 0700 set explicitly so the umask
+/// can neither loosen nor empty it. With `private`, an existing directory must belong to us and
+/// is made 0700.
 pub(crate) fn prepare_directory(dir: &Path, private: bool) -> Result<(), DaemonError> {
-    if !dir.exists() {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
-        // Set explicitly: the umask may have loosened or emptied the mode.
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_error(dir))?;
+    let mut missing = Vec::new();
+    let mut probe = dir;
+    while !probe.as_os_str().is_empty() && !probe.exists() {
+        missing.push(probe);
+        probe = probe.parent().unwrap_or(Path::new(""));
+    }
+    for created in missing.iter().rev() {
+        match fs::create_dir(created) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(created)(e)),
+        }
+        fs::set_permissions(created, fs::Permissions::from_mode(0o700))
+            .map_err(io_error(created))?;
+    }
+    if !missing.is_empty() {
         return Ok(());
     }
     if private {

@@ -67,7 +67,11 @@ fn serves_batches_and_refuses_a_wrong_password() {
     assert!(rendered.contains("AdventureWorks"), "{rendered}");
 
     match Client::connect(daemon.socket_path(), &login("bad")) {
-        Err(ClientError::LoginFailed(messages)) => {
+        Err(ClientError::LoginFailed {
+            server_name,
+            messages,
+        }) => {
+            assert_eq!(server_name, "VDISIM");
             assert_eq!(messages.len(), 1);
             assert_eq!((messages[0].number, messages[0].level), (18456, 14));
         }

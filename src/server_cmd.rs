@@ -1,0 +1,134 @@
+//! `vdisim server`: the fake sqlservr as a foreground daemon on a Unix domain socket.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use vdi_server::daemon::{Daemon, DaemonConfig, default_socket_path};
+use vdi_server::db::{Catalog, RecoveryModel};
+use vdi_server::engine::{DEFAULT_SERVER_NAME, Engine, EngineConfig, utc_timestamp};
+
+/// The environment variable read when `--sa-password` is not given.
+const SA_PASSWORD_ENV: &str = "VDISIM_SA_PASSWORD";
+
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// The socket to listen on [default: $VDISIM_SERVER, else /tmp/vdisim-<uid>/sqlservr.sock].
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Keep databases in this directory (created if missing) instead of in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Also create this database (SIZE in MB, or with a KB/MB/GB suffix) unless it exists.
+    #[arg(long = "database", value_name = "NAME:SIZE", value_parser = parse_database_spec)]
+    databases: Vec<(String, u64)>,
+    /// The sa password [default: $VDISIM_SA_PASSWORD; if neither is set, any password is
+    /// accepted and the socket's 0600 mode is the only access control].
+    #[arg(long, value_name = "PW")]
+    sa_password: Option<String>,
+    /// The name in @@SERVERNAME and in every `Msg …, Server X` line.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SERVER_NAME)]
+    server_name: String,
+}
+
+fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
+    let (name, size) = spec
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected NAME:SIZE, got {spec:?}"))?;
+    if name.is_empty() {
+        return Err("the database name is empty".into());
+    }
+    let size = size.trim();
+    let upper = size.to_ascii_uppercase();
+    let (digits, unit) = match upper.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => upper.split_at(i),
+        None => (upper.as_str(), "MB"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("bad size {size:?} (e.g. 64, 64MB, 2GB)"))?;
+    let multiplier: u64 = match unit.trim() {
+        "KB" | "KIB" | "K" => 1 << 10,
+        "MB" | "MIB" | "M" => 1 << 20,
+        "GB" | "GIB" | "G" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KB, MB or GB)")),
+    };
+    let bytes = n
+        .checked_mul(multiplier)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("bad size {size:?}"))?;
+    Ok((name.to_owned(), bytes))
+}
+
+pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
+    let mut catalog = match &args.data_dir {
+        Some(dir) => Catalog::open(dir).map_err(|e| e.to_string())?,
+        None => Catalog::with_defaults(),
+    };
+    for (name, bytes) in &args.databases {
+        if catalog.get(name).is_none() {
+            catalog
+                .create(name, *bytes, RecoveryModel::Full, 0)
+                .map_err(|e| format!("--database {name}: {e}"))?;
+        }
+    }
+    let sa_password = args
+        .sa_password
+        .clone()
+        .or_else(|| std::env::var(SA_PASSWORD_ENV).ok())
+        .filter(|p| !p.is_empty());
+    let log = |text: &str| eprintln!("{} {text}", utc_timestamp());
+    if sa_password.is_none() {
+        log("no sa password set (--sa-password or $VDISIM_SA_PASSWORD): any password is accepted");
+    }
+    let names: Vec<String> = catalog.list().map(|db| db.name().to_owned()).collect();
+    let engine = Engine::new(
+        catalog,
+        EngineConfig {
+            server_name: args.server_name.clone(),
+            sa_password,
+            log_to_stderr: true,
+            ..EngineConfig::default()
+        },
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+    }
+    let socket = args.socket.clone().unwrap_or_else(default_socket_path);
+    let daemon = Daemon::start(DaemonConfig::new(&socket, engine)).map_err(|e| e.to_string())?;
+    log(&format!(
+        "vdisim server {} ready: databases {}; Ctrl-C or SIGTERM stops it",
+        args.server_name,
+        names.join(", ")
+    ));
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    log("signal received, shutting down");
+    daemon.shutdown();
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_specs() {
+        assert_eq!(
+            parse_database_spec("sales:64"),
+            Ok(("sales".into(), 64 << 20))
+        );
+        assert_eq!(parse_database_spec("a:b:2GB"), Ok(("a:b".into(), 2 << 30)));
+        assert_eq!(parse_database_spec("x:512kb"), Ok(("x".into(), 512 << 10)));
+        assert!(parse_database_spec("sales").is_err());
+        assert!(parse_database_spec(":5").is_err());
+        assert!(parse_database_spec("x:0").is_err());
+        assert!(parse_database_spec("x:5TB").is_err());
+    }
+}

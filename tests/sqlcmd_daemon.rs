@@ -1,0 +1,465 @@
+//! `vdisim server` and `vdisim sqlcmd` as real processes, as a vendor's scripts run them.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PW: &str = "Str0ng!pw";
+const BIN: &str = env!("CARGO_BIN_EXE_vdisim");
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let dir = std::env::temp_dir().join(format!(
+        "vdisim-sqlcmd-{tag}-{}-{nanos:x}",
+        std::process::id()
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A `vdisim server` child process on a socket in its own temporary directory.
+struct Server {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+impl Server {
+    fn start(tag: &str) -> Server {
+        let dir = temp_dir(tag);
+        let socket = dir.join("sqlservr.sock");
+        let log = fs::File::create(dir.join("server.log")).unwrap();
+        let child = Command::new(BIN)
+            .args(["server", "--socket"])
+            .arg(&socket)
+            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut server = Server { child, dir, socket };
+        server.wait_ready();
+        server
+    }
+
+    /// Started through `sh -c "umask 000; exec vdisim server …"`.
+    fn start_with_umask_000(tag: &str, socket: &Path) -> Server {
+        let dir = temp_dir(tag);
+        let log = fs::File::create(dir.join("server.log")).unwrap();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000; exec '{BIN}' server --socket '{}' --sa-password '{PW}'",
+                socket.display()
+            ))
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut server = Server {
+            child,
+            dir,
+            socket: socket.to_owned(),
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while UnixStream::connect(&self.socket).is_err() {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server exited early ({status}):\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not ready:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// `vdisim sqlcmd -S unix:<socket> ARGS…`
+    fn sqlcmd(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("sqlcmd")
+            .arg("-S")
+            .arg(format!("unix:{}", self.socket.display()))
+            .args(args);
+        command.output().unwrap()
+    }
+
+    /// `vdisim sqlcmd -S unix:<socket> -U sa -P <pw> ARGS…`
+    fn sa(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-U", "sa", "-P", PW];
+        all.extend_from_slice(args);
+        self.sqlcmd(&all)
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+#[test]
+fn select_version_and_the_default_databases() {
+    let server = Server::start("select");
+    let out = server.sa(&["-Q", "SELECT @@VERSION"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Microsoft SQL Server 2022"), "{text}");
+    assert!(text.contains("vdisim"), "{text}");
+    assert!(text.ends_with("\n(1 row affected)\n"), "{text}");
+
+    let out = server.sa(&["-Q", "SELECT name FROM sys.databases", "-h", "-1", "-W"]);
+    assert_eq!(code(&out), 0);
+    let names: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        names,
+        [
+            "master",
+            "tempdb",
+            "model",
+            "msdb",
+            "AdventureWorks",
+            "Extra",
+            "pubs",
+            "",
+            "(7 rows affected)"
+        ]
+    );
+    let out = server.sa(&[
+        "-Q",
+        "SELECT name FROM sys.databases ORDER BY name",
+        "-s",
+        "|",
+    ]);
+    assert!(stdout(&out).starts_with("name          \n--------------\nAdventureWorks\n"));
+}
+
+#[test]
+fn create_then_drop_a_database() {
+    let server = Server::start("create");
+    let list = || stdout(&server.sa(&["-Q", "SELECT name FROM sys.databases", "-h-1", "-W"]));
+    let out = server.sa(&["-b", "-Q", "CREATE DATABASE Payroll SIZE = 4 MB"]);
+    assert_eq!((code(&out), stdout(&out)), (0, String::new()));
+    assert!(list().lines().any(|l| l == "Payroll"));
+    let out = server.sa(&["-b", "-Q", "CREATE DATABASE payroll"]);
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).starts_with("Msg 1801, Level 16, State 3, Server VDISIM, Line 1\n"));
+    let out = server.sa(&["-b", "-Q", "DROP DATABASE Payroll"]);
+    assert_eq!((code(&out), stdout(&out)), (0, String::new()));
+    assert!(!list().lines().any(|l| l == "Payroll"));
+}
+
+#[test]
+fn unknown_database_is_911_and_b_decides_the_exit_code() {
+    let server = Server::start("911");
+    for (switch, expected) in [(None, 0), (Some("-b"), 1)] {
+        let mut args = vec!["-Q", "PRINT 'first'\nUSE Nowhere"];
+        args.extend(switch);
+        let out = server.sa(&args);
+        assert_eq!(code(&out), expected, "{switch:?}");
+        assert_eq!(
+            stdout(&out),
+            "first\nMsg 911, Level 16, State 1, Server VDISIM, Line 2\nDatabase 'Nowhere' does not exist. Make sure that the name is entered correctly.\n"
+        );
+    }
+    // The login database of -d.
+    let out = server.sa(&["-d", "Nowhere", "-Q", "PRINT 'x'"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("Msg 4060, Level 11"),
+        "{}",
+        stdout(&out)
+    );
+    let out = server.sa(&["-d", "pubs", "-Q", "DROP DATABASE pubs"]);
+    assert!(stdout(&out).contains("Msg 3702"), "{}", stdout(&out));
+}
+
+#[test]
+fn syntax_error_with_and_without_b() {
+    let server = Server::start("syntax");
+    let expected =
+        "Msg 102, Level 15, State 1, Server VDISIM, Line 1\nIncorrect syntax near 'SELEKT'.\n";
+    let out = server.sa(&["-Q", "SELEKT 1"]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, expected));
+    let out = server.sa(&["-b", "-Q", "SELEKT 1"]);
+    assert_eq!((code(&out), stdout(&out).as_str()), (1, expected));
+    // -V raises the severity that counts: level 15 is below 16.
+    let out = server.sa(&["-b", "-V", "16", "-Q", "SELEKT 1"]);
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn wrong_password_is_18456_and_exit_code_1() {
+    let server = Server::start("login");
+    let out = server.sqlcmd(&["-U", "sa", "-P", "wrong", "-Q", "SELECT @@VERSION"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stdout(&out),
+        "Msg 18456, Level 14, State 1, Server VDISIM, Line 1\nLogin failed for user 'sa'.\n"
+    );
+    assert!(server.log().contains("login failed for user 'sa'"));
+}
+
+#[test]
+fn multi_batch_input_file_with_go() {
+    let server = Server::start("script");
+    let script = server.dir.join("script.sql");
+    fs::write(
+        &script,
+        "\u{feff}-- a vendor's setup script\r\nCREATE DATABASE Nightly RECOVERY SIMPLE\r\nGO\r\nUSE Nightly\r\nGO\r\nPRINT 'twice'\r\nGO 2\r\n\r\nPRINT 'before'\r\nSELECT name FROM nowhere.sys.tables\r\nGO\r\nPRINT 'runs without -b'\r\n",
+    )
+    .unwrap();
+    let out = server.sa(&["-i", script.to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stdout(&out),
+        "Changed database context to 'Nightly'.\ntwice\ntwice\nMsg 208, Level 16, State 1, Server VDISIM, Line 3\nInvalid object name 'nowhere.sys.tables'.\nruns without -b\n"
+    );
+    // With -b the script stops after the failing batch.
+    fs::write(&script, "PRINT 'one'\nGO\nUSE Missing\nGO\nPRINT 'never'\n").unwrap();
+    let out = server.sa(&["-b", "-i", script.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(text.starts_with("one\nMsg 911,"), "{text}");
+    assert!(!text.contains("never"), "{text}");
+    // A missing input file.
+    let out = server.sa(&["-i", "/nonexistent/x.sql"]);
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn backup_of_a_missing_database_is_911_then_3013() {
+    let server = Server::start("backup");
+    let out = server.sa(&[
+        "-b",
+        "-Q",
+        "BACKUP DATABASE Ghost TO VIRTUAL_DEVICE = 'vendor_set_1' WITH STATS = 10",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stdout(&out),
+        "Msg 911, Level 16, State 1, Server VDISIM, Line 1\nDatabase 'Ghost' does not exist. Make sure that the name is entered correctly.\nMsg 3013, Level 16, State 1, Server VDISIM, Line 1\nBACKUP DATABASE is terminating abnormally.\n"
+    );
+    let log = server.log();
+    assert!(log.contains("job BACKUP DATABASE Ghost"), "{log}");
+    assert!(
+        log.contains("batch 1 (1 line(s), repeat 1): error"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_sqlcmd_symlink_runs_unchanged_popen_style_commands() {
+    let server = Server::start("symlink");
+    let bin_dir = server.dir.join("bin");
+    fs::create_dir(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.join("sqlcmd")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for server_name in [
+        ".",
+        "localhost",
+        "(local)",
+        "localhost,1433",
+        "tcp:localhost",
+    ] {
+        // What a vendor's client does: popen("sqlcmd -S . -U sa -P pw -Q \"…\"").
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "sqlcmd -S '{server_name}' -U sa -P '{PW}' -C -N -l 30 -t 0 -b -Q \"BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'set_{{0001}}'\""
+            ))
+            .env("PATH", &path)
+            .env("VDISIM_SERVER", &server.socket)
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        assert_eq!(code(&out), 1, "{server_name}: {text}");
+        assert!(
+            text.starts_with("Msg 3201, Level 16, State 1, Server VDISIM, Line 1\nCannot open backup device 'set_{0001}'."),
+            "{server_name}: {text}"
+        );
+        assert!(
+            text.ends_with("BACKUP DATABASE is terminating abnormally.\n"),
+            "{text}"
+        );
+    }
+    let out = Command::new(bin_dir.join("sqlcmd"))
+        .args([
+            "-S",
+            ".",
+            "-U",
+            "sa",
+            "-P",
+            PW,
+            "-h",
+            "-1",
+            "-Q",
+            "SELECT @@SERVERNAME",
+        ])
+        .env("VDISIM_SERVER", &server.socket)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "VDISIM\n\n(1 row affected)\n");
+}
+
+#[test]
+fn no_server_is_a_connection_error_with_exit_code_1() {
+    let dir = temp_dir("noserver");
+    let out = Command::new(BIN)
+        .args(["sqlcmd", "-S", ".", "-U", "sa", "-P", "x", "-Q", "SELECT 1"])
+        .env("VDISIM_SERVER", dir.join("absent.sock"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).starts_with("Sqlcmd: Error: "),
+        "{}",
+        stdout(&out)
+    );
+    let out = Command::new(BIN)
+        .args(["sqlcmd", "-S", "db.example.com", "-Q", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let out = Command::new(BIN).args(["sqlcmd", "-Z"]).output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).contains("'-Z': Unknown Option"));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sigterm_and_sigint_stop_the_daemon_and_remove_its_socket() {
+    for signal in ["TERM", "INT"] {
+        let mut server = Server::start(&format!("sig{signal}"));
+        // A client in the middle of a long WAITFOR does not hold the shutdown up.
+        let mut waiting = Command::new(BIN)
+            .arg("sqlcmd")
+            .arg("-S")
+            .arg(format!("unix:{}", server.socket.display()))
+            .args(["-U", "sa", "-P", PW, "-Q", "WAITFOR DELAY '00:10'"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        server.signal(signal);
+        let status = server.wait_exit();
+        assert!(status.success(), "{signal}: {status}\n{}", server.log());
+        assert!(!server.socket.exists(), "{signal}: socket left behind");
+        assert_eq!(
+            fs::read_dir(&server.dir).unwrap().count(),
+            1,
+            "only the log is left"
+        );
+        let _ = waiting.wait();
+        let mut rest = String::new();
+        waiting
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut rest)
+            .unwrap();
+        assert!(server.log().contains("stopped"), "{}", server.log());
+    }
+}
+
+#[test]
+fn socket_is_0600_under_umask_000_and_a_second_daemon_is_refused() {
+    let dir = temp_dir("umask");
+    let socket = dir.join("new/private/sqlservr.sock");
+    let server = Server::start_with_umask_000("umask-log", &socket);
+    let meta = fs::symlink_metadata(&socket).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    for created in [dir.join("new"), dir.join("new/private")] {
+        let mode = fs::metadata(&created).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", created.display());
+    }
+    let out = server.sa(&["-Q", "PRINT 'reachable'"]);
+    assert_eq!(stdout(&out), "reachable\n");
+
+    let second = Command::new(BIN)
+        .args(["server", "--socket"])
+        .arg(&socket)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already listening"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    // The refused daemon left the live one's socket alone.
+    assert_eq!(stdout(&server.sa(&["-Q", "PRINT 'still'"])), "still\n");
+    drop(server);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_stale_socket_file_is_replaced() {
+    let dir = temp_dir("stale");
+    let socket = dir.join("sqlservr.sock");
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    assert!(UnixStream::connect(&socket).is_err());
+    let server = Server::start_with_umask_000("stale-log", &socket);
+    assert_eq!(stdout(&server.sa(&["-Q", "PRINT 'fresh'"])), "fresh\n");
+    drop(server);
+    fs::remove_dir_all(dir).unwrap();
+}
