@@ -1,164 +1,259 @@
-//! The client library and the server-side set over real shared memory: backup and restore
-//! command streams, byte-compared, with the server on another thread.
+//! The client library and the server-side set over real shared memory, the server on its own
+//! thread: backup and restore streams byte-compared, striping, Close and abort semantics.
 
-use std::sync::Arc;
+mod common;
+
+use common::*;
 use std::time::Duration;
-use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, VdcCode, vdf, win32};
-use vdi_proto::{SendRequest, ServerOptions};
-use vdi_server::vdi::ServerVirtualDeviceSet;
-use vdi_server::vdi::shm::ShmServerConnector;
+use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, win32};
+use vdi_proto::Rule;
 
-const MTS: u32 = 64 * 1024;
-
-fn unique(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    format!("{{e2e-{tag}-{}-{n}}}", std::process::id())
-}
-
-fn pattern(offset: u64) -> u8 {
-    (offset.wrapping_mul(0x9E37_79B9) >> 13) as u8
-}
-
-/// Server side of a one-device backup of `bytes`; returns the completion codes it saw.
-fn serve_backup(name: String, bytes: u64, flushes: u32) -> Vec<u32> {
-    let mut set = ServerVirtualDeviceSet::new(
-        Arc::new(ShmServerConnector::from_env()),
-        ServerOptions::default(),
-    );
-    set.open(None, &name).expect("open");
-    let requested = set.get_configuration().unwrap();
-    set.begin_configuration(vdf::WRITE_MEDIA, 512, 0, MTS, 10_000)
-        .unwrap();
-    set.request_buffers(MTS, 0, 4).unwrap();
-    let config = set.end_configuration(std::slice::from_ref(&name)).unwrap();
-    assert_eq!(
-        config.features & vdf::COMPLETE_ENABLED != 0,
-        requested.features & vdf::REQUEST_COMPLETE != 0
-    );
-    let (dev, _) = set.open_device().unwrap();
-    let buffers = set.buffers().unwrap();
-    let mut free: Vec<u64> = (0..4)
-        .map(|_| set.allocate_buffer(MTS, 0).unwrap())
-        .collect();
-    let mut codes = Vec::new();
-    let mut offset = 0u64;
-    let chunks = bytes.div_ceil(u64::from(MTS));
-    let flush_every = (chunks / (u64::from(flushes) + 1)).max(1);
-    let mut sent = 0u64;
-    let mut flushes_sent = 0;
-    while offset < bytes || set.outstanding(dev.index) > 0 {
-        while offset < bytes && !free.is_empty() {
-            let buf = free.pop().unwrap();
-            let len = (bytes - offset).min(u64::from(MTS)) as usize;
-            let data: Vec<u8> = (0..len as u64).map(|i| pattern(offset + i)).collect();
-            assert!(buffers.write(buf, &data));
-            set.send_command(
-                dev,
-                SendRequest {
-                    code: VdcCode::Write,
-                    size: len as u32,
-                    position: 0,
-                    buffer_offset: buf,
-                    context: buf,
+fn backup_then_restore(devices: u16, bytes: u64) {
+    let name = unique("roundtrip");
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || {
+            // The client creates the set first; give it a moment by retrying Open.
+            wait_for_set(&name);
+            run_server(
+                &name,
+                ServerScript {
+                    flushes: 3,
+                    ..ServerScript::backup(devices, bytes)
                 },
             )
-            .unwrap();
-            offset += len as u64;
-            sent += 1;
-            if sent.is_multiple_of(flush_every) && offset < bytes && flushes_sent < flushes {
-                flushes_sent += 1;
-                set.send_command(dev, SendRequest::control(VdcCode::Flush))
-                    .unwrap();
-            }
-        }
-        let done = set
-            .completions()
-            .recv_timeout(Duration::from_secs(10))
-            .expect("a completion");
-        codes.push(done.completion_code);
-        if done.request.code == VdcCode::Write {
-            free.push(done.request.context);
-        }
-    }
-    let last = if config.features & vdf::COMPLETE_ENABLED != 0 {
-        VdcCode::Complete
-    } else {
-        VdcCode::Flush
+        })
     };
-    set.send_command(dev, SendRequest::control(last)).unwrap();
-    let done = set
-        .completions()
-        .recv_timeout(Duration::from_secs(10))
-        .unwrap();
-    codes.push(done.completion_code);
-    set.close_device(dev).unwrap();
+    let (set, report) = run_client(&name, devices, true, None);
     set.close().unwrap();
-    codes
+    let server = server.join().unwrap();
+    assert!(
+        server.codes.iter().all(|c| *c == win32::ERROR_SUCCESS),
+        "{:?}",
+        server.codes
+    );
+    assert!(all_closed(&report), "{:?}", report.endings);
+    assert_eq!(report.completes, u32::from(devices));
+    for (d, stripe) in report.stripes.iter().enumerate() {
+        assert!(
+            *stripe == expected_stripe(d as u16, bytes),
+            "stripe {d} differs"
+        );
+    }
+    assert!(set.rule_hits().is_empty(), "{:?}", set.rule_hits());
+
+    let name = unique("restore");
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || {
+            wait_for_set(&name);
+            run_server(&name, ServerScript::restore(devices, bytes))
+        })
+    };
+    let (set, report) = run_client(&name, devices, false, Some(report.stripes));
+    assert!(all_closed(&report), "{:?}", report.endings);
+    set.close().unwrap();
+    let server = server.join().unwrap();
+    assert!(
+        server.verified,
+        "restore did not verify: {} bytes",
+        server.restored_bytes
+    );
+    assert!(
+        server.codes.contains(&win32::ERROR_HANDLE_EOF),
+        "{:?}",
+        server.codes
+    );
+    assert!(all_closed(&report), "{:?}", report.endings);
+}
+
+/// Waits until the client created `name` (the server's Open needs the region).
+fn wait_for_set(name: &str) {
+    let uid = rustix::process::geteuid().as_raw();
+    for _ in 0..2000 {
+        if vdi_shm::region::ControlRegion::open(uid, name, Default::default()).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the client never created {name}");
 }
 
 #[test]
-fn one_device_backup_over_shared_memory() {
-    let name = unique("backup");
-    let bytes = 4 * 1024 * 1024 + 4096;
-    let client = ClientVirtualDeviceSet::new();
-    let cfg = VdConfig {
-        device_count: 1,
-        features: vdf::REQUEST_COMPLETE,
-        ..VdConfig::default()
-    };
-    client.create(&name, &cfg).unwrap();
+fn one_device_backup_and_restore_of_64_mib() {
+    backup_then_restore(1, 64 << 20);
+}
+
+#[test]
+fn four_device_striped_backup_and_restore() {
+    backup_then_restore(4, 3 << 20);
+}
+
+#[test]
+fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server() {
+    let name = unique("close-open");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
     let server = {
         let name = name.clone();
-        std::thread::spawn(move || serve_backup(name, bytes, 3))
+        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 1 << 20)))
     };
-    let mut got = VdConfig::default();
-    client.get_configuration(10_000, &mut got).unwrap();
-    assert_eq!(got.max_transfer_size, MTS);
-    let dev = client.open_device(&name).unwrap();
-    let mut stored = Vec::new();
-    let (mut flushes, mut completes) = (0, 0);
-    loop {
-        match dev.get_command(10_000) {
-            Ok(cmd) => {
-                match cmd.code() {
-                    VdcCode::Write => {
-                        let mut buf = vec![0; cmd.size() as usize];
-                        assert!(cmd.read_data(&mut buf));
-                        stored.extend_from_slice(&buf);
-                    }
-                    VdcCode::Flush => flushes += 1,
-                    VdcCode::Complete => completes += 1,
-                    other => panic!("unexpected {other}"),
-                }
-                let bytes = if cmd.code() == VdcCode::Write {
-                    u64::from(cmd.size())
-                } else {
-                    0
-                };
-                dev.complete_command(&cmd, win32::ERROR_SUCCESS, bytes, 0)
-                    .unwrap();
-            }
-            Err(e) => {
-                assert_eq!(e.code, VdCode::Close, "{e}");
-                break;
-            }
-        }
+    let mut cfg = VdConfig::default();
+    set.get_configuration(10_000, &mut cfg).unwrap();
+    let dev = set.open_device(&name).unwrap();
+    let cmd = dev.get_command(10_000).unwrap();
+    let err = set.close().unwrap_err();
+    assert_eq!((err.code, err.rule), (VdCode::Open, Rule::CloseDevicesOpen));
+    let server = server.join().unwrap();
+    assert!(server.aborted, "the server must see the abort");
+    assert!(
+        server.codes.contains(&win32::ERROR_OPERATION_ABORTED),
+        "{:?}",
+        server.codes
+    );
+    // The old device and command are dead handles now, and nothing crashes.
+    let err = dev.get_command(0).unwrap_err();
+    assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::StaleDevice));
+    let err = dev.complete_command(&cmd, 0, 0, 0).unwrap_err();
+    assert_eq!(err.code, VdCode::Protocol);
+    // Create again on the same object works.
+    let again = unique("recreate");
+    set.create(&again, &VdConfig::with_devices(1)).unwrap();
+    set.close().unwrap();
+}
+
+#[test]
+fn close_of_a_set_that_is_not_open_is_vd_e_protocol() {
+    let set = ClientVirtualDeviceSet::new();
+    let err = set.close().unwrap_err();
+    assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::CloseNotOpen));
+    let name = unique("close-twice");
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    set.close().unwrap();
+    assert_eq!(set.close().unwrap_err().rule, Rule::CloseNotOpen);
+    assert!(!shm_exists(&name), "Close removes the region");
+}
+
+#[test]
+fn a_second_set_with_the_same_name_is_busy() {
+    let name = unique("busy");
+    let a = ClientVirtualDeviceSet::new();
+    a.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let b = ClientVirtualDeviceSet::new();
+    let err = b.create(&name, &VdConfig::with_devices(1)).unwrap_err();
+    assert_eq!((err.code, err.rule), (VdCode::Busy, Rule::CreateNameInUse));
+    a.close().unwrap();
+    b.create(&name, &VdConfig::with_devices(1)).unwrap();
+    b.close().unwrap();
+}
+
+#[test]
+fn get_configuration_times_out_without_a_server_and_state_is_unchanged() {
+    let name = unique("timeout");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let mut cfg = VdConfig::default();
+    let err = set.get_configuration(50, &mut cfg).unwrap_err();
+    assert_eq!((err.code, err.rule), (VdCode::Timeout, Rule::ConfigTimeout));
+    assert_eq!(set.phase(), vdi_proto::ClientPhase::Configurable);
+    let err = set.get_configuration(0, &mut cfg).unwrap_err();
+    assert_eq!(err.code, VdCode::Timeout, "0 polls");
+    set.close().unwrap();
+}
+
+#[test]
+fn client_abort_in_configurable_and_initializing_stops_the_server() {
+    // Configurable: the server finds an aborted set.
+    let name = unique("abort-configurable");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    set.signal_abort().unwrap();
+    let mut cfg = VdConfig::default();
+    assert_eq!(
+        set.get_configuration(0, &mut cfg).unwrap_err().code,
+        VdCode::Abort
+    );
+    set.close().unwrap();
+
+    // Initializing: the server is configured, then the client aborts.
+    let name = unique("abort-initializing");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 1 << 20)))
+    };
+    set.get_configuration(10_000, &mut cfg).unwrap();
+    set.signal_abort().unwrap();
+    assert_eq!(set.open_device(&name).unwrap_err().code, VdCode::Abort);
+    let report = server.join().unwrap();
+    assert!(report.aborted);
+    set.close().unwrap();
+}
+
+#[test]
+fn client_abort_mid_stream_completes_outstanding_commands_as_aborted() {
+    let name = unique("abort-active");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 8 << 20)))
+    };
+    let mut cfg = VdConfig::default();
+    set.get_configuration(10_000, &mut cfg).unwrap();
+    let dev = set.open_device(&name).unwrap();
+    for _ in 0..3 {
+        let cmd = dev.get_command(10_000).unwrap();
+        dev.complete_command(&cmd, win32::ERROR_SUCCESS, u64::from(cmd.size()), 0)
+            .unwrap();
     }
-    client.close().unwrap();
-    let codes = server.join().unwrap();
-    assert!(
-        codes.iter().all(|c| *c == win32::ERROR_SUCCESS),
-        "{codes:?}"
+    let held = dev.get_command(10_000).unwrap();
+    set.signal_abort().unwrap();
+    assert_eq!(dev.get_command(1000).unwrap_err().code, VdCode::Abort);
+    assert_eq!(
+        dev.complete_command(&held, 0, 0, 0).unwrap_err().code,
+        VdCode::Abort
     );
-    assert_eq!(stored.len() as u64, bytes);
+    let report = server.join().unwrap();
+    assert!(report.aborted);
     assert!(
-        stored
-            .iter()
-            .enumerate()
-            .all(|(i, b)| *b == pattern(i as u64)),
-        "data differs"
+        report.codes.contains(&win32::ERROR_OPERATION_ABORTED),
+        "{:?}",
+        report.codes
     );
-    assert_eq!((flushes, completes), (3, 1));
-    assert!(client.rule_hits().is_empty(), "{:?}", client.rule_hits());
+    set.close().unwrap();
+}
+
+#[test]
+fn server_abort_mid_stream_reaches_get_command() {
+    let name = unique("server-abort");
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || {
+            wait_for_set(&name);
+            run_server(
+                &name,
+                ServerScript {
+                    abort_after: Some(5),
+                    ..ServerScript::backup(2, 8 << 20)
+                },
+            )
+        })
+    };
+    let (set, report) = run_client(&name, 2, true, None);
+    assert!(
+        report.endings.iter().all(|e| e.code == VdCode::Abort),
+        "{:?}",
+        report.endings
+    );
+    assert!(server.join().unwrap().aborted);
+    set.close().unwrap();
+}
+
+fn shm_exists(name: &str) -> bool {
+    let uid = rustix::process::geteuid().as_raw();
+    let region =
+        vdi_shm::naming::region_name(uid, name, vdi_shm::naming::RegionKind::Control).unwrap();
+    std::path::Path::new("/dev/shm").join(&region[1..]).exists()
 }
