@@ -210,3 +210,46 @@ fn garbage_gets_a_protocol_error() {
     daemon.shutdown();
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn job_progress_reaches_the_client_while_the_job_runs() {
+    use crate::engine::tests::{BlockingJobs, engine_with};
+
+    /// Cancels the batch as soon as the 50 percent message arrives: if progress only arrived
+    /// with the end of the batch, the job would run into its 30 s limit and fail with 3189.
+    struct CancelOnProgress {
+        cancel: CancelHandle,
+        seen: Vec<u32>,
+    }
+    impl OutputSink for CancelOnProgress {
+        fn message(&mut self, message: SqlMessage) {
+            if message.number == 3211 {
+                self.cancel.cancel().unwrap();
+            }
+            self.seen.push(message.number);
+        }
+        fn result_set(&mut self, _: ResultSet) {}
+        fn rows_affected(&mut self, _: u64) {}
+    }
+
+    let dir = temp_dir("progress");
+    let jobs = Arc::new(BlockingJobs::default());
+    jobs.hold.store(true, Ordering::SeqCst);
+    let engine = engine_with(jobs);
+    let daemon = Daemon::start(DaemonConfig::new(dir.join("s.sock"), engine)).unwrap();
+    let mut client = Client::connect(daemon.socket_path(), &login("Secret#1")).unwrap();
+    let mut sink = CancelOnProgress {
+        cancel: client.cancel_handle().unwrap(),
+        seen: Vec::new(),
+    };
+    let done = client
+        .execute(
+            &batch("BACKUP DATABASE AdventureWorks TO VIRTUAL_DEVICE = 'v' WITH STATS = 50"),
+            &mut sink,
+        )
+        .unwrap();
+    assert!(done.error);
+    assert_eq!(sink.seen, [3211, 3204, 3013]);
+    daemon.shutdown();
+    fs::remove_dir_all(dir).unwrap();
+}

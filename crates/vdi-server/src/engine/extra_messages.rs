@@ -94,3 +94,14 @@ pub fn devices_not_connected(line: u32, set_name: &str) -> SqlMessage {
     );
     message
 }
+
+/// 3023: a second BACKUP/RESTORE on a database that already has one running.
+pub fn operation_must_be_serialized(line: u32) -> SqlMessage {
+    SqlMessage::new(
+        3023,
+        16,
+        2,
+        line,
+        "Backup, file manipulation operations (such as ALTER DATABASE ADD FILE) and encryption changes on a database must be serialized. Reissue the statement after the current backup or file manipulation operation is completed.",
+    )
+}

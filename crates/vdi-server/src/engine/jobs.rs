@@ -125,10 +125,37 @@ impl<'a> JobContext<'a> {
         self.engine.sessions_using(name, Some(self.session_id)) > 0
     }
 
+    /// Marks `name` as having a BACKUP or RESTORE running until the guard drops. A second one
+    /// on the same database gets `Err(3023)` (SQL Server serialises them); DROP DATABASE of it
+    /// gets 3702 meanwhile. Call after the pre-checks, before opening the device set.
+    pub fn serialize_operation(&self, name: &str) -> Result<OperationGuard<'a>, SqlMessage> {
+        if self.engine.begin_operation(name, self.session_id) {
+            Ok(OperationGuard {
+                engine: self.engine,
+                name: name.to_lowercase(),
+            })
+        } else {
+            Err(extra_messages::operation_must_be_serialized(self.line))
+        }
+    }
+
     /// Writes one line to the server log (stderr of `vdisim server`).
     pub fn log(&self, text: &str) {
         self.engine
             .log_line(&format!("session {}: {text}", self.session_id));
+    }
+}
+
+/// A BACKUP or RESTORE in progress on one database; see [`JobContext::serialize_operation`].
+#[derive(Debug)]
+pub struct OperationGuard<'a> {
+    engine: &'a Engine,
+    name: String,
+}
+
+impl Drop for OperationGuard<'_> {
+    fn drop(&mut self) {
+        self.engine.end_operation(&self.name);
     }
 }
 

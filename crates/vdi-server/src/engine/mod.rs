@@ -22,7 +22,7 @@ pub mod jobs;
 pub mod sink;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,8 +39,8 @@ use crate::tsql::{
 
 pub use extra_messages::cannot_open_login_database;
 pub use jobs::{
-    JobContext, JobResult, NoVdiJobs, VdiJobs, check_backup, check_restore, check_restore_target,
-    fail,
+    JobContext, JobResult, NoVdiJobs, OperationGuard, VdiJobs, check_backup, check_restore,
+    check_restore_target, fail,
 };
 pub use sink::{CancelToken, CollectSink, Output, OutputSink, rows_affected_line};
 
@@ -122,6 +122,8 @@ pub struct Engine {
     config: EngineConfig,
     /// Current database (lower case) of every live session, by session id.
     current_databases: Mutex<HashMap<u64, String>>,
+    /// Databases (lower case) with a BACKUP/RESTORE running, and the session running it.
+    operations: Mutex<HashMap<String, u64>>,
     next_session: AtomicU64,
     shutting_down: AtomicBool,
 }
@@ -141,6 +143,7 @@ impl Engine {
             catalog: Mutex::new(catalog),
             config,
             current_databases: Mutex::new(HashMap::new()),
+            operations: Mutex::new(HashMap::new()),
             next_session: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         })
@@ -241,6 +244,36 @@ impl Engine {
             .remove(&session);
     }
 
+    /// Claims `name` for a BACKUP/RESTORE; false if one is already running on it.
+    fn begin_operation(&self, name: &str, session: u64) -> bool {
+        let mut operations = self
+            .operations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = name.to_lowercase();
+        if operations.contains_key(&key) {
+            return false;
+        }
+        operations.insert(key, session);
+        true
+    }
+
+    fn end_operation(&self, key: &str) {
+        self.operations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+
+    /// Whether a BACKUP or RESTORE is running on `name`.
+    #[must_use]
+    pub fn has_operation(&self, name: &str) -> bool {
+        self.operations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&name.to_lowercase())
+    }
+
     /// How many sessions (other than `except`) have `name` as their current database.
     #[must_use]
     pub fn sessions_using(&self, name: &str, except: Option<u64>) -> usize {
@@ -305,6 +338,27 @@ impl Session {
     #[must_use]
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    /// Runs a whole script: splits it on `GO` lines and runs each batch with SQL Server's
+    /// batch-relative line numbers. Stops after the first batch with an error when
+    /// `stop_on_error` (sqlcmd's `-b`). Returns whether any batch had an error.
+    pub fn execute_script(
+        &mut self,
+        script: &str,
+        sink: &mut dyn OutputSink,
+        stop_on_error: bool,
+    ) -> bool {
+        let mut error = false;
+        for mut batch in crate::tsql::split_batches(script) {
+            batch.first_line = 1;
+            let outcome = self.execute_batch(&batch, sink);
+            error |= outcome.error;
+            if (outcome.error && stop_on_error) || outcome.cancelled {
+                break;
+            }
+        }
+        error
     }
 
     /// Runs a batch that cannot be cancelled except by server shutdown.
@@ -476,7 +530,7 @@ impl Session {
                 sink.message(extra_messages::cannot_drop_system(line, name));
                 continue;
             }
-            if self.engine.sessions_using(name, None) > 0 {
+            if self.engine.sessions_using(name, None) > 0 || self.engine.has_operation(name) {
                 sink.message(extra_messages::cannot_drop_in_use(line, name));
                 continue;
             }

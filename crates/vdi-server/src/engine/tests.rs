@@ -218,3 +218,126 @@ fn timestamps_are_iso_utc() {
     assert_eq!(ts.len(), 24, "{ts}");
     assert!(ts.ends_with('Z'));
 }
+
+/// A BACKUP that claims its database, reports 50 percent, then runs until cancelled (or, when
+/// `hold` is false, finishes at once with 3014). Gives up after 30 s so a broken test fails
+/// instead of hanging.
+#[derive(Debug, Default)]
+pub(crate) struct BlockingJobs {
+    pub(crate) hold: std::sync::atomic::AtomicBool,
+}
+
+impl VdiJobs for BlockingJobs {
+    fn backup(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &crate::tsql::BackupStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        let line = ctx.line();
+        let end = messages::terminating_abnormally(line, stmt.operation());
+        if let Err(errors) = check_backup(ctx, stmt) {
+            return fail(sink, errors);
+        }
+        let _guard = match ctx.serialize_operation(&stmt.database) {
+            Ok(guard) => guard,
+            Err(busy) => return fail(sink, vec![busy, end]),
+        };
+        sink.message(messages::percent_processed(line, 50));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.hold.load(std::sync::atomic::Ordering::SeqCst) {
+            if ctx.is_cancelled() {
+                return fail(sink, vec![messages::operation_aborted(line), end]);
+            }
+            if Instant::now() > deadline {
+                return fail(sink, vec![messages::backup_set_damaged(line), end]);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sink.message(messages::successfully_processed(
+            line,
+            stmt.operation(),
+            1,
+            Duration::from_millis(1),
+        ));
+        JobResult::Succeeded
+    }
+
+    fn restore(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &crate::tsql::RestoreStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        NoVdiJobs.restore(ctx, stmt, sink)
+    }
+}
+
+pub(crate) fn engine_with(jobs: Arc<dyn VdiJobs>) -> Arc<Engine> {
+    Engine::new(
+        Catalog::with_defaults(),
+        EngineConfig {
+            sa_password: Some(PW.into()),
+            jobs,
+            ..EngineConfig::default()
+        },
+    )
+}
+
+#[test]
+fn a_running_job_serialises_backups_and_blocks_drop() {
+    let jobs = Arc::new(BlockingJobs::default());
+    jobs.hold.store(true, std::sync::atomic::Ordering::SeqCst);
+    let engine = engine_with(Arc::clone(&jobs) as Arc<dyn VdiJobs>);
+    let cancel = CancelToken::new();
+    let first = {
+        let engine = Arc::clone(&engine);
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            let mut s = session(&engine);
+            let mut sink = CollectSink::new();
+            let batch = Batch {
+                text: "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'a'".into(),
+                first_line: 1,
+                repeat: 1,
+            };
+            let outcome = s.execute_batch_cancellable(&batch, &mut sink, &cancel);
+            (outcome, sink)
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !engine.has_operation("PUBS") {
+        assert!(Instant::now() < deadline, "the job never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut other = session(&engine);
+    let (out, errors, _) = run(
+        &mut other,
+        "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'b'\nDROP DATABASE pubs",
+    );
+    assert_eq!(errors, [3023, 3013, 3702], "{out}");
+
+    cancel.cancel();
+    let (outcome, sink) = first.join().unwrap();
+    assert!(outcome.error);
+    let numbers: Vec<u32> = sink.messages().map(|m| m.number).collect();
+    assert_eq!(numbers, [3211, 3204, 3013]);
+    assert!(!engine.has_operation("pubs"));
+
+    jobs.hold.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (out, errors, _) = run(&mut other, "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'c'");
+    assert!(errors.is_empty(), "{out}");
+    assert!(out.contains("BACKUP DATABASE successfully processed 1 pages"));
+}
+
+#[test]
+fn execute_script_stops_on_error_only_when_asked() {
+    let engine = engine();
+    let mut s = session(&engine);
+    let mut sink = CollectSink::new();
+    assert!(s.execute_script("USE nowhere\nGO\nPRINT 'after'", &mut sink, true));
+    assert_eq!(sink.messages().count(), 1);
+    let mut sink = CollectSink::new();
+    assert!(s.execute_script("USE nowhere\nGO\nPRINT 'after'", &mut sink, false));
+    assert_eq!(sink.messages().count(), 2);
+}
