@@ -33,6 +33,10 @@ struct Server {
 
 impl Server {
     fn start(tag: &str) -> Server {
+        Server::start_with(tag, &[])
+    }
+
+    fn start_with(tag: &str, extra: &[&str]) -> Server {
         let dir = temp_dir(tag);
         let socket = dir.join("sqlservr.sock");
         let log = fs::File::create(dir.join("server.log")).unwrap();
@@ -40,6 +44,7 @@ impl Server {
             .args(["server", "--socket"])
             .arg(&socket)
             .args(["--sa-password", PW, "--database", "Extra:2"])
+            .args(extra)
             .stdin(Stdio::null())
             .stderr(log)
             .spawn()
@@ -462,4 +467,31 @@ fn a_stale_socket_file_is_replaced() {
     assert_eq!(stdout(&server.sa(&["-Q", "PRINT 'fresh'"])), "fresh\n");
     drop(server);
     fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn databases_persist_in_the_data_dir_across_restarts() {
+    let data = temp_dir("data");
+    let data_arg = data.to_str().unwrap();
+    let mut first = Server::start_with("data1", &["--data-dir", data_arg]);
+    let out = first.sa(&[
+        "-b",
+        "-Q",
+        "CREATE DATABASE Kept RECOVERY SIMPLE\nDROP DATABASE pubs",
+    ]);
+    assert_eq!((code(&out), stdout(&out)), (0, String::new()));
+    first.signal("TERM");
+    assert!(first.wait_exit().success());
+
+    let second = Server::start_with("data2", &["--data-dir", data_arg]);
+    let out = second.sa(&["-h", "-1", "-W", "-Q", "SELECT name FROM sys.databases"]);
+    let names: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert!(names.contains(&"Kept".to_owned()), "{names:?}");
+    assert!(names.contains(&"Extra".to_owned()), "{names:?}");
+    assert!(!names.contains(&"pubs".to_owned()), "{names:?}");
+    // Kept is in SIMPLE recovery after the restart, too.
+    let out = second.sa(&["-Q", "BACKUP LOG Kept TO VIRTUAL_DEVICE = 'x'"]);
+    assert!(stdout(&out).starts_with("Msg 4208,"), "{}", stdout(&out));
+    drop(second);
+    fs::remove_dir_all(data).unwrap();
 }

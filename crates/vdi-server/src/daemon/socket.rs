@@ -101,22 +101,39 @@ fn clear_stale(path: &Path) -> Result<(), DaemonError> {
 /// Binds the socket in a private staging directory, sets mode 0600, then links it into place,
 /// so the socket is never reachable with a looser mode and never replaces another daemon's
 /// (the link fails if the name exists).
+///
+/// The staging path (`<dir>/.s<8 hex>/s`) can be a few bytes longer than the socket's own. If
+/// it is too long for a socket address (108 bytes), or the file system refuses the link, the
+/// socket is bound in place and its mode set right after (bind also refuses an existing name).
 pub(crate) fn bind(path: &Path) -> Result<(UnixListener, FileId), DaemonError> {
     clear_stale(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = dir.join(format!(
-        ".{name}.{}.{:x}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
+    let staging = dir.join(format!(".s{:08x}", fastrand::u32(..)));
     fs::create_dir(&staging).map_err(io_error(&staging))?;
     let result = bind_in(&staging, path);
     let _ = fs::remove_dir_all(&staging);
-    result
+    match result {
+        Err(DaemonError::Io { .. }) => bind_in_place(path),
+        other => other,
+    }
+}
+
+fn bind_in_place(path: &Path) -> Result<(UnixListener, FileId), DaemonError> {
+    let listener = UnixListener::bind(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AddrInUse {
+            DaemonError::AlreadyRunning {
+                path: path.to_owned(),
+            }
+        } else {
+            io_error(path)(e)
+        }
+    })?;
+    let id = FileId::of(path).map_err(io_error(path))?;
+    if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(0o600)) {
+        remove_if_ours(path, id);
+        return Err(io_error(path)(e));
+    }
+    Ok((listener, id))
 }
 
 fn bind_in(staging: &Path, path: &Path) -> Result<(UnixListener, FileId), DaemonError> {

@@ -253,3 +253,23 @@ fn job_progress_reaches_the_client_while_the_job_runs() {
     daemon.shutdown();
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_socket_path_near_the_address_limit_still_gets_mode_0600() {
+    let base = temp_dir("long");
+    // `<dir>/x` fits in a socket address (at most 107 bytes), `<dir>/.sXXXXXXXX/s` does not.
+    let used = base.as_os_str().len() + 1;
+    let dir = base.join("d".repeat(104usize.saturating_sub(used)));
+    fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("x");
+    assert!(socket.as_os_str().len() <= 107);
+    assert!(dir.join(".s00000000/s").as_os_str().len() > 107);
+    let engine = Engine::new(Catalog::new(), EngineConfig::default());
+    let daemon = Daemon::start(DaemonConfig::new(&socket, engine)).unwrap();
+    let mode = fs::symlink_metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(Client::connect(&socket, &login("x")).is_ok());
+    daemon.shutdown();
+    assert!(!socket.exists());
+    fs::remove_dir_all(base).unwrap();
+}
