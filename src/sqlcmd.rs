@@ -16,14 +16,14 @@ use vdi_server::tsql::{RenderOptions, ResultSet, SqlMessage, split_batches};
 #[derive(clap::Args, Debug)]
 #[command(disable_help_flag = true)]
 pub struct SqlcmdArgs {
-    /// sqlcmd's switches: -S -U -P -Q|-q|-i -b -h -W -s -d -o -r -e -V; `-?` lists them.
+    /// sqlcmd's switches: -S -U -P -Q|-q|-i -b -V -m -h -W -s -d -o -r -e; `-?` lists them.
     #[arg(num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
     pub args: Vec<OsString>,
 }
 
 const USAGE: &str = "usage: sqlcmd [-S server] [-U login] [-P password] [-d database]
               (-Q \"query\" | -q \"query\" | -i file[,file…])
-              [-b] [-V severity] [-h headers] [-W] [-s separator] [-o file] [-r[0|1]] [-e]
+              [-b] [-V severity] [-m level] [-h headers] [-W] [-s separator] [-o file] [-r[0|1]] [-e]
   -S  ., localhost, (local), 127.0.0.1, the host name (optionally tcp:/np:/lpc:, ,port,
       \\instance), or unix:PATH; all but unix:PATH reach $VDISIM_SERVER or
       /tmp/vdisim-<uid>/sqlservr.sock
@@ -43,6 +43,9 @@ struct Options {
     output: Option<PathBuf>,
     exit_on_error: bool,
     min_error_severity: u8,
+    /// `-m`: errors below this level are not printed; `-m -1` prints every message with its
+    /// `Msg` header, informational ones included.
+    display_level: Option<i32>,
     headers: bool,
     trim: bool,
     separator: Option<String>,
@@ -136,6 +139,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .trim()
                     .parse()
                     .map_err(|_| format!("Sqlcmd: '-V {v}': Invalid argument."))?;
+            }
+            'm' => {
+                let v = value()?;
+                o.display_level = Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| format!("Sqlcmd: '-m {v}': Invalid argument."))?,
+                );
             }
             'b' => o.exit_on_error = true,
             'W' => o.trim = true,
@@ -334,6 +345,7 @@ fn execute(opts: &Options) -> Result<ExitCode, String> {
         },
         redirect: opts.redirect,
         min_error_severity: opts.min_error_severity,
+        display_level: opts.display_level,
         error_seen: false,
         io_error: None,
     };
@@ -376,6 +388,7 @@ struct Printer<'a> {
     render: RenderOptions,
     redirect: Option<u8>,
     min_error_severity: u8,
+    display_level: Option<i32>,
     error_seen: bool,
     io_error: Option<io::Error>,
 }
@@ -400,7 +413,19 @@ impl OutputSink for Printer<'_> {
     fn message(&mut self, message: SqlMessage) {
         let counts = message.is_error() && message.level >= self.min_error_severity;
         self.error_seen |= counts;
-        let text = format!("{}\n", message.render(&self.server_name));
+        let text = match self.display_level {
+            Some(-1) if !message.is_error() => format!(
+                "Msg {}, Level {}, State {}, Server {}, Line {}\n{}\n",
+                message.number,
+                message.level,
+                message.state,
+                self.server_name,
+                message.line,
+                message.text
+            ),
+            Some(level) if message.is_error() && i32::from(message.level) < level => return,
+            _ => format!("{}\n", message.render(&self.server_name)),
+        };
         let to_stderr = match self.redirect {
             Some(1) => true,
             Some(_) => message.is_error(),

@@ -245,6 +245,14 @@ fn syntax_error_with_and_without_b() {
     // -V raises the severity that counts: level 15 is below 16.
     let out = server.sa(&["-b", "-V", "16", "-Q", "SELEKT 1"]);
     assert_eq!(code(&out), 0);
+    // -m hides errors below its level; -m -1 gives informational messages a header too.
+    let out = server.sa(&["-m", "16", "-Q", "SELEKT 1"]);
+    assert_eq!(stdout(&out), "");
+    let out = server.sa(&["-m-1", "-Q", "PRINT 'x'"]);
+    assert_eq!(
+        stdout(&out),
+        "Msg 0, Level 0, State 1, Server VDISIM, Line 1\nx\n"
+    );
 }
 
 #[test]
@@ -462,7 +470,12 @@ fn a_stale_socket_file_is_replaced() {
     let dir = temp_dir("stale");
     let socket = dir.join("sqlservr.sock");
     drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
-    assert!(UnixStream::connect(&socket).is_err());
+    // A child that another test forks at this moment holds the listener until its exec.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while UnixStream::connect(&socket).is_ok() {
+        assert!(Instant::now() < deadline, "the socket stays live");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let server = Server::start_with_umask_000("stale-log", &socket);
     assert_eq!(stdout(&server.sa(&["-Q", "PRINT 'fresh'"])), "fresh\n");
     drop(server);
