@@ -408,7 +408,7 @@ impl Session {
         cancel: &CancelToken,
     ) -> Flow {
         let line = statement.line;
-        let errors_before = sink.errors;
+        sink.statement_max_level = 0;
         match &statement.kind {
             StatementKind::CreateDatabase(create) => self.create_database(line, create, sink),
             StatementKind::DropDatabase(drop) => self.drop_database(line, drop, sink),
@@ -467,7 +467,7 @@ impl Session {
                 );
             }
         }
-        if sink.errors > errors_before && sink.max_level > 16 {
+        if sink.statement_max_level > 16 {
             Flow::StopBatch
         } else {
             Flow::Next

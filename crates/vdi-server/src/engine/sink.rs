@@ -120,6 +120,8 @@ pub(crate) struct TrackingSink<'a> {
     inner: &'a mut dyn OutputSink,
     pub(crate) errors: u32,
     pub(crate) max_level: u8,
+    /// The highest error level since the current statement began.
+    pub(crate) statement_max_level: u8,
 }
 
 impl<'a> TrackingSink<'a> {
@@ -128,6 +130,7 @@ impl<'a> TrackingSink<'a> {
             inner,
             errors: 0,
             max_level: 0,
+            statement_max_level: 0,
         }
     }
 }
@@ -137,6 +140,7 @@ impl OutputSink for TrackingSink<'_> {
         if message.is_error() {
             self.errors += 1;
             self.max_level = self.max_level.max(message.level);
+            self.statement_max_level = self.statement_max_level.max(message.level);
         }
         self.inner.message(message);
     }

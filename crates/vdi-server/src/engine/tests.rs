@@ -341,3 +341,44 @@ fn execute_script_stops_on_error_only_when_asked() {
     assert!(s.execute_script("USE nowhere\nGO\nPRINT 'after'", &mut sink, false));
     assert_eq!(sink.messages().count(), 2);
 }
+
+/// Fails every BACKUP with a level-17 error (insufficient resources), which ends the batch.
+#[derive(Debug)]
+struct SevereJobs;
+
+impl VdiJobs for SevereJobs {
+    fn backup(
+        &self,
+        ctx: &JobContext<'_>,
+        _: &crate::tsql::BackupStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        fail(
+            sink,
+            vec![SqlMessage::new(701, 17, 123, ctx.line(), "out of memory")],
+        )
+    }
+
+    fn restore(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &crate::tsql::RestoreStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        NoVdiJobs.restore(ctx, stmt, sink)
+    }
+}
+
+#[test]
+fn an_error_above_level_16_ends_the_batch() {
+    let engine = engine_with(Arc::new(SevereJobs));
+    let mut s = session(&engine);
+    let (out, errors, outcomes) = run(
+        &mut s,
+        "USE nowhere\nBACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'x'\nPRINT 'not reached'\nGO\nPRINT 'next batch'",
+    );
+    assert_eq!(errors, [911, 701]);
+    assert!(!out.contains("not reached"), "{out}");
+    assert!(out.ends_with("next batch\n"), "{out}");
+    assert_eq!(outcomes[0].max_level, 17);
+}
