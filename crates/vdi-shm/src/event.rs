@@ -220,6 +220,9 @@ pub fn wait_until<T>(
     mut poll: impl FnMut() -> Option<T>,
     mut alive: impl FnMut() -> bool,
 ) -> WaitOutcome<T> {
+    if timeout == Timeout::Poll {
+        return poll().map_or(WaitOutcome::TimedOut, WaitOutcome::Ready);
+    }
     for step in 0..cfg.spin_steps {
         if let Some(v) = poll() {
             return WaitOutcome::Ready(v);
@@ -386,6 +389,29 @@ mod tests {
         assert!(t0.elapsed() >= Duration::from_millis(50));
         let out: WaitOutcome<()> = wait_until(&e, Timeout::Poll, &cfg, || None, || true);
         assert_eq!(out, WaitOutcome::TimedOut);
+    }
+
+    fn thread_cpu_time() -> Duration {
+        let ts = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    #[test]
+    fn an_idle_waiter_uses_almost_no_cpu() {
+        let w = AtomicU32::new(0);
+        let (cpu0, t0) = (thread_cpu_time(), Instant::now());
+        let out: WaitOutcome<()> = wait_until(
+            &Event::new(&w),
+            Timeout::Millis(1000),
+            &WaitConfig::SPIN_THEN_PARK,
+            || None,
+            || true,
+        );
+        let (cpu, wall) = (thread_cpu_time() - cpu0, t0.elapsed());
+        println!("idle waiter: {cpu:?} CPU over {wall:?}");
+        assert_eq!(out, WaitOutcome::TimedOut);
+        // ~10 liveness wake-ups per second; a spinning waiter would burn the whole second.
+        assert!(cpu < Duration::from_millis(50), "{cpu:?} CPU while idle");
     }
 
     #[test]
