@@ -4,6 +4,7 @@
 pub mod daemon;
 pub mod db;
 pub mod engine;
+pub mod jobs;
 pub mod stream;
 pub mod tsql;
 pub mod vdi;

@@ -1,0 +1,507 @@
+//! BACKUP through a virtual device set: what SQL Server drives over the devices.
+//!
+//! Per device: the stripe header, data transfers taken dynamically from one producer by
+//! whichever device has room (at most maxIODepth outstanding each), a Flush on every device
+//! after each FILESTREAM container, the stripe trailer, a filemark on tape, then VDC_Complete
+//! when negotiated (else the final Flush), and CloseDevice. Error completions follow the
+//! IO-ERROR protocol of vdi-facts §6.
+
+use super::messages as job_messages;
+use super::session::{
+    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, is_media_full,
+};
+use crate::db::{self, BackupImage};
+use crate::engine::jobs::{JobContext, JobResult, check_backup, fail};
+use crate::engine::sink::OutputSink;
+use crate::stream::{BackupOptions, BackupProducer};
+use crate::tsql::messages;
+use crate::tsql::{BackupKind, BackupStatement, SqlMessage};
+use crate::vdi::link::ServerConnector;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use vdi_proto::config::MediaMode;
+use vdi_proto::{CmdId, SendRequest, VdcCode, win32};
+
+/// A command still to send on one device, in order.
+#[derive(Clone, Copy, Debug)]
+enum Next {
+    /// Bytes already in a buffer (a transfer, or one given back by IO-ERROR to resend).
+    Write {
+        buffer: u64,
+        len: u32,
+    },
+    Control(VdcCode),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Header,
+    Data,
+    Trailer,
+    Mark,
+    Final,
+    Sent,
+}
+
+struct Device {
+    phase: Phase,
+    queue: VecDeque<Next>,
+    /// Byte position on the media (disk mode).
+    position: u64,
+    /// In IO-ERROR: ClearError goes out once nothing is outstanding.
+    io_error: bool,
+    clear_sent: bool,
+}
+
+struct InFlight {
+    buffer: u64,
+    len: u32,
+}
+
+pub(super) fn run(
+    ctx: &JobContext<'_>,
+    stmt: &BackupStatement,
+    sink: &mut dyn OutputSink,
+    connector: Arc<dyn ServerConnector>,
+    options: &JobOptions,
+) -> JobResult {
+    let line = ctx.line();
+    let operation = stmt.operation();
+    let terminate = |mut errors: Vec<SqlMessage>| {
+        errors.push(messages::terminating_abnormally(line, operation));
+        errors
+    };
+    if let Err(errors) = check_backup(ctx, stmt) {
+        return fail(sink, errors);
+    }
+    let _guard = match ctx.serialize_operation(&stmt.database) {
+        Ok(g) => g,
+        Err(m) => return fail(sink, terminate(vec![m])),
+    };
+    let kind = match (stmt.kind, stmt.options.differential) {
+        (BackupKind::Log, _) => db::BackupKind::Log,
+        (BackupKind::Database, true) => db::BackupKind::Differential,
+        (BackupKind::Database, false) => db::BackupKind::Full,
+    };
+    let image = match ctx.update_database(&stmt.database, |d| d.prepare_backup(kind)) {
+        Ok(Ok(image)) => image,
+        Ok(Err(e)) => {
+            return fail(
+                sink,
+                terminate(vec![job_messages::backup_refused(line, &e)]),
+            );
+        }
+        Err(e) => {
+            return fail(
+                sink,
+                terminate(vec![job_messages::catalog_failed(line, &e.to_string())]),
+            );
+        }
+    };
+    let transfer = &stmt.options.transfer;
+    let block_size = transfer.block_size.unwrap_or(options.default_block_size);
+    let max_transfer = transfer
+        .max_transfer_size
+        .unwrap_or(options.default_max_transfer);
+    let buffer_count = transfer
+        .buffer_count
+        .unwrap_or_else(|| default_buffer_count(stmt.devices.len()));
+    let spec = SessionSpec {
+        line,
+        device_names: &stmt.devices,
+        restore: false,
+        block_size,
+        max_transfer,
+        buffer_count,
+    };
+    let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
+        Ok(s) => s,
+        Err(errors) => return fail(sink, terminate(errors)),
+    };
+    ctx.log(&format!(
+        "{:?} of {} to {} device(s), block {block_size}, transfer {max_transfer}, {buffer_count} buffers, {:?} mode",
+        operation,
+        stmt.database,
+        stmt.devices.len(),
+        session.mode
+    ));
+    let producer_options = BackupOptions {
+        block_size,
+        max_transfer,
+        devices: stmt.devices.len() as u16,
+        compression: stmt.options.compression.unwrap_or(false),
+        checksum: stmt.options.checksum.unwrap_or(false),
+        seed: options.seed ^ image.meta.state_hash,
+        backup_name: stmt.options.name.clone().unwrap_or_default(),
+        description: stmt.options.description.clone().unwrap_or_default(),
+    };
+    let meta = image.meta.clone();
+    let files = file_pages(&image);
+    let producer = match BackupProducer::new(image, producer_options) {
+        Ok(p) => p,
+        Err(e) => {
+            session.abort();
+            return fail(
+                sink,
+                terminate(vec![job_messages::internal(line, &e.to_string())]),
+            );
+        }
+    };
+    let elapsed = match stream(ctx, stmt, sink, session, producer, options) {
+        Ok(elapsed) => elapsed,
+        Err(errors) => return fail(sink, terminate(errors)),
+    };
+    if let Err(e) = ctx.update_database(&stmt.database, |d| d.commit_backup(&meta)) {
+        return fail(
+            sink,
+            terminate(vec![job_messages::catalog_failed(line, &e.to_string())]),
+        );
+    }
+    for (file, pages) in &files {
+        sink.message(messages::processed_pages(
+            line,
+            *pages,
+            &meta.database,
+            file,
+            1,
+        ));
+    }
+    let total: u64 = files.iter().map(|(_, p)| p).sum();
+    sink.message(messages::successfully_processed(
+        line, operation, total, elapsed,
+    ));
+    ctx.log(&format!(
+        "{operation:?} of {} succeeded: {total} pages in {elapsed:?}",
+        stmt.database
+    ));
+    JobResult::Succeeded
+}
+
+/// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages).
+pub(super) fn file_pages(image: &BackupImage) -> Vec<(String, u64)> {
+    let log_pages = (image.log.len() * crate::stream::format::LOG_ENTRY_LEN) as u64;
+    let log_pages = log_pages.div_ceil(8192);
+    let mut fs = image
+        .filestream
+        .iter()
+        .map(|c| c.size_bytes().div_ceil(8192));
+    image
+        .meta
+        .files
+        .iter()
+        .filter_map(|f| {
+            let pages = match f.kind {
+                db::FileKind::Data if image.meta.kind != db::BackupKind::Log => {
+                    image.pages.len() as u64
+                }
+                db::FileKind::Data => return None,
+                db::FileKind::Log => log_pages.max(1),
+                db::FileKind::Filestream => fs.next().unwrap_or(0),
+            };
+            Some((f.logical_name.clone(), pages))
+        })
+        .collect()
+}
+
+/// Drives every device until the whole backup is stored; `Err` holds the messages to report
+/// (the set has been aborted then).
+fn stream(
+    ctx: &JobContext<'_>,
+    stmt: &BackupStatement,
+    sink: &mut dyn OutputSink,
+    mut session: DeviceSession,
+    mut producer: BackupProducer,
+    options: &JobOptions,
+) -> Result<std::time::Duration, Vec<SqlMessage>> {
+    let line = ctx.line();
+    let depth = session.config.max_io_depth.max(1);
+    let max_transfer = session.config.max_transfer_size as usize;
+    let mut scratch = vec![0u8; max_transfer];
+    let mut devices: Vec<Device> = (0..session.devices.len())
+        .map(|_| Device {
+            phase: Phase::Header,
+            queue: VecDeque::new(),
+            position: 0,
+            io_error: false,
+            clear_sent: false,
+        })
+        .collect();
+    let mut in_flight: HashMap<CmdId, InFlight> = HashMap::new();
+    let stats = stmt.options.stats.map(u32::from);
+    let mut reported_percent = 0;
+    let final_code = if session.complete_enabled() {
+        VdcCode::Complete
+    } else {
+        VdcCode::Flush
+    };
+    let fail_with = |session: DeviceSession, errors: Vec<SqlMessage>| {
+        session.abort();
+        Err(errors)
+    };
+
+    loop {
+        if ctx.is_cancelled() {
+            return fail_with(session, vec![messages::operation_aborted(line)]);
+        }
+        // Send as much as every device can take.
+        for d in 0..devices.len() {
+            let dev_handle = session.devices[d];
+            while session.set.outstanding(dev_handle.index) < depth {
+                let Some(next) = next_command(
+                    d,
+                    &mut devices,
+                    &mut session,
+                    &mut producer,
+                    &mut scratch,
+                    final_code,
+                )?
+                else {
+                    break;
+                };
+                let dev = &mut devices[d];
+                let request = match next {
+                    Next::Write { buffer, len } => {
+                        let position = if session.mode == MediaMode::Disk {
+                            dev.position
+                        } else {
+                            0
+                        };
+                        SendRequest {
+                            code: VdcCode::Write,
+                            size: len,
+                            position,
+                            buffer_offset: buffer,
+                            context: 0,
+                        }
+                    }
+                    Next::Control(code) => SendRequest::control(code),
+                };
+                match session.set.send_command(dev_handle, request) {
+                    Ok(id) => {
+                        if let Next::Write { buffer, len } = next {
+                            dev.position += u64::from(len);
+                            in_flight.insert(id, InFlight { buffer, len });
+                        }
+                    }
+                    Err(e) => {
+                        // The failure also arrives as a completion; put the command back first
+                        // so that nothing is lost if the device recovers with ClearError.
+                        dev.queue.push_front(next);
+                        if e.code == vdi_proto::VdCode::Abort {
+                            return fail_with(
+                                session,
+                                vec![device_error(
+                                    line,
+                                    &stmt.devices[d],
+                                    false,
+                                    win32::ERROR_OPERATION_ABORTED,
+                                )],
+                            );
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        let outstanding: u32 = session
+            .devices
+            .iter()
+            .map(|d| session.set.outstanding(d.index))
+            .sum();
+        if outstanding == 0
+            && in_flight.is_empty()
+            && devices
+                .iter()
+                .all(|d| d.phase == Phase::Sent && d.queue.is_empty())
+        {
+            break;
+        }
+        let Some(done) = session.next_completion(options.completion_patience) else {
+            return fail_with(
+                session,
+                vec![device_error(line, &stmt.devices[0], false, 1460)],
+            );
+        };
+        let d = done.device.get();
+        let flight = done.id.and_then(|id| in_flight.remove(&id));
+        match done.completion_code {
+            win32::ERROR_SUCCESS => {
+                if let Some(f) = &flight {
+                    if done.bytes_transferred != f.len {
+                        let msg = job_messages::short_write(
+                            line,
+                            &stmt.devices[d],
+                            done.bytes_transferred,
+                            f.len,
+                        );
+                        return fail_with(session, vec![msg]);
+                    }
+                    session.free.push(f.buffer);
+                }
+                if done.request.code == VdcCode::ClearError {
+                    devices[d].io_error = false;
+                    devices[d].clear_sent = false;
+                }
+            }
+            win32::ERROR_END_OF_MEDIA if session.removable() && flight.is_some() => {
+                // The end-of-media warning zone: what was written is kept, the rest is sent
+                // again after ClearError (vdi-facts §6).
+                let f = flight.expect("checked");
+                let dev = &mut devices[d];
+                dev.io_error = true;
+                if done.bytes_transferred < f.len {
+                    dev.position -= u64::from(f.len - done.bytes_transferred);
+                    dev.queue.push_front(Next::Write {
+                        buffer: f.buffer + u64::from(done.bytes_transferred),
+                        len: f.len - done.bytes_transferred,
+                    });
+                } else {
+                    session.free.push(f.buffer);
+                }
+            }
+            win32::ERROR_IO_DEVICE if devices[d].io_error => {
+                // Queued behind the error and never delivered: send it again after ClearError.
+                if let Some(f) = flight {
+                    devices[d].position -= u64::from(f.len);
+                    insert_resend(&mut devices[d].queue, f.buffer, f.len);
+                } else {
+                    devices[d]
+                        .queue
+                        .push_front(Next::Control(done.request.code));
+                }
+            }
+            code if is_media_full(code) => {
+                return fail_with(
+                    session,
+                    vec![device_error(line, &stmt.devices[d], false, code)],
+                );
+            }
+            code => {
+                return fail_with(
+                    session,
+                    vec![device_error(line, &stmt.devices[d], false, code)],
+                );
+            }
+        }
+        // ClearError once everything outstanding at the error came back.
+        for (i, dev) in devices.iter_mut().enumerate() {
+            let handle = session.devices[i];
+            if dev.io_error
+                && !dev.clear_sent
+                && session.set.outstanding(handle.index) == 0
+                && session
+                    .set
+                    .send_command(handle, SendRequest::control(VdcCode::ClearError))
+                    .is_ok()
+            {
+                dev.clear_sent = true;
+            }
+        }
+        if let Some(step) = stats {
+            let percent = producer.progress().percent();
+            while reported_percent + step <= percent.min(100) {
+                reported_percent += step;
+                sink.message(messages::percent_processed(line, reported_percent));
+            }
+        }
+    }
+    let elapsed = session.elapsed();
+    session.finish().map_err(|e| {
+        vec![device_error(
+            line,
+            &stmt.devices[0],
+            false,
+            e.code.hresult(),
+        )]
+    })?;
+    if stats.is_some() && reported_percent < 100 {
+        sink.message(messages::percent_processed(line, 100));
+    }
+    Ok(elapsed)
+}
+
+/// Puts a write given back by IO-ERROR into the device's queue in buffer order of sending:
+/// writes go before everything that is not yet sent.
+fn insert_resend(queue: &mut VecDeque<Next>, buffer: u64, len: u32) {
+    let at = queue
+        .iter()
+        .position(|n| !matches!(n, Next::Write { .. }))
+        .unwrap_or(queue.len());
+    queue.insert(at, Next::Write { buffer, len });
+}
+
+/// The next command for device `d`, generating data into a free buffer when needed.
+fn next_command(
+    d: usize,
+    devices: &mut [Device],
+    session: &mut DeviceSession,
+    producer: &mut BackupProducer,
+    scratch: &mut [u8],
+    final_code: VdcCode,
+) -> Result<Option<Next>, Vec<SqlMessage>> {
+    if devices[d].io_error {
+        return Ok(None); // Only ClearError may go out now.
+    }
+    if let Some(next) = devices[d].queue.pop_front() {
+        return Ok(Some(next));
+    }
+    let stripe = d as u16;
+    let internal = |e: crate::stream::ProduceError| vec![job_messages::internal(0, &e.to_string())];
+    loop {
+        match devices[d].phase {
+            Phase::Header | Phase::Data | Phase::Trailer => {
+                let Some(buffer) = session.free.pop() else {
+                    return Ok(None);
+                };
+                let len = match devices[d].phase {
+                    Phase::Header => {
+                        devices[d].phase = Phase::Data;
+                        producer.stripe_header(stripe, scratch).map_err(internal)?
+                    }
+                    Phase::Data => match producer.fill_next(stripe, scratch).map_err(internal)? {
+                        Some(t) => {
+                            if t.flush_after {
+                                for dev in devices.iter_mut() {
+                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
+                                }
+                            }
+                            t.len
+                        }
+                        None => {
+                            session.free.push(buffer);
+                            devices[d].phase = Phase::Trailer;
+                            continue;
+                        }
+                    },
+                    _ => {
+                        devices[d].phase = if session.mode == MediaMode::Tape {
+                            Phase::Mark
+                        } else {
+                            Phase::Final
+                        };
+                        producer.stripe_trailer(stripe, scratch).map_err(internal)?
+                    }
+                };
+                if !session.buffers.write(buffer, &scratch[..len]) {
+                    return Err(vec![job_messages::internal(
+                        0,
+                        "buffer outside the shared area",
+                    )]);
+                }
+                return Ok(Some(Next::Write {
+                    buffer,
+                    len: len as u32,
+                }));
+            }
+            Phase::Mark => {
+                devices[d].phase = Phase::Final;
+                return Ok(Some(Next::Control(VdcCode::WriteMark)));
+            }
+            Phase::Final => {
+                devices[d].phase = Phase::Sent;
+                return Ok(Some(Next::Control(final_code)));
+            }
+            Phase::Sent => return Ok(None),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Messages of the job runner that SQL Server's catalogue does not cover (numbers 59010+,
+//! listed in docs/sql-messages.md).
+
+use crate::db::{BackupError, ChainError};
+use crate::stream::StreamError;
+use crate::tsql::SqlMessage;
+use crate::tsql::messages;
+
+const USER_ERROR: u8 = 16;
+
+/// A BACKUP the database refuses (4208, 4214, 3035) with SQL Server's numbers.
+pub fn backup_refused(line: u32, e: &BackupError) -> SqlMessage {
+    SqlMessage::new(e.msg_number(), USER_ERROR, 1, line, e.to_string())
+}
+
+/// A RESTORE chain error (4305, 4326, 3117, 3136, 3154) with SQL Server's numbers.
+pub fn chain_refused(line: u32, e: &ChainError) -> SqlMessage {
+    let number = match e.msg_number() {
+        3013 => 59013,
+        n => n,
+    };
+    SqlMessage::new(number, USER_ERROR, 1, line, e.to_string())
+}
+
+/// The catalog could not be read or written.
+pub fn catalog_failed(line: u32, detail: &str) -> SqlMessage {
+    SqlMessage::new(
+        59010,
+        USER_ERROR,
+        1,
+        line,
+        format!("vdisim could not update its catalog: {detail}"),
+    )
+}
+
+/// An internal error of the job runner (a bug: reported, never a panic).
+pub fn internal(line: u32, detail: &str) -> SqlMessage {
+    SqlMessage::new(
+        59011,
+        USER_ERROR,
+        1,
+        line,
+        format!("vdisim internal error: {detail}"),
+    )
+}
+
+/// 3202 for a Write the client completed with ERROR_SUCCESS but fewer bytes than asked.
+pub fn short_write(line: u32, device: &str, written: u32, asked: u32) -> SqlMessage {
+    SqlMessage::new(
+        3202,
+        USER_ERROR,
+        1,
+        line,
+        format!(
+            "Write on \"{device}\" failed: the client completed the write with {written} of {asked} bytes."
+        ),
+    )
+}
+
+/// The messages for damaged or malformed backup media: SQL Server's number for the kind of
+/// damage, then the exact place (device and byte offset) where it was found.
+pub fn stream_damage(line: u32, devices: &[String], e: &StreamError) -> Vec<SqlMessage> {
+    let device = e
+        .stripe()
+        .and_then(|s| devices.get(usize::from(s)))
+        .map_or(devices[0].as_str(), String::as_str);
+    let first = match e {
+        StreamError::MissingFamily { .. } => {
+            messages::media_families_missing(line, devices.len(), devices.len() - 1)
+        }
+        StreamError::WrongFamily { .. }
+        | StreamError::DuplicateFamily { .. }
+        | StreamError::MediaSetMismatch { .. } => {
+            messages::media_family_incorrectly_formed(line, device)
+        }
+        StreamError::BadMagic { offset: 0, .. } => messages::not_a_backup_set(line, device),
+        StreamError::Truncated { .. }
+        | StreamError::TrailingData { .. }
+        | StreamError::TrailerMismatch { .. } => {
+            messages::backup_data_incorrectly_formatted(line, device)
+        }
+        _ => messages::backup_set_damaged(line),
+    };
+    let place = match (e.stripe(), e.offset()) {
+        (Some(_), Some(offset)) => {
+            format!("Damage found on device '{device}' at byte offset {offset}: {e}.")
+        }
+        _ => format!("Damage found in the backup set: {e}."),
+    };
+    vec![first, SqlMessage::new(59012, USER_ERROR, 1, line, place)]
+}
+
+/// RESTORE … WITH RECOVERY of a database that is not being restored (SQL Server's 3101-family
+/// wording: the database is already fully recovered).
+pub fn already_recovered(line: u32) -> SqlMessage {
+    SqlMessage::new(
+        3153,
+        USER_ERROR,
+        2,
+        line,
+        "The database is already fully recovered.".to_string(),
+    )
+}

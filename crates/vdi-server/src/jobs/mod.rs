@@ -1,0 +1,70 @@
+//! The real BACKUP/RESTORE jobs: what SQL Server does on its side of a virtual device set,
+//! plugged into the session engine through [`crate::engine::jobs::VdiJobs`].
+
+mod backup;
+mod messages;
+mod restore;
+mod session;
+
+pub use session::{JobOptions, default_buffer_count};
+
+use crate::engine::jobs::{JobContext, JobResult, VdiJobs};
+use crate::engine::sink::OutputSink;
+use crate::tsql::{BackupStatement, RestoreStatement};
+use crate::vdi::link::ServerConnector;
+use std::sync::Arc;
+
+/// BACKUP and RESTORE over virtual device sets found through a connector (shared memory in
+/// the daemon).
+#[derive(Debug)]
+pub struct VdiJobRunner {
+    connector: Arc<dyn ServerConnector>,
+    options: JobOptions,
+    restoring: restore::Restoring,
+}
+
+impl VdiJobRunner {
+    /// A runner over `connector` with `options`.
+    pub fn new(connector: Arc<dyn ServerConnector>, options: JobOptions) -> VdiJobRunner {
+        VdiJobRunner {
+            connector,
+            options,
+            restoring: Default::default(),
+        }
+    }
+
+    /// A runner over POSIX shared memory with the default options.
+    pub fn shared_memory() -> VdiJobRunner {
+        VdiJobRunner::new(
+            Arc::new(crate::vdi::shm::ShmServerConnector::from_env()),
+            JobOptions::default(),
+        )
+    }
+}
+
+impl VdiJobs for VdiJobRunner {
+    fn backup(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &BackupStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        backup::run(ctx, stmt, sink, self.connector.clone(), &self.options)
+    }
+
+    fn restore(
+        &self,
+        ctx: &JobContext<'_>,
+        stmt: &RestoreStatement,
+        sink: &mut dyn OutputSink,
+    ) -> JobResult {
+        restore::run(
+            ctx,
+            stmt,
+            sink,
+            self.connector.clone(),
+            &self.options,
+            &self.restoring,
+        )
+    }
+}

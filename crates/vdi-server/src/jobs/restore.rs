@@ -1,0 +1,513 @@
+//! RESTORE (and VERIFYONLY, HEADERONLY, FILELISTONLY, LABELONLY) through a virtual device set.
+//!
+//! Every device is read with Read commands of seeded sizes between BLOCKSIZE and
+//! MAXTRANSFERSIZE (multiples of BLOCKSIZE) until the client reports the end of the data; each
+//! stripe is parsed and verified as it arrives, the stripes are reassembled by sequence number,
+//! and the rebuilt database is checked against the backed-up state before it replaces anything.
+
+use super::messages as job_messages;
+use super::session::{DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error};
+use crate::db::{Database, RestoreState};
+use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
+use crate::engine::sink::OutputSink;
+use crate::stream::{RestoreAssembler, StreamError, StripeHeaders, StripeReader};
+use crate::tsql::messages;
+use crate::tsql::{RecoveryOption, RestoreKind, RestoreStatement, ResultSet, SqlMessage};
+use crate::vdi::link::ServerConnector;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use vdi_proto::config::MediaMode;
+use vdi_proto::{CmdId, SendRequest, VdcCode, win32};
+
+/// Databases restored WITH NORECOVERY, waiting for more backups (a differential, logs) or a
+/// final RESTORE … WITH RECOVERY.
+pub type Restoring = Mutex<HashMap<String, RestoreState>>;
+
+pub(super) fn run(
+    ctx: &JobContext<'_>,
+    stmt: &RestoreStatement,
+    sink: &mut dyn OutputSink,
+    connector: Arc<dyn ServerConnector>,
+    options: &JobOptions,
+    restoring: &Restoring,
+) -> JobResult {
+    let started = std::time::Instant::now();
+    let line = ctx.line();
+    let operation = stmt.operation();
+    let terminate = |mut errors: Vec<SqlMessage>| {
+        errors.push(messages::terminating_abnormally(line, operation));
+        errors
+    };
+    if let Err(errors) = check_restore(ctx, stmt) {
+        return fail(sink, errors);
+    }
+    let target = stmt.database.clone().map(|t| t.to_lowercase());
+    if stmt.devices.is_empty() {
+        return recover_only(ctx, stmt, sink, restoring);
+    }
+    let _guard = match &stmt.database {
+        Some(db) => match ctx.serialize_operation(db) {
+            Ok(g) => Some(g),
+            Err(m) => return fail(sink, terminate(vec![m])),
+        },
+        None => None,
+    };
+    let transfer = &stmt.options.transfer;
+    let block_size = transfer.block_size.unwrap_or(options.default_block_size);
+    let max_transfer = transfer
+        .max_transfer_size
+        .unwrap_or(options.default_max_transfer);
+    let buffer_count = transfer
+        .buffer_count
+        .unwrap_or_else(|| default_buffer_count(stmt.devices.len()));
+    let spec = SessionSpec {
+        line,
+        device_names: &stmt.devices,
+        restore: true,
+        block_size,
+        max_transfer,
+        buffer_count,
+    };
+    let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
+        Ok(s) => s,
+        Err(errors) => return fail(sink, terminate(errors)),
+    };
+    let headers_only = matches!(
+        stmt.kind,
+        RestoreKind::HeaderOnly | RestoreKind::FileListOnly | RestoreKind::LabelOnly
+    );
+    let stripes = match read_all(ctx, &stmt.devices, session, options, headers_only) {
+        Ok(s) => s,
+        Err(errors) => return fail(sink, terminate(errors)),
+    };
+    if headers_only {
+        let Some(headers) = stripes.into_iter().next().and_then(|r| r.headers()) else {
+            return fail(
+                sink,
+                terminate(vec![messages::not_a_backup_set(line, &stmt.devices[0])]),
+            );
+        };
+        sink.result_set(header_result_set(stmt.kind, &headers, &stmt.devices));
+        return JobResult::Succeeded;
+    }
+    let image = match assemble(stripes) {
+        Ok(image) => image,
+        Err(e) => {
+            return fail(
+                sink,
+                terminate(job_messages::stream_damage(line, &stmt.devices, &e)),
+            );
+        }
+    };
+    let files: Vec<(String, u64)> = super::backup::file_pages(&image);
+    let total: u64 = files.iter().map(|(_, p)| p).sum();
+    let elapsed = started.elapsed();
+    if stmt.kind == RestoreKind::VerifyOnly {
+        // Reading every record regenerated and compared its content: the set is valid.
+        sink.message(messages::backup_set_valid(line, 1));
+        return JobResult::Succeeded;
+    }
+    if let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database)) {
+        return fail(sink, errors);
+    }
+    let target = target.expect("RESTORE DATABASE/LOG names its database");
+    let mut pending = restoring.lock().unwrap_or_else(|p| p.into_inner());
+    let mut state = match stmt.kind {
+        RestoreKind::Log => match pending.remove(&target) {
+            Some(state) => state,
+            None => {
+                return fail(
+                    sink,
+                    terminate(vec![messages::no_files_ready_to_rollforward(line)]),
+                );
+            }
+        },
+        _ if image.meta.kind != crate::db::BackupKind::Full => match pending.remove(&target) {
+            Some(state) => state,
+            None => {
+                return fail(
+                    sink,
+                    terminate(vec![messages::no_files_ready_to_rollforward(line)]),
+                );
+            }
+        },
+        _ => RestoreState::new(),
+    };
+    if let Err(e) = state.apply(&image) {
+        if stmt.kind != RestoreKind::Database || image.meta.kind != crate::db::BackupKind::Full {
+            pending.insert(target.clone(), state); // A wrong log leaves the restore sequence as it was.
+        }
+        return fail(sink, terminate(vec![job_messages::chain_refused(line, &e)]));
+    }
+    for (file, pages) in &files {
+        sink.message(messages::processed_pages(
+            line,
+            *pages,
+            stmt.database.as_deref().unwrap_or(""),
+            file,
+            1,
+        ));
+    }
+    if matches!(
+        stmt.options.recovery,
+        Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
+    ) {
+        pending.insert(target, state);
+    } else {
+        drop(pending);
+        if let Err(errors) = install(ctx, stmt, state) {
+            return fail(sink, terminate(errors));
+        }
+    }
+    sink.message(messages::successfully_processed(
+        line, operation, total, elapsed,
+    ));
+    JobResult::Succeeded
+}
+
+/// RESTORE DATABASE x WITH RECOVERY without FROM: finish a NORECOVERY sequence.
+fn recover_only(
+    ctx: &JobContext<'_>,
+    stmt: &RestoreStatement,
+    sink: &mut dyn OutputSink,
+    restoring: &Restoring,
+) -> JobResult {
+    let line = ctx.line();
+    let terminate =
+        |m: SqlMessage| vec![m, messages::terminating_abnormally(line, stmt.operation())];
+    let target = stmt.database.clone().unwrap_or_default();
+    let state = restoring
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&target.to_lowercase());
+    match state {
+        Some(state) => match install(ctx, stmt, state) {
+            Ok(()) => {
+                sink.message(messages::successfully_processed(
+                    line,
+                    stmt.operation(),
+                    0,
+                    std::time::Duration::from_millis(1),
+                ));
+                JobResult::Succeeded
+            }
+            Err(errors) => fail(sink, errors),
+        },
+        None if ctx.catalog().get(&target).is_some() => {
+            fail(sink, terminate(job_messages::already_recovered(line)))
+        }
+        None => fail(
+            sink,
+            terminate(messages::database_does_not_exist(line, &target)),
+        ),
+    }
+}
+
+fn install(
+    ctx: &JobContext<'_>,
+    stmt: &RestoreStatement,
+    state: RestoreState,
+) -> Result<(), Vec<SqlMessage>> {
+    let line = ctx.line();
+    let mut db: Database = state
+        .recover()
+        .map_err(|e| vec![job_messages::chain_refused(line, &e)])?;
+    if let Some(name) = &stmt.database {
+        db.set_name(name);
+    }
+    // check_restore_target already decided whether this restore may overwrite its target.
+    ctx.install_restored(db, true)
+        .map_err(|e| vec![job_messages::catalog_failed(line, &e.to_string())])
+}
+
+fn assemble(stripes: Vec<StripeReader>) -> Result<crate::db::BackupImage, StreamError> {
+    let mut assembler = RestoreAssembler::new();
+    for reader in stripes {
+        assembler.add(reader.finish()?)?;
+    }
+    assembler.finish()
+}
+
+struct Device {
+    reader: StripeReader,
+    /// Next byte to read (the media position in disk mode).
+    offset: u64,
+    done: bool,
+    /// Commands to send before the reads (Rewind on tape).
+    queue: VecDeque<VdcCode>,
+}
+
+struct InFlight {
+    buffer: u64,
+    offset: u64,
+}
+
+/// Reads every device to the end of its data (or just the headers), feeding each stripe's
+/// reader in order. Reads complete in order per device, so the bytes arrive in order.
+fn read_all(
+    ctx: &JobContext<'_>,
+    names: &[String],
+    mut session: DeviceSession,
+    options: &JobOptions,
+    headers_only: bool,
+) -> Result<Vec<StripeReader>, Vec<SqlMessage>> {
+    let line = ctx.line();
+    let block = session.config.block_size;
+    let blocks_per_read = (session.config.max_transfer_size / block).max(1);
+    let mut rng = fastrand::Rng::with_seed(options.seed);
+    let depth = session.config.max_io_depth.max(1);
+    let tape = session.mode == MediaMode::Tape;
+    let mut devices: Vec<Device> = (0..session.devices.len())
+        .map(|d| Device {
+            reader: StripeReader::new(d as u16),
+            offset: 0,
+            done: false,
+            queue: if tape {
+                VecDeque::from([VdcCode::Rewind])
+            } else {
+                VecDeque::new()
+            },
+        })
+        .collect();
+    let mut in_flight: HashMap<CmdId, InFlight> = HashMap::new();
+    let mut chunk = vec![0u8; session.config.max_transfer_size as usize];
+    let abort = |session: DeviceSession, errors: Vec<SqlMessage>| {
+        session.abort();
+        Err(errors)
+    };
+    // Disk mode reads the media header at position 0 first, then reads the stripe from the
+    // start again, as SQL Server does during media validation.
+    let mut header_probe: Vec<bool> = vec![session.mode == MediaMode::Disk; devices.len()];
+    loop {
+        if ctx.is_cancelled() {
+            return abort(session, vec![messages::operation_aborted(line)]);
+        }
+        for (d, dev) in devices.iter_mut().enumerate() {
+            let handle = session.devices[d];
+            while !dev.done && session.set.outstanding(handle.index) < depth {
+                if let Some(code) = dev.queue.pop_front() {
+                    if session
+                        .set
+                        .send_command(handle, SendRequest::control(code))
+                        .is_err()
+                    {
+                        dev.done = true;
+                    }
+                    continue;
+                }
+                let Some(buffer) = session.free.pop() else {
+                    break;
+                };
+                let probing = header_probe[d];
+                let size = if probing {
+                    block
+                } else {
+                    block * rng.u32(1..=blocks_per_read)
+                };
+                let position = if session.mode == MediaMode::Disk {
+                    dev.offset
+                } else {
+                    0
+                };
+                let request = SendRequest {
+                    code: VdcCode::Read,
+                    size,
+                    position,
+                    buffer_offset: buffer,
+                    context: 0,
+                };
+                match session.set.send_command(handle, request) {
+                    Ok(id) => {
+                        in_flight.insert(
+                            id,
+                            InFlight {
+                                buffer,
+                                offset: if probing { u64::MAX } else { dev.offset },
+                            },
+                        );
+                        if probing {
+                            header_probe[d] = false;
+                        } else {
+                            dev.offset += u64::from(size);
+                        }
+                    }
+                    Err(_) => {
+                        session.free.push(buffer);
+                        dev.done = true; // IO-ERROR after the end of the data, or aborted.
+                    }
+                }
+            }
+        }
+        let outstanding: u32 = session
+            .devices
+            .iter()
+            .map(|d| session.set.outstanding(d.index))
+            .sum();
+        if outstanding == 0 && in_flight.is_empty() && devices.iter().all(|d| d.done) {
+            break;
+        }
+        let Some(done) = session.next_completion(options.completion_patience) else {
+            return abort(session, vec![device_error(line, &names[0], true, 1460)]);
+        };
+        let d = done.device.get();
+        let Some(flight) = done.id.and_then(|id| in_flight.remove(&id)) else {
+            // A control command (Rewind) or a failed send.
+            if done.completion_code != win32::ERROR_SUCCESS && done.request.code == VdcCode::Rewind
+            {
+                return abort(
+                    session,
+                    vec![device_error(line, &names[d], true, done.completion_code)],
+                );
+            }
+            continue;
+        };
+        session.free.push(flight.buffer);
+        let code = done.completion_code;
+        let end_of_data = win32::is_end_of_data(code);
+        if code == win32::ERROR_SUCCESS || end_of_data {
+            let n = done.bytes_transferred as usize;
+            if !session.buffers.read(flight.buffer, &mut chunk[..n]) {
+                return abort(
+                    session,
+                    vec![job_messages::internal(
+                        line,
+                        "buffer outside the shared area",
+                    )],
+                );
+            }
+            if flight.offset == u64::MAX {
+                // The header probe: check the media is ours before reading it all.
+                if let Err(e) = crate::stream::read_headers(&chunk[..n])
+                    .map(|_| ())
+                    .or_else(|e| match e {
+                        StreamError::Truncated { .. } => Ok(()),
+                        e => Err(e),
+                    })
+                {
+                    return abort(session, job_messages::stream_damage(line, names, &e));
+                }
+            } else if let Err(e) = devices[d].reader.feed(&chunk[..n]) {
+                return abort(session, job_messages::stream_damage(line, names, &e));
+            }
+            if headers_only && devices[d].reader.headers().is_some() {
+                devices[d].done = true;
+            }
+        }
+        match code {
+            win32::ERROR_SUCCESS => {}
+            _ if end_of_data => devices[d].done = true,
+            // Reads queued behind the end of the data come back unserved.
+            win32::ERROR_IO_DEVICE if devices[d].done => {}
+            code => return abort(session, vec![device_error(line, &names[d], true, code)]),
+        }
+        if headers_only
+            && devices
+                .iter()
+                .all(|dev| dev.done || dev.reader.headers().is_some())
+        {
+            break;
+        }
+    }
+    if headers_only {
+        session.abort();
+    } else if let Err(e) = session.finish() {
+        return Err(vec![device_error(line, &names[0], true, e.code.hresult())]);
+    }
+    Ok(devices.into_iter().map(|d| d.reader).collect())
+}
+
+/// The result set of HEADERONLY, FILELISTONLY or LABELONLY from the first stripe's headers.
+fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -> ResultSet {
+    let set = &h.set;
+    match kind {
+        RestoreKind::FileListOnly => {
+            let mut rs = ResultSet::with_columns(&[
+                "LogicalName",
+                "PhysicalName",
+                "Type",
+                "FileGroupName",
+                "Size",
+                "FileId",
+            ]);
+            for f in &set.files {
+                let ty = match f.kind {
+                    crate::db::FileKind::Data => "D",
+                    crate::db::FileKind::Log => "L",
+                    crate::db::FileKind::Filestream => "S",
+                };
+                let group = if ty == "L" { "NULL" } else { "PRIMARY" };
+                rs.push_row(vec![
+                    f.logical_name.clone(),
+                    f.physical_name.clone(),
+                    ty.into(),
+                    group.into(),
+                    f.size_bytes.to_string(),
+                    (f.index + 1).to_string(),
+                ]);
+            }
+            rs
+        }
+        RestoreKind::LabelOnly => {
+            let mut rs = ResultSet::with_columns(&[
+                "MediaName",
+                "MediaSetId",
+                "FamilyCount",
+                "FamilySequenceNumber",
+                "BlockSize",
+            ]);
+            let id: String = h
+                .media
+                .media_set_id
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect();
+            rs.push_row(vec![
+                "NULL".into(),
+                id,
+                h.media.family_count.to_string(),
+                (h.media.family_index + 1).to_string(),
+                h.media.block_size.to_string(),
+            ]);
+            rs
+        }
+        _ => {
+            let mut rs = ResultSet::with_columns(&[
+                "BackupName",
+                "BackupDescription",
+                "BackupType",
+                "DatabaseName",
+                "FirstLSN",
+                "LastLSN",
+                "CheckpointLSN",
+                "DatabaseBackupLSN",
+                "BackupSize",
+                "DeviceCount",
+            ]);
+            let ty = match set.kind {
+                crate::db::BackupKind::Full => 1,
+                crate::db::BackupKind::Log => 2,
+                crate::db::BackupKind::Differential => 5,
+            };
+            let null_if_empty = |s: &str| {
+                if s.is_empty() {
+                    "NULL".to_string()
+                } else {
+                    s.to_string()
+                }
+            };
+            rs.push_row(vec![
+                null_if_empty(&set.backup_name),
+                null_if_empty(&set.description),
+                ty.to_string(),
+                set.database.clone(),
+                set.first_lsn.to_string(),
+                set.last_lsn.to_string(),
+                set.checkpoint_lsn.to_string(),
+                set.differential_base_lsn.to_string(),
+                (set.page_count * 8192).to_string(),
+                devices.len().to_string(),
+            ]);
+            rs
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Opening and configuring the client's virtual device set the way SQL Server does, and the
+//! per-device command bookkeeping both BACKUP and RESTORE share.
+
+use crate::tsql::SqlMessage;
+use crate::tsql::messages;
+use crate::vdi::link::{ServerBuffers, ServerConnector};
+use crate::vdi::{ServerVirtualDevice, ServerVirtualDeviceSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vdi_proto::config::{MediaMode, media_mode};
+use vdi_proto::{Completion, ServerOptions, VdCode, VdConfig, VdError, vdf, win32};
+
+/// Knobs of the job runner (documented in docs/engine.md).
+#[derive(Clone, Debug)]
+pub struct JobOptions {
+    /// How long BACKUP/RESTORE waits for the client to create its set (then Msg 3201).
+    pub open_timeout: Duration,
+    /// How long the job waits for any one completion before it gives up on the client
+    /// (besides the client's own serverTimeOut watchdog).
+    pub completion_patience: Duration,
+    /// MAXTRANSFERSIZE when the statement gives none.
+    pub default_max_transfer: u32,
+    /// BLOCKSIZE when the statement gives none.
+    pub default_block_size: u32,
+    /// Seed of the restore's read sizes and of media set ids.
+    pub seed: u64,
+    /// Limits of the server-side set.
+    pub server: ServerOptions,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        JobOptions {
+            open_timeout: Duration::from_secs(30),
+            completion_patience: Duration::from_secs(300),
+            default_max_transfer: 1024 * 1024,
+            default_block_size: 65536,
+            seed: 0x5EED,
+            server: ServerOptions::default(),
+        }
+    }
+}
+
+/// BUFFERCOUNT when the statement gives none: as many as the devices can have in flight, plus
+/// a spare per device (our choice; see docs/engine.md).
+pub fn default_buffer_count(devices: usize) -> u32 {
+    (devices as u32) * (vdi_proto::consts::MAX_IO_DEPTH + 1)
+}
+
+/// An opened, configured device set with every device open and the buffers allocated.
+pub struct DeviceSession {
+    pub set: ServerVirtualDeviceSet,
+    pub config: VdConfig,
+    pub mode: MediaMode,
+    pub devices: Vec<ServerVirtualDevice>,
+    pub names: Vec<String>,
+    pub buffers: Arc<dyn ServerBuffers>,
+    pub free: Vec<u64>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for DeviceSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceSession")
+            .field("names", &self.names)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// What configuring needs from the statement.
+#[derive(Clone, Debug)]
+pub struct SessionSpec<'a> {
+    pub line: u32,
+    pub device_names: &'a [String],
+    pub restore: bool,
+    pub block_size: u32,
+    pub max_transfer: u32,
+    pub buffer_count: u32,
+}
+
+/// Maps a VDI failure during setup to SQL Server's 3201 for the set.
+fn cannot_open(line: u32, device: &str, e: VdError) -> Vec<SqlMessage> {
+    vec![messages::cannot_open_device(line, device, e.code.hresult())]
+}
+
+impl DeviceSession {
+    /// Open (waiting for the client's Create), GetConfiguration, BeginConfiguration,
+    /// RequestBuffers, EndConfiguration, then every OpenDevice and the buffer pool.
+    pub fn open(
+        connector: Arc<dyn ServerConnector>,
+        options: &JobOptions,
+        spec: &SessionSpec<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<DeviceSession, Vec<SqlMessage>> {
+        let set_name = &spec.device_names[0];
+        let line = spec.line;
+        let mut set = ServerVirtualDeviceSet::new(connector, options.server);
+        let deadline = Instant::now() + options.open_timeout;
+        loop {
+            match set.open(None, set_name) {
+                Ok(()) => break,
+                Err(e)
+                    if e.code == VdCode::Invalid && Instant::now() < deadline && !cancelled() =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(cannot_open(line, set_name, e)),
+            }
+        }
+        let requested = set
+            .get_configuration()
+            .map_err(|e| cannot_open(line, set_name, e))?;
+        if requested.device_count as usize != spec.device_names.len() {
+            // The client created a set with another device count than the statement names.
+            let _ = set.signal_abort();
+            return Err(cannot_open(
+                line,
+                set_name,
+                VdError::new(vdi_proto::Rule::CfgDeviceCount),
+            ));
+        }
+        let mode = media_mode(requested.features).unwrap_or(MediaMode::Pipe);
+        let direction = if spec.restore {
+            vdf::READ_MEDIA
+        } else {
+            vdf::WRITE_MEDIA
+        };
+        set.begin_configuration(
+            direction,
+            spec.block_size,
+            0,
+            spec.max_transfer,
+            options.open_timeout.as_millis() as u32,
+        )
+        .map_err(|e| cannot_open(line, set_name, e))?;
+        set.request_buffers(spec.max_transfer, 0, spec.buffer_count)
+            .map_err(|e| cannot_open(line, set_name, e))?;
+        let config = set
+            .end_configuration(spec.device_names)
+            .map_err(|e| cannot_open(line, set_name, e))?;
+        let mut devices = Vec::with_capacity(spec.device_names.len());
+        for _ in spec.device_names {
+            devices.push(
+                set.open_device()
+                    .map_err(|e| cannot_open(line, set_name, e))?
+                    .0,
+            );
+        }
+        let buffers = set.buffers().ok_or_else(|| {
+            cannot_open(
+                line,
+                set_name,
+                VdError::new(vdi_proto::Rule::SrvEndConfigMemory),
+            )
+        })?;
+        let mut free = Vec::with_capacity(spec.buffer_count as usize);
+        for _ in 0..spec.buffer_count {
+            free.push(
+                set.allocate_buffer(spec.max_transfer, 0)
+                    .map_err(|e| cannot_open(line, set_name, e))?,
+            );
+        }
+        Ok(DeviceSession {
+            set,
+            config,
+            mode,
+            devices,
+            names: spec.device_names.to_vec(),
+            buffers,
+            free,
+            started: Instant::now(),
+        })
+    }
+
+    /// Whether VDC_Complete was negotiated.
+    pub fn complete_enabled(&self) -> bool {
+        self.config.features & vdf::COMPLETE_ENABLED != 0
+    }
+
+    /// Whether the client declared removable media.
+    pub fn removable(&self) -> bool {
+        self.config.features & vdf::REMOVABLE != 0
+    }
+
+    /// Time since the devices opened.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The next completion, or `None` when the client stayed silent for `patience`.
+    pub fn next_completion(&self, patience: Duration) -> Option<Completion> {
+        self.set.completions().recv_timeout(patience).ok()
+    }
+
+    /// Ends the set normally: CloseDevice on every device, then Close.
+    pub fn finish(mut self) -> Result<(), VdError> {
+        for dev in &self.devices {
+            self.set.close_device(*dev)?;
+        }
+        self.set.close()
+    }
+
+    /// Ends the set abnormally: SignalAbort, then Close.
+    pub fn abort(mut self) {
+        let _ = self.set.signal_abort();
+        let _ = self.set.close();
+    }
+}
+
+/// How a device failed, as SQL Server reports it.
+pub fn device_error(line: u32, device: &str, restore: bool, completion_code: u32) -> SqlMessage {
+    if restore {
+        messages::read_failed(line, device, completion_code)
+    } else {
+        messages::write_failed(line, device, completion_code)
+    }
+}
+
+/// Whether a Write completion says the media is full (the backup cannot continue).
+pub fn is_media_full(code: u32) -> bool {
+    matches!(
+        code,
+        win32::ERROR_DISK_FULL | win32::ERROR_EOM_OVERFLOW | win32::ERROR_HANDLE_DISK_FULL
+    )
+}
