@@ -747,6 +747,50 @@ mod tests {
         assert_eq!(pop_after_writing(w), Err(PeerFault::BadCode(7)));
     }
 
+    /// Random garbage in every word a peer can write: typed results only, never a panic, and
+    /// every delivered command respects the limits.
+    #[test]
+    fn random_garbage_never_panics() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Bias towards small values and edge cases now and then.
+            match x % 8 {
+                0 => 0,
+                1 => x % 4,
+                2 => u64::MAX - (x % 3),
+                3 => 1 << 63 | (x % 5),
+                _ => x,
+            }
+        };
+        let (cmds, cpls) = (LocalRing::commands(4), LocalRing::completions(4));
+        for _ in 0..50_000 {
+            for i in 0..4 * COMMAND_WORDS {
+                cmds.scribble_slot_word(i, next());
+            }
+            for i in 0..4 * COMPLETION_WORDS {
+                cpls.scribble_slot_word(i, next());
+            }
+            cmds.scribble_indices(next(), next());
+            cpls.scribble_indices(next(), next());
+            if let Ok(Popped::Item(Delivered::Command(c))) = cmds.command_ring().pop(&LIMITS) {
+                assert!(c.id.generation != 0);
+                assert!(c.size <= LIMITS.max_transfer);
+                assert!(c.buffer_offset + u64::from(c.size) <= LIMITS.buffer_area);
+            }
+            if let Ok(Popped::Item(c)) = cpls.completion_ring().pop() {
+                assert!(c.id.generation != 0);
+            }
+            let _ = cmds.command_ring().push(&CommandDesc::close_marker());
+            let _ = cpls
+                .completion_ring()
+                .push(&CompletionDesc::new(id(1, 1), 0, 0, 0));
+            let _ = cmds.command_ring().len();
+        }
+    }
+
     #[test]
     fn completion_with_generation_zero_is_a_fault() {
         let r = LocalRing::completions(2);

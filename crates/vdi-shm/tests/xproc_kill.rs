@@ -37,6 +37,14 @@ fn child_entry() {
             println!("READY");
             idle_until_orphaned();
         }
+        // Opens the set, says so, then signals abort from its own process and exits.
+        "aborting-server" => {
+            let ctl = open_control(uid, &set);
+            ctl.set_server_pid(std::process::id());
+            println!("READY");
+            std::thread::sleep(Duration::from_millis(200));
+            assert!(ctl.signal_abort());
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -101,17 +109,68 @@ fn server_killed_while_client_waits_in_get_command() {
 }
 
 #[test]
-fn server_killed_while_client_waits_in_get_configuration() {
+fn server_killed_while_client_threads_wait_in_get_configuration() {
     let (set, ctl, child) = client_with_idle_server("getconfig");
     let server = PeerWatch::from_pid(ctl.server_pid()).unwrap();
     let killer = kill_later(child, Duration::from_millis(300));
-    let out = wait_state(&ctl, STATE_CONFIGURED, Timeout::Forever, || {
-        server.is_alive()
+    // Several threads wait on the set-state event count at once; every one must notice.
+    let detected: Vec<(WaitOutcome<()>, Instant)> = std::thread::scope(|s| {
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let out = wait_state(&ctl, STATE_CONFIGURED, Timeout::Forever, || {
+                        server.is_alive()
+                    });
+                    (out, Instant::now())
+                })
+            })
+            .collect();
+        waiters.into_iter().map(|w| w.join().unwrap()).collect()
     });
-    let latency = Instant::now() - killer.join().unwrap();
-    println!("GetConfiguration saw the dead server {latency:?} after SIGKILL");
-    assert_eq!(out, WaitOutcome::PeerDead);
-    assert!(latency < BOUND, "{latency:?}");
+    let killed = killer.join().unwrap();
+    for (out, at) in detected {
+        let latency = at - killed;
+        println!(
+            "GetConfiguration (one of 3 threads) saw the dead server {latency:?} after SIGKILL"
+        );
+        assert_eq!(out, WaitOutcome::PeerDead);
+        assert!(latency < BOUND, "{latency:?}");
+    }
+    drop(ctl);
+    assert!(no_region_left(&set));
+}
+
+#[test]
+fn abort_from_the_server_process_wakes_get_command() {
+    let set = unique_set("abort");
+    let ctl = ControlRegion::create(&params(&set, 1)).unwrap();
+    let mut child = spawn_child("child_entry", "aborting-server", &set, &[]);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    wait_line(&mut out, "READY");
+    let server = PeerWatch::from_pid(ctl.server_pid()).unwrap();
+    let dev = ctl.device(DeviceIndex(0)).unwrap();
+    let limits = CommandLimits {
+        buffer_area: 0,
+        max_transfer: 0,
+    };
+    let t0 = Instant::now();
+    let got = get_command(
+        &ctl,
+        &dev,
+        &limits,
+        Timeout::Forever,
+        &WaitConfig::ALWAYS_PARK,
+        || server.is_alive(),
+    );
+    println!(
+        "GetCommand returned {got:?} {:?} after the wait began",
+        t0.elapsed()
+    );
+    assert_eq!(got, WaitOutcome::Ready(Got::Aborted));
+    assert!(ctl.is_aborted());
+    // The abort closed the rings: a completion can no longer be pushed.
+    assert!(dev.completions().is_closed());
+    assert!(child.wait().unwrap().success());
     drop(ctl);
     assert!(no_region_left(&set));
 }

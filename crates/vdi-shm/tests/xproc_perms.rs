@@ -53,6 +53,14 @@ fn child_entry() {
                 assert_eq!(libc::setuid(NOBODY), 0);
             }
             assert_eq!(rustix::process::geteuid().as_raw(), NOBODY);
+            if std::env::var("VDI_SHM_TEST_GROUP_OK").is_ok() {
+                // The group set-up of vdi-facts §7: a 0660 region of our group opens.
+                let name = format!("{set}-shared");
+                ControlRegion::open(creator, &name, Access::Group).unwrap();
+                let err = ControlRegion::open(creator, &name, Access::Owner).unwrap_err();
+                assert!(matches!(err, RegionError::Security { .. }), "{err}");
+                println!("GROUP-OPENED");
+            }
             for (name, access) in [
                 (set.clone(), Access::Owner),
                 (format!("{set}-group"), Access::Group),
@@ -116,6 +124,45 @@ fn another_uid_cannot_open_the_set() {
     let refused = lines.iter().filter(|l| l.contains("REFUSED")).count();
     assert_eq!(refused, 2, "{lines:?}");
     drop((owner, group));
+    assert!(no_region_left(&set));
+}
+
+#[test]
+fn group_mode_lets_a_group_member_of_another_uid_in() {
+    if uid() != 0 {
+        println!("SKIPPED: not root, cannot drop a child to nobody");
+        return;
+    }
+    let set = unique_set("grp");
+    let owner = ControlRegion::create(&params(&set, 1)).unwrap();
+    let mut p = params(&format!("{set}-group"), 1);
+    p.access = Access::Group;
+    let group = ControlRegion::create(&p).unwrap();
+    let mut p = params(&format!("{set}-shared"), 1);
+    p.access = Access::Group;
+    let shared = ControlRegion::create(&p).unwrap();
+    // Put the shared region in nobody's group, as an admin would with the mssql group.
+    let fd = rustix::shm::open(
+        shared.name(),
+        rustix::shm::OFlags::RDWR,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    rustix::fs::fchown(&fd, None, Some(rustix::fs::Gid::from_raw(NOBODY))).unwrap();
+    let mut child = spawn_child(
+        "child_entry",
+        "nobody",
+        &set,
+        &[("VDI_SHM_TEST_GROUP_OK", "1".to_string())],
+    );
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = std::io::BufRead::lines(out).map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("GROUP-OPENED")),
+        "{lines:?}"
+    );
+    drop((owner, group, shared));
     assert!(no_region_left(&set));
 }
 
