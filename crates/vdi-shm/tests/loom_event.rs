@@ -8,12 +8,23 @@ use loom::thread;
 use std::time::Duration;
 use vdi_shm::event::{Event, EventCount, Timeout, WaitConfig, WaitOutcome, wait_until};
 
+/// Runs a loom model and prints how many interleavings it explored.
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::AtomicUsize;
     let mut b = loom::model::Builder::new();
     if b.preemption_bound.is_none() {
         b.preemption_bound = Some(2);
     }
-    b.check(f);
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    b.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    println!(
+        "explored {} interleavings",
+        runs.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 struct Shared {

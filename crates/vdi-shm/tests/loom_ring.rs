@@ -17,12 +17,21 @@ const LIMITS: CommandLimits = CommandLimits {
     max_transfer: 1 << 16,
 };
 
+/// Runs a loom model and prints how many interleavings it explored.
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::AtomicUsize;
     let mut b = loom::model::Builder::new();
     if b.preemption_bound.is_none() {
         b.preemption_bound = Some(2);
     }
-    b.check(f);
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    b.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    let n = runs.load(std::sync::atomic::Ordering::Relaxed);
+    println!("explored {n} interleavings");
 }
 
 fn id(n: u32) -> CmdId {
@@ -186,14 +195,15 @@ fn close_racing_get_command() {
     });
 }
 
-/// Model 3: the server's drain-on-abort racing the client's CompleteCommand: every command is
-/// accounted exactly once, completed by the client or aborted by the server.
+/// Model 3: SignalAbort on one client thread racing CompleteCommand on another, while the
+/// server's completion agent waits: every command is accounted exactly once, completed by the
+/// client or aborted by the server's drain.
 #[test]
 fn abort_racing_completion_accounts_each_command_once() {
     model(|| {
         let d = device(2);
         let c = d.clone();
-        let client = thread::spawn(move || {
+        let completer = thread::spawn(move || {
             let mut pushed = Vec::new();
             for n in 1..=2 {
                 match c
@@ -205,17 +215,48 @@ fn abort_racing_completion_accounts_each_command_once() {
                         pushed.push(n);
                         Event::new(&c.completion_event).unpark();
                     }
-                    Err(PushError::Closed) => {}
+                    Err(PushError::Closed) => break,
                     Err(e) => panic!("{e}"),
                 }
             }
             pushed
         });
-        // Server: SignalAbort then drain.
-        d.abort.store(1, Ordering::SeqCst);
+        let a = d.clone();
+        let aborter = thread::spawn(move || {
+            // The transport part of SignalAbort (ControlRegion::signal_abort).
+            a.abort.store(1, Ordering::SeqCst);
+            a.completions.completion_ring().close();
+            a.commands.command_ring().close();
+            Event::new(&a.completion_event).unpark();
+            Event::new(&a.command_event).unpark();
+        });
+        // The server's completion agent.
         let ring = d.completions.completion_ring();
-        ring.close();
         let mut completed = Vec::new();
+        loop {
+            let out = wait_until(
+                &Event::new(&d.completion_event),
+                Timeout::Forever,
+                &WaitConfig::ALWAYS_PARK,
+                || {
+                    let aborted = d.abort.load(Ordering::SeqCst) != 0;
+                    match ring.pop().expect("no peer fault") {
+                        Popped::Item(c) => Some(Some(c.id.slot)),
+                        Popped::Closed => Some(None),
+                        Popped::Empty if aborted => Some(None),
+                        Popped::Empty => None,
+                    }
+                },
+                || true,
+            );
+            match out {
+                WaitOutcome::Ready(Some(n)) => completed.push(n),
+                WaitOutcome::Ready(None) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        // Drain on abort: close (idempotent) and take whatever landed before the mark.
+        ring.close();
         loop {
             match ring.pop().expect("no peer fault") {
                 Popped::Item(c) => completed.push(c.id.slot),
@@ -224,8 +265,12 @@ fn abort_racing_completion_accounts_each_command_once() {
             }
         }
         let aborted: Vec<u32> = (1..=2).filter(|n| !completed.contains(n)).collect();
-        let pushed = client.join().unwrap();
-        assert_eq!(completed, pushed, "completed by the client exactly once");
+        let pushed = completer.join().unwrap();
+        aborter.join().unwrap();
+        assert_eq!(
+            completed, pushed,
+            "completed by the client exactly once, in order"
+        );
         for n in 1..=2 {
             assert!(completed.contains(&n) ^ aborted.contains(&n));
         }
