@@ -22,6 +22,14 @@
 //! pushes with `dev.commands().push(..)` and then calls `dev.command_event().unpark()`.
 //! Completions mirror this on `completions()` / `completion_event()`.
 //!
+//! **Ordering rule for `poll` functions**: read a flag word (abort, the client's closed flag)
+//! *before* popping the ring, and treat "flag set and ring empty" as the end. Checking the
+//! flag after an empty pop can miss an entry pushed just before the flag was set (the loom
+//! model `close_with_device_open_is_observed_by_the_server` found exactly that).
+//!
+//! The server learns only the set name from the T-SQL; region names also carry the client's
+//! uid, which [`region::find_creator_uids`] recovers from /dev/shm.
+//!
 //! SignalAbort ([`region::ControlRegion::signal_abort`]) sets the sticky abort word, closes
 //! every ring (a push after that fails, everything pushed before can still be drained: each
 //! command is accounted exactly once) and wakes every waiter.
@@ -43,6 +51,15 @@
 //! ```
 //!
 //! The regions (mmap, layout) are not built under loom.
+//!
+//! # Known limits
+//! * A peer that shrinks (ftruncates) a region after we mapped it makes our accesses fault
+//!   (SIGBUS); size is checked at open, but POSIX shm cannot prevent a later truncate.
+//! * Buffer offsets honour any power-of-two alignment relative to the data area, which starts
+//!   page-aligned (64 KiB into the object); the *address* alignment is therefore guaranteed up
+//!   to the page size (4 KiB), not up to 64 KiB.
+//! * Under loom, timeouts and liveness checks are not modelled (loom has no clock); the models
+//!   use `Timeout::Forever` and rely on wake-ups alone.
 #![warn(missing_docs)]
 
 pub mod buffers;

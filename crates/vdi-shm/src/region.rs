@@ -838,6 +838,34 @@ impl BufferRegion {
     }
 }
 
+/// The uids that have a control region for `set_name` in /dev/shm (the server learns only the
+/// set name from the T-SQL; region names also carry the client's uid).
+pub fn find_creator_uids(set_name: &str) -> Result<Vec<u32>, crate::naming::NameError> {
+    crate::naming::validate_set_name(set_name)?;
+    let suffix = format!(".{}.ctl", crate::naming::encode_set_name(set_name));
+    let mut uids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return Ok(uids);
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        let Some(uid) = rest.strip_suffix(&suffix) else {
+            continue;
+        };
+        // Only canonical decimal (no sign, no leading zeros).
+        if let Ok(n) = uid.parse::<u32>()
+            && n.to_string() == uid
+        {
+            uids.push(n);
+        }
+    }
+    uids.sort_unstable();
+    Ok(uids)
+}
+
 /// Removes every region of user `uid` in /dev/shm whose creator is dead (its flock can be
 /// taken). Regions still being initialised (magic 0, younger than 10 s) are left alone.
 /// Returns the names removed.

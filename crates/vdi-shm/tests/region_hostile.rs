@@ -8,7 +8,9 @@ use vdi_proto::{CmdId, DeviceIndex, VdConfig, VdcCode};
 use vdi_shm::error::{RegionError, Side};
 use vdi_shm::layout::CONTROL_MAGIC;
 use vdi_shm::naming::{RegionKind, region_name};
-use vdi_shm::region::{Access, BufferInfo, BufferRegion, ControlParams, ControlRegion};
+use vdi_shm::region::{
+    Access, BufferInfo, BufferRegion, ControlParams, ControlRegion, find_creator_uids,
+};
 use vdi_shm::ring::{CommandDesc, CommandLimits, Delivered, Popped};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -266,4 +268,20 @@ fn world_accessible_regions_are_refused() {
         ControlRegion::open(uid(), &unique("absent"), Access::Owner),
         Err(RegionError::NotFound(_))
     ));
+}
+
+#[test]
+fn the_server_finds_the_client_uid_from_the_set_name() {
+    let set = unique("find");
+    assert_eq!(find_creator_uids(&set).unwrap(), Vec::<u32>::new());
+    let ctl = ControlRegion::create(&params(&set, 1)).unwrap();
+    assert_eq!(find_creator_uids(&set).unwrap(), vec![uid()]);
+    // A prefix of the name is another set.
+    assert_eq!(
+        find_creator_uids(&set[..set.len() - 1]).unwrap(),
+        Vec::<u32>::new()
+    );
+    assert!(find_creator_uids("a\\b").is_err());
+    drop(ctl);
+    assert_eq!(find_creator_uids(&set).unwrap(), Vec::<u32>::new());
 }
