@@ -318,6 +318,52 @@ mod tests {
         assert!(BufferArea::reserve_size(0, 0, 1, 0, 0).is_err());
     }
 
+    /// Random allocate/free sequences: buffers never overlap (prefix zones included), stay in
+    /// the area, honour the alignment, and freeing everything coalesces back to one extent.
+    #[test]
+    fn random_sequences_keep_the_invariants() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let area_size = 4 << 20;
+        let prefix = 512;
+        let mut a = BufferArea::new(area_size, 4096, prefix);
+        let mut live: Vec<(u64, u32, u32)> = Vec::new();
+        for _ in 0..20_000 {
+            if live.is_empty() || next(3) != 0 {
+                let size = 1 + next(256 * 1024) as u32;
+                let alignment = [0, 512, 4096, 65536][next(4) as usize];
+                if let Ok(off) = a.allocate(size, alignment) {
+                    assert!(off.is_multiple_of(u64::from(alignment.max(4096))));
+                    assert!(off >= u64::from(prefix));
+                    assert!(off + u64::from(size) <= area_size);
+                    let (start, end) = (off - u64::from(prefix), off + u64::from(size));
+                    for &(o, sz, _) in &live {
+                        let (s2, e2) = (o - u64::from(prefix), o + u64::from(sz));
+                        assert!(end <= s2 || e2 <= start, "overlap");
+                    }
+                    assert_eq!(a.containing(off + u64::from(size) - 1), Some((off, size)));
+                    live.push((off, size, alignment));
+                }
+            } else {
+                let i = next(live.len() as u64) as usize;
+                let (off, _, _) = live.swap_remove(i);
+                a.free(off).unwrap();
+                assert!(!a.is_shared_buffer(off));
+            }
+            assert_eq!(a.live_count(), live.len());
+        }
+        for (off, _, _) in live.drain(..) {
+            a.free(off).unwrap();
+        }
+        assert_eq!(a.free_bytes(), area_size);
+        assert_eq!(a.free.len(), 1);
+    }
+
     #[test]
     fn handles_round_trip_and_validate() {
         let h = BufferHandle::encode(1 << 20, 7).unwrap();
