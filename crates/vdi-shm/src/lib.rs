@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`naming`] | `region_name(uid, set_name, RegionKind)`: safe, injective shm names | both |
 //! | [`region`] | [`region::ControlRegion`] (client creates at Create, server opens), [`region::BufferRegion`] (server creates at EndConfiguration, client maps), permission and header checks, [`region::cleanup_stale`] | both |
+//! | [`channel`] | [`channel::DeviceChannel`]: `send_command` / `receive_command` / `send_completion` / `receive_completion` / `drain_completions`, the blocking calls written once | both |
 //! | [`ring`] | per-device [`ring::CommandRing`] (server → client) and [`ring::CompletionRing`] (client → server), validated pops, closed mark for drain-on-abort | both |
 //! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices | both |
 //! | [`liveness`] | [`liveness::PeerWatch`] (pidfd) and the creator's flock token | both |
@@ -14,13 +15,13 @@
 //!
 //! # A blocking call, end to end
 //!
-//! GetCommand on the client is
-//! `wait_until(&dev.command_event(), timeout, &cfg, poll, alive)` where `poll` returns
-//! `Some(Aborted)` once [`region::ControlRegion::is_aborted`], `Some(item)` when
-//! `dev.commands().pop(&limits)` yields a command or the close marker (or `Some(Fault)` on a
-//! [`error::PeerFault`]), and `alive` is a [`liveness::PeerWatch`] on the server pid. The server
-//! pushes with `dev.commands().push(..)` and then calls `dev.command_event().unpark()`.
-//! Completions mirror this on `completions()` / `completion_event()`.
+//! GetCommand on the client is `ctl.channel(dev)?.receive_command(&limits, timeout, &cfg,
+//! alive)`, which is `wait_until(command_event, …)` with a poll that returns `Aborted` once the
+//! abort word is set, the command or close marker popped from the command ring (validated
+//! against `limits`), or a [`error::PeerFault`]; `alive` is a [`liveness::PeerWatch`] on the
+//! server pid, called every 100 ms. The server's SendCommand is `send_command` (push, then
+//! unpark). Completions mirror this with `send_completion` / `receive_completion`, and the
+//! server's abort path is `drain_completions`.
 //!
 //! **Ordering rule for `poll` functions**: read a flag word (abort, the client's closed flag)
 //! *before* popping the ring, and treat "flag set and ring empty" as the end. Checking the
@@ -63,6 +64,7 @@
 #![warn(missing_docs)]
 
 pub mod buffers;
+pub mod channel;
 pub mod error;
 pub mod event;
 #[cfg(not(loom))]
@@ -75,6 +77,7 @@ pub mod region;
 pub mod ring;
 mod sync;
 
+pub use channel::{DeviceChannel, Received};
 pub use error::{PeerFault, RegionError, Side};
 pub use event::{Event, EventCount, Timeout, WaitConfig, WaitOutcome, wait_until};
 pub use ring::{

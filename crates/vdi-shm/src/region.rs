@@ -17,6 +17,7 @@
 //! A peer that *shrinks* the object after we mapped it would make accesses fault (SIGBUS);
 //! that cannot be validated away and is a known limitation of POSIX shared memory.
 
+use crate::channel::DeviceChannel;
 use crate::error::RegionError;
 use crate::event::{Event, EventCount};
 use crate::layout::{
@@ -554,15 +555,24 @@ impl ControlRegion {
     pub fn signal_abort(&self) -> bool {
         let first = self.header().abort.swap(1, Ordering::SeqCst) == 0;
         for i in 0..self.geometry.device_count {
-            if let Some(dev) = self.device(DeviceIndex(i as u16)) {
-                dev.commands().close();
-                dev.completions().close();
-                dev.command_event().unpark();
-                dev.completion_event().unpark();
+            if let Some(channel) = self.channel(DeviceIndex(i as u16)) {
+                channel.close_and_wake();
             }
         }
         self.state_events().notify_all();
         first
+    }
+
+    /// Device `i` as a [`DeviceChannel`]: the blocking send/receive calls of both sides.
+    pub fn channel(&self, i: DeviceIndex) -> Option<DeviceChannel<'_>> {
+        let dev = self.device(i)?;
+        Some(DeviceChannel::new(
+            dev.commands,
+            dev.completions,
+            &dev.block.command_event,
+            &dev.block.completion_event,
+            &self.header().abort,
+        ))
     }
 
     /// Device `i`'s rings, events and state words.

@@ -7,7 +7,8 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;
 use vdi_proto::{CmdId, VdcCode};
-use vdi_shm::event::{Event, Timeout, WaitConfig, WaitOutcome, wait_until};
+use vdi_shm::channel::{DeviceChannel, Received};
+use vdi_shm::event::{Event, Timeout, WaitConfig};
 use vdi_shm::ring::{
     CommandDesc, CommandLimits, CompletionDesc, Delivered, LocalRing, Popped, PushError,
 };
@@ -68,6 +69,19 @@ fn device(capacity: u32) -> Arc<Device> {
     })
 }
 
+impl Device {
+    /// The production helpers over this device.
+    fn chan(&self) -> DeviceChannel<'_> {
+        DeviceChannel::new(
+            self.commands.command_ring(),
+            self.completions.completion_ring(),
+            &self.command_event,
+            &self.completion_event,
+            &self.abort,
+        )
+    }
+}
+
 #[derive(Debug, PartialEq)]
 enum Got {
     Command(u32),
@@ -76,32 +90,16 @@ enum Got {
     Aborted,
 }
 
-/// GetCommand as the client library will write it: abort first, then the ring.
+/// GetCommand through the production helper `DeviceChannel::receive_command`.
 fn get_command(d: &Device) -> Got {
-    let out = wait_until(
-        &Event::new(&d.command_event),
-        Timeout::Forever,
-        &WaitConfig::ALWAYS_PARK,
-        || {
-            if d.abort.load(Ordering::SeqCst) != 0 {
-                return Some(Got::Aborted);
-            }
-            match d
-                .commands
-                .command_ring()
-                .pop(&LIMITS)
-                .expect("no peer fault")
-            {
-                Popped::Item(Delivered::Command(c)) => Some(Got::Command(c.id.slot)),
-                Popped::Item(Delivered::CloseMarker) => Some(Got::CloseMarker),
-                Popped::Closed => Some(Got::Closed),
-                Popped::Empty => None,
-            }
-        },
-        || true,
-    );
-    match out {
-        WaitOutcome::Ready(g) => g,
+    match d
+        .chan()
+        .receive_command(&LIMITS, Timeout::Forever, &WaitConfig::ALWAYS_PARK, || true)
+    {
+        Received::Item(Delivered::Command(c)) => Got::Command(c.id.slot),
+        Received::Item(Delivered::CloseMarker) => Got::CloseMarker,
+        Received::Closed => Got::Closed,
+        Received::Aborted => Got::Aborted,
         other => panic!("GetCommand ended with {other:?}"),
     }
 }
@@ -166,18 +164,17 @@ fn close_racing_get_command() {
         let p = d.clone();
         let producer = thread::spawn(move || {
             for n in 1..=2 {
-                match p.commands.command_ring().push(&cmd(n)) {
-                    Ok(()) => Event::new(&p.command_event).unpark(),
-                    Err(PushError::Full | PushError::Closed) => {}
+                match p.chan().send_command(&cmd(n)) {
+                    Ok(()) | Err(PushError::Full | PushError::Closed) => {}
                     Err(e) => panic!("{e}"),
                 }
             }
         });
         let c = d.clone();
         let closer = thread::spawn(move || {
+            // SignalAbort: the abort word, then close_and_wake (ControlRegion::signal_abort).
             c.abort.store(1, Ordering::SeqCst);
-            c.commands.command_ring().close();
-            Event::new(&c.command_event).unpark();
+            c.chan().close_and_wake();
         });
         let mut last = 0;
         loop {
@@ -207,14 +204,10 @@ fn abort_racing_completion_accounts_each_command_once() {
             let mut pushed = Vec::new();
             for n in 1..=2 {
                 match c
-                    .completions
-                    .completion_ring()
-                    .push(&CompletionDesc::new(id(n), 0, 512, 0))
+                    .chan()
+                    .send_completion(&CompletionDesc::new(id(n), 0, 512, 0))
                 {
-                    Ok(()) => {
-                        pushed.push(n);
-                        Event::new(&c.completion_event).unpark();
-                    }
+                    Ok(()) => pushed.push(n),
                     Err(PushError::Closed) => break,
                     Err(e) => panic!("{e}"),
                 }
@@ -223,47 +216,30 @@ fn abort_racing_completion_accounts_each_command_once() {
         });
         let a = d.clone();
         let aborter = thread::spawn(move || {
-            // The transport part of SignalAbort (ControlRegion::signal_abort).
             a.abort.store(1, Ordering::SeqCst);
-            a.completions.completion_ring().close();
-            a.commands.command_ring().close();
-            Event::new(&a.completion_event).unpark();
-            Event::new(&a.command_event).unpark();
+            a.chan().close_and_wake();
         });
-        // The server's completion agent.
-        let ring = d.completions.completion_ring();
+        // The server's completion agent, then its drain on abort.
+        let chan = d.chan();
         let mut completed = Vec::new();
         loop {
-            let out = wait_until(
-                &Event::new(&d.completion_event),
+            match chan.receive_completion(
                 Timeout::Forever,
                 &WaitConfig::ALWAYS_PARK,
-                || {
-                    let aborted = d.abort.load(Ordering::SeqCst) != 0;
-                    match ring.pop().expect("no peer fault") {
-                        Popped::Item(c) => Some(Some(c.id.slot)),
-                        Popped::Closed => Some(None),
-                        Popped::Empty if aborted => Some(None),
-                        Popped::Empty => None,
-                    }
-                },
+                || false,
                 || true,
-            );
-            match out {
-                WaitOutcome::Ready(Some(n)) => completed.push(n),
-                WaitOutcome::Ready(None) => break,
+            ) {
+                Received::Item(c) => completed.push(c.id.slot),
+                Received::Aborted => break,
                 other => panic!("{other:?}"),
             }
         }
-        // Drain on abort: close (idempotent) and take whatever landed before the mark.
-        ring.close();
-        loop {
-            match ring.pop().expect("no peer fault") {
-                Popped::Item(c) => completed.push(c.id.slot),
-                Popped::Closed => break,
-                Popped::Empty => unreachable!("a closed ring reports Closed when empty"),
-            }
-        }
+        completed.extend(
+            chan.drain_completions()
+                .expect("no peer fault")
+                .iter()
+                .map(|c| c.id.slot),
+        );
         let aborted: Vec<u32> = (1..=2).filter(|n| !completed.contains(n)).collect();
         let pushed = completer.join().unwrap();
         aborter.join().unwrap();
@@ -279,44 +255,31 @@ fn abort_racing_completion_accounts_each_command_once() {
 
 /// Model 4: the client closes with a device open (sets its closed flag and wakes the server's
 /// completion waiter); the server observes the flag, and every completion pushed before the
-/// close is still seen.
+/// close is still seen. (`receive_completion` reads the flag before the ring: checking it
+/// after an empty pop loses the completion, which this model caught in a first draft.)
 #[test]
 fn close_with_device_open_is_observed_by_the_server() {
     model(|| {
         let d = device(2);
         let c = d.clone();
         let client = thread::spawn(move || {
-            c.completions
-                .completion_ring()
-                .push(&CompletionDesc::new(id(1), 0, 512, 0))
+            c.chan()
+                .send_completion(&CompletionDesc::new(id(1), 0, 512, 0))
                 .unwrap();
-            Event::new(&c.completion_event).unpark();
             c.client_closed.store(1, Ordering::SeqCst);
-            Event::new(&c.completion_event).unpark();
+            c.chan().wake_server();
         });
-        let ring = d.completions.completion_ring();
+        let chan = d.chan();
         let mut completions = 0;
         loop {
-            let out = wait_until(
-                &Event::new(&d.completion_event),
+            match chan.receive_completion(
                 Timeout::Forever,
                 &WaitConfig::ALWAYS_PARK,
-                || {
-                    // Read the flag *before* the ring: a completion pushed before the flag
-                    // was set is then guaranteed to be visible to the pop. (Checking the flag
-                    // after an empty pop loses it; this model caught that ordering.)
-                    let closed = d.client_closed.load(Ordering::SeqCst) != 0;
-                    match ring.pop().expect("no peer fault") {
-                        Popped::Item(_) => Some(false),
-                        _ if closed => Some(true),
-                        _ => None,
-                    }
-                },
+                || d.client_closed.load(Ordering::SeqCst) != 0,
                 || true,
-            );
-            match out {
-                WaitOutcome::Ready(false) => completions += 1,
-                WaitOutcome::Ready(true) => break,
+            ) {
+                Received::Item(_) => completions += 1,
+                Received::Stopped => break,
                 other => panic!("{other:?}"),
             }
         }
@@ -333,12 +296,11 @@ fn close_marker_comes_after_every_command() {
         let d = device(4);
         let s = d.clone();
         let server = thread::spawn(move || {
-            let ring = s.commands.command_ring();
-            ring.push(&cmd(1)).unwrap();
-            Event::new(&s.command_event).unpark();
-            ring.push(&cmd(2)).unwrap();
-            ring.push(&CommandDesc::close_marker()).unwrap();
-            Event::new(&s.command_event).unpark();
+            let chan = s.chan();
+            chan.send_command(&cmd(1)).unwrap();
+            // Push without a wake in between, then one wake for both.
+            chan.commands().push(&cmd(2)).unwrap();
+            chan.send_command(&CommandDesc::close_marker()).unwrap();
         });
         assert_eq!(get_command(&d), Got::Command(1));
         assert_eq!(get_command(&d), Got::Command(2));

@@ -86,14 +86,12 @@ fn server_killed_while_client_waits_in_get_command() {
     let (set, ctl, child) = client_with_idle_server("getcmd");
     let server = PeerWatch::from_pid(ctl.server_pid()).unwrap();
     let killer = kill_later(child, Duration::from_millis(300));
-    let dev = ctl.device(DeviceIndex(0)).unwrap();
     let limits = CommandLimits {
         buffer_area: 0,
         max_transfer: 0,
     };
     let out = get_command(
         &ctl,
-        &dev,
         &limits,
         Timeout::Forever,
         &WaitConfig::SPIN_THEN_PARK,
@@ -156,7 +154,6 @@ fn abort_from_the_server_process_wakes_get_command() {
     let t0 = Instant::now();
     let got = get_command(
         &ctl,
-        &dev,
         &limits,
         Timeout::Forever,
         &WaitConfig::ALWAYS_PARK,

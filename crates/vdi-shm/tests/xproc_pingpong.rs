@@ -130,7 +130,6 @@ fn ping_pong_commands_data_and_completions_between_processes() {
     loop {
         match get_command(
             &ctl,
-            &dev,
             &limits,
             Timeout::Millis(20_000),
             &WaitConfig::SPIN_THEN_PARK,

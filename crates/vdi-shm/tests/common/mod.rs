@@ -7,9 +7,10 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use vdi_proto::VdConfig;
+use vdi_shm::channel::Received;
 use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until};
-use vdi_shm::region::{Access, ControlParams, ControlRegion, DeviceView};
-use vdi_shm::ring::{CommandLimits, Delivered, Popped};
+use vdi_shm::region::{Access, ControlParams, ControlRegion};
+use vdi_shm::ring::{CommandLimits, Delivered};
 
 /// Env var selecting a child role.
 pub const ROLE: &str = "VDI_SHM_TEST_ROLE";
@@ -101,33 +102,23 @@ pub enum Got {
     Aborted,
 }
 
-/// GetCommand as vdi-client will write it.
+/// GetCommand on device 0 through `DeviceChannel::receive_command` over the real mapping.
 pub fn get_command(
     ctl: &ControlRegion,
-    dev: &DeviceView<'_>,
     limits: &CommandLimits,
     timeout: Timeout,
     cfg: &WaitConfig,
     alive: impl FnMut() -> bool,
 ) -> WaitOutcome<Got> {
-    wait_until(
-        &dev.command_event(),
-        timeout,
-        cfg,
-        || {
-            if ctl.is_aborted() {
-                return Some(Got::Aborted);
-            }
-            match dev.commands().pop(limits) {
-                Ok(Popped::Item(Delivered::Command(c))) => Some(Got::Command(c)),
-                Ok(Popped::Item(Delivered::CloseMarker)) => Some(Got::CloseMarker),
-                Ok(Popped::Closed) => Some(Got::Aborted),
-                Ok(Popped::Empty) => None,
-                Err(fault) => panic!("peer fault {fault}"),
-            }
-        },
-        alive,
-    )
+    let chan = ctl.channel(vdi_proto::DeviceIndex(0)).unwrap();
+    match chan.receive_command(limits, timeout, cfg, alive) {
+        Received::Item(Delivered::Command(c)) => WaitOutcome::Ready(Got::Command(c)),
+        Received::Item(Delivered::CloseMarker) => WaitOutcome::Ready(Got::CloseMarker),
+        Received::Aborted | Received::Closed => WaitOutcome::Ready(Got::Aborted),
+        Received::TimedOut => WaitOutcome::TimedOut,
+        Received::PeerDead => WaitOutcome::PeerDead,
+        other => panic!("GetCommand: {other:?}"),
+    }
 }
 
 /// GetConfiguration's wait: until the set state reaches `state`.
