@@ -110,7 +110,9 @@ impl ShmObject {
             let _ = shm::unlink(name);
             e
         };
-        flock(&fd, FlockOperation::NonBlockingLockExclusive)
+        // Blocking: a concurrent `cleanup_stale` may hold the lock for a moment while it looks
+        // at this fresh object (and leaves it alone because it is young and unpublished).
+        flock(&fd, FlockOperation::LockExclusive)
             .map_err(io("flock", name))
             .map_err(cleanup)?;
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(access.mode()))
