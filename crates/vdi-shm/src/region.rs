@@ -622,6 +622,13 @@ impl ControlRegion {
     pub fn raw_header(&self) -> &ControlHeader {
         self.header()
     }
+
+    /// Test hook: a device's raw block (ring indices, events), to corrupt it as a hostile
+    /// peer would.
+    #[doc(hidden)]
+    pub fn raw_device_block(&self, i: DeviceIndex) -> Option<&DeviceBlock> {
+        self.block(i.0.into())
+    }
 }
 
 /// One device of a mapped set.
