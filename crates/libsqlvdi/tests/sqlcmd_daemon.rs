@@ -1,0 +1,120 @@
+//! The sqlcmd-driven SDK client (`tests/cpp/sqlcmd_client.cpp`) against a real `vdisim server`
+//! daemon, with vdisim's `sqlcmd` first on PATH: BACKUP DATABASE then RESTORE … WITH REPLACE,
+//! the server verifying the restore. The program is compiled in every run (so it keeps
+//! building); the run against the daemon is ignored for now, see its `#[ignore]` reason.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vdi_proto::VdCode;
+
+#[test]
+fn sqlcmd_client_compiles() {
+    let dir = scratch("sqlcmd-compile");
+    compile("tests/cpp/sqlcmd_client.cpp", &dir, &[]);
+}
+
+/// The root package's `vdisim` binary next to this test's profile directory, built if absent.
+fn vdisim_binary() -> PathBuf {
+    let profile = lib_dir();
+    let bin = profile.join("vdisim");
+    if !bin.is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--bin", "vdisim"])
+            .arg("--manifest-path")
+            .arg(Path::new(CRATE_DIR).join("../../Cargo.toml"))
+            .env("CARGO_TARGET_DIR", profile.parent().unwrap())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build --bin vdisim failed");
+    }
+    bin
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SIGTERM: a clean shutdown removes the socket.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+#[ignore = "waits for two fixes outside libsqlvdi: the daemon's BACKUP/RESTORE jobs are \
+            not committed yet (src/server_cmd.rs), and with them the stream succeeds on the \
+            server but the client's last GetCommand returns VD_E_ABORT instead of VD_E_CLOSE: \
+            vdi-client handles the server's Close before the device's close marker when the \
+            server closes right after CloseDevice; run with --ignored once both are in"]
+fn sqlcmd_client_backs_up_and_restores_through_the_daemon() {
+    let dir = scratch("sqlcmd");
+    let exe = compile("tests/cpp/sqlcmd_client.cpp", &dir, &[]);
+    let vdisim = vdisim_binary();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&vdisim, bin.join("sqlcmd")).unwrap();
+    let socket = dir.join("sqlservr.sock");
+    let password = "Vendor-Pw1";
+
+    let daemon = Daemon(
+        Command::new(&vdisim)
+            .arg("server")
+            .arg("--socket")
+            .arg(&socket)
+            .args(["--database", "vendordb:8", "--sa-password", password])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vdisim server"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not create its socket"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let file = dir.join("vendordb.bak");
+    for (mode, done) in [
+        ("backup", "BACKUP DATABASE successfully processed"),
+        ("restore", "RESTORE DATABASE successfully processed"),
+    ] {
+        let out = program(&exe)
+            .arg(mode)
+            .arg("vendordb")
+            .arg(&file)
+            .env("PATH", &path)
+            .env("VDISIM_SERVER", &socket)
+            .env("VDISIM_SA_PASSWORD", password)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{mode} failed:\n{stdout}");
+        let keys = parse_keys(&stdout.lines().map(str::to_string).collect::<Vec<_>>());
+        assert_keys(
+            &keys,
+            &[
+                ("end", code(VdCode::Close)),
+                ("close", "0".into()),
+                ("sqlcmd_exit", "0".into()),
+            ],
+        );
+        assert!(
+            stdout.contains(done),
+            "{mode}: no '{done}' from sqlcmd:\n{stdout}"
+        );
+    }
+    drop(daemon);
+}
