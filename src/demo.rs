@@ -1,5 +1,7 @@
-//! `vdisim demo`: a complete backup and restore through the protocol core's deterministic
-//! simulator, with byte-for-byte verification.
+//! `vdisim demo`: the main job. An in-process fake SQL Server with the default databases backs
+//! AdventureWorks up through real shared memory to four stripe files, restores it WITH REPLACE
+//! and checks that the database is byte for byte what was backed up. `--simulator` runs the same
+//! kind of stream through the protocol core's deterministic simulator instead.
 
 use clap::Args;
 use std::process::ExitCode;
@@ -9,7 +11,13 @@ use vdi_proto::{EventKind, Side};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Size of the synthetic database stream, in MiB.
+    /// Run through the protocol core's deterministic simulator instead of the real server.
+    #[arg(long)]
+    simulator: bool,
+    /// The database the real server backs up and restores.
+    #[arg(long, default_value = "AdventureWorks")]
+    database: String,
+    /// Size of the simulator's synthetic stream, in MiB.
     #[arg(long, default_value_t = 64)]
     size_mib: u64,
     /// Number of virtual devices (stripes), 1 to 64.
@@ -27,6 +35,13 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: &DemoArgs) -> Result<ExitCode, String> {
+    if args.simulator {
+        return run_simulator(args);
+    }
+    crate::demo_server::run(&args.database, args.devices)
+}
+
+fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
     let spec = BackupSpec {
         devices: args.devices,
         bytes: args.size_mib << 20,

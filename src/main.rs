@@ -1,9 +1,12 @@
 //! `vdisim`: emulator and conformance harness for SQL Server's Virtual Device Interface.
 
 mod demo;
+mod demo_server;
 mod rules_cmd;
 mod server_cmd;
+mod sql_target;
 mod sqlcmd;
+mod transfer_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,8 +24,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Back a synthetic database stream up and restore it, verifying every byte.
+    /// Back AdventureWorks up over 4 virtual devices and restore it, verifying every byte.
     Demo(demo::DemoArgs),
+    /// The reference client: BACKUP a database to stripe files through a virtual device set.
+    Backup(transfer_cmd::BackupArgs),
+    /// The reference client: RESTORE a database from stripe files through a virtual device set.
+    Restore(transfer_cmd::RestoreArgs),
     /// Print the rule table: every rule ID, its section of the specification, code and meaning.
     Rules(rules_cmd::RulesArgs),
     /// Run the fake sqlservr in the foreground on a Unix socket (Ctrl-C or SIGTERM stops it).
@@ -41,6 +48,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Backup(args) => transfer_cmd::backup(&args),
+        Command::Restore(args) => transfer_cmd::restore(&args),
         Command::Rules(args) => rules_cmd::run(&args),
         Command::Server(args) => server_cmd::run(&args),
         Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),

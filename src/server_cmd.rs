@@ -90,6 +90,7 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
             server_name: args.server_name.clone(),
             sa_password,
             log_to_stderr: true,
+            jobs: Arc::new(vdi_server::jobs::VdiJobRunner::shared_memory()),
             ..EngineConfig::default()
         },
     );

@@ -211,7 +211,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
 }
 
 /// Where `-S` leads: `Ok(socket)` for the local daemon.
-fn resolve_server(server: Option<&str>) -> Result<PathBuf, String> {
+pub(crate) fn resolve_server(server: Option<&str>) -> Result<PathBuf, String> {
     let server = server.map(str::trim).unwrap_or("");
     if server.is_empty() {
         return Ok(default_socket_path());

@@ -1,4 +1,4 @@
-//! The CLI as a user runs it: a real process.
+//! The CLI as a user runs it: real processes.
 
 use std::process::Command;
 
@@ -7,10 +7,37 @@ fn vdisim() -> Command {
 }
 
 #[test]
-fn demo_backs_up_restores_and_verifies() {
+fn demo_backs_up_restores_and_verifies_through_shared_memory() {
+    let out = vdisim()
+        .args(["demo", "--database", "pubs", "--devices", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("BACKUP DATABASE successfully processed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("RESTORE DATABASE successfully processed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verification: OK, 512 pages restored"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn simulator_demo_backs_up_restores_and_verifies() {
     let out = vdisim()
         .args([
             "demo",
+            "--simulator",
             "--size-mib",
             "8",
             "--devices",
@@ -53,5 +80,61 @@ fn rules_lists_the_whole_table() {
         rules
             .iter()
             .any(|r| r["id"] == "VDI-CLOSE-003" && r["code"] == "Open")
+    );
+}
+
+#[test]
+fn backup_and_restore_commands_round_trip_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    let out = vdisim()
+        .args([
+            "backup",
+            "--db",
+            "pubs",
+            "--devices",
+            "2",
+            "--mode",
+            "disk",
+            "--to",
+        ])
+        .arg(&media)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("BACKUP DATABASE successfully processed"),
+        "{stdout}"
+    );
+    assert!(media.join("stripe-00.vbak").exists() && media.join("stripe-01.vbak").exists());
+    // A separate process has its own in-process server: restore the backup as a new database.
+    let out = vdisim()
+        .args([
+            "restore",
+            "--db",
+            "pubs_copy",
+            "--devices",
+            "2",
+            "--mode",
+            "disk",
+            "--from",
+        ])
+        .arg(&media)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("RESTORE DATABASE successfully processed"),
+        "{stdout}"
     );
 }

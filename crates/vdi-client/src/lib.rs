@@ -15,6 +15,7 @@ pub(crate) mod clock;
 pub use clock::TimeoutUnit;
 mod device;
 pub mod link;
+pub mod reference;
 mod set;
 pub mod shm;
 mod transcript;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use vdi_proto::transcript::Method;
-use vdi_proto::{ClientSet, DeviceIndex, SecondaryView, VdConfig, VdError, VdResult};
+use vdi_proto::{ClientSet, DeviceIndex, SecondaryView, ToClient, VdConfig, VdError, VdResult};
 use vdi_shm::event::{WaitConfig, WaitOutcome};
 
 /// How a set object reaches its server.
@@ -65,27 +65,43 @@ impl SetState {
         };
         loop {
             match link.poll_set() {
-                Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                Ok(Some(msg)) => {
+                    if msg == ToClient::ServerClosed {
+                        // The server queued every CloseDevice before it closed the set: take
+                        // them in first, so that a normal end is not mistaken for an abort.
+                        for d in 0..self.proto.device_count() {
+                            self.drain_device(&*link, now, DeviceIndex(d as u16));
+                        }
+                    }
+                    self.proto.handle_message(now, msg);
+                }
                 Ok(None) => break,
                 Err(_) => {
-                    self.proto.handle_peer_failure(now, true);
+                    self.peer_fault(&*link, now);
                     break;
                 }
             }
         }
         if let Some(device) = device {
-            loop {
-                match link.poll_device(device) {
-                    Ok(Some(msg)) => self.proto.handle_message(now, msg),
-                    Ok(None) => break,
-                    Err(_) => {
-                        self.proto.handle_peer_failure(now, true);
-                        break;
-                    }
-                }
-            }
+            self.drain_device(&*link, now, device);
         }
         self.flush();
+    }
+
+    fn drain_device(&mut self, link: &dyn ClientLink, now: vdi_proto::Tick, device: DeviceIndex) {
+        loop {
+            match link.poll_device(device) {
+                Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                Ok(None) => return,
+                Err(_) => return self.peer_fault(link, now),
+            }
+        }
+    }
+
+    /// The server's memory was malformed: abort the set for both sides.
+    fn peer_fault(&mut self, link: &dyn ClientLink, now: vdi_proto::Tick) {
+        self.proto.handle_peer_failure(now, true);
+        link.send(&vdi_proto::ToServer::Abort);
     }
 
     /// Sends what the core wants sent and writes its transcript events.

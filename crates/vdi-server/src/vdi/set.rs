@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use vdi_proto::config::ServerChoice;
 use vdi_proto::{
     Completion, DeviceIndex, Rule, SendRequest, ServerOptions, ServerPhase, ServerSet, Tick,
-    VdConfig, VdError, VdResult,
+    ToServer, VdConfig, VdError, VdResult,
 };
 use vdi_shm::buffers::BufferArea;
 use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome};
@@ -46,26 +46,20 @@ impl State {
     /// hands finished commands to the completion channel.
     fn pump(&mut self, now: Tick, completions: &Sender<Completion>) {
         if let Some(link) = self.link.clone() {
-            let mut fault = false;
+            // Completions first: a client pushes its last completions before it closes the set.
+            let mut fault = self.drain_completions(&*link, now);
             loop {
                 match link.poll_set() {
-                    Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                    Ok(Some(msg)) => {
+                        if msg == ToServer::ClientClosed {
+                            fault |= self.drain_completions(&*link, now);
+                        }
+                        self.proto.handle_message(now, msg);
+                    }
                     Ok(None) => break,
                     Err(_) => {
                         fault = true;
                         break;
-                    }
-                }
-            }
-            for d in 0..self.devices {
-                loop {
-                    match link.poll_device(DeviceIndex(d as u16)) {
-                        Ok(Some(msg)) => self.proto.handle_message(now, msg),
-                        Ok(None) => break,
-                        Err(_) => {
-                            fault = true;
-                            break;
-                        }
                     }
                 }
             }
@@ -76,6 +70,20 @@ impl State {
             self.proto.handle_timeout(now);
         }
         self.flush(completions);
+    }
+
+    /// Takes every completion waiting in the rings; true on a malformed entry.
+    fn drain_completions(&mut self, link: &dyn ServerLink, now: Tick) -> bool {
+        for d in 0..self.devices {
+            loop {
+                match link.poll_device(DeviceIndex(d as u16)) {
+                    Ok(Some(msg)) => self.proto.handle_message(now, msg),
+                    Ok(None) => break,
+                    Err(_) => return true,
+                }
+            }
+        }
+        false
     }
 
     fn flush(&mut self, completions: &Sender<Completion>) {
