@@ -19,7 +19,8 @@ fn sqlcmd_client_compiles() {
 
 /// The root package's `vdisim` binary next to this test's profile directory, built if absent.
 fn vdisim_binary() -> PathBuf {
-    let profile = lib_dir();
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
     let bin = profile.join("vdisim");
     if !bin.is_file() {
         let status = Command::new(env!("CARGO"))

@@ -23,15 +23,23 @@ pub fn lib_dir() -> PathBuf {
 }
 
 fn find_or_build_lib() -> PathBuf {
-    // Integration tests live in <target>/<profile>/deps; cargo builds the cdylib of this
-    // package before them and copies it up to <target>/<profile>.
+    // Integration tests live in <target>/<profile>/deps. `cargo test` builds this package's
+    // cdylib there before running them (it is not always copied up to <target>/<profile>,
+    // which may hold an older `cargo build`), so take the newest of the two.
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps dir").to_path_buf();
     let profile = deps.parent().expect("profile dir").to_path_buf();
-    for dir in [&profile, &deps] {
-        if dir.join("libsqlvdi.so").is_file() {
-            return dir.clone();
-        }
+    let newest = [&deps, &profile]
+        .into_iter()
+        .filter_map(|dir| {
+            let modified = std::fs::metadata(dir.join("libsqlvdi.so"))
+                .and_then(|m| m.modified())
+                .ok()?;
+            Some((modified, dir.clone()))
+        })
+        .max();
+    if let Some((_, dir)) = newest {
+        return dir;
     }
     let release = profile.file_name().is_some_and(|n| n == "release");
     let target = profile.parent().expect("target dir");
