@@ -243,8 +243,9 @@ pub fn open_server(name: &str) -> ServerVirtualDeviceSet {
     }
 }
 
-/// Configures one device for BACKUP (`write`) or RESTORE and returns its buffers.
-fn configure(set: &mut ServerVirtualDeviceSet, name: &str, write: bool) -> Vec<u64> {
+/// Configures `devices` devices (named like the set, then `<name>_1`, …) for BACKUP (`write`)
+/// or RESTORE and returns the buffers.
+fn configure(set: &mut ServerVirtualDeviceSet, name: &str, write: bool, devices: u32) -> Vec<u64> {
     set.get_configuration().expect("server GetConfiguration");
     let direction = if write {
         vdf::WRITE_MEDIA
@@ -253,11 +254,21 @@ fn configure(set: &mut ServerVirtualDeviceSet, name: &str, write: bool) -> Vec<u
     };
     set.begin_configuration(direction, 512, 0, MTS, 20_000)
         .unwrap();
-    set.request_buffers(MTS, 0, DEPTH).unwrap();
-    set.end_configuration(&[name.to_string()]).unwrap();
-    (0..DEPTH)
+    set.request_buffers(MTS, 0, DEPTH * devices).unwrap();
+    let names: Vec<String> = (0..devices).map(|d| device_name(name, d)).collect();
+    set.end_configuration(&names).unwrap();
+    (0..DEPTH * devices)
         .map(|_| set.allocate_buffer(MTS, 0).unwrap())
         .collect()
+}
+
+/// The name of device `d` of set `name`.
+pub fn device_name(name: &str, d: u32) -> String {
+    if d == 0 {
+        name.to_string()
+    } else {
+        format!("{name}_{d}")
+    }
 }
 
 /// What the server saw.
@@ -276,64 +287,68 @@ pub struct ServerReport {
 /// BACKUP of `data` to one device: Writes of up to MTS bytes (DEPTH outstanding), then
 /// VDC_Flush, then CloseDevice.
 pub fn serve_backup(name: &str, data: &[u8]) -> ServerReport {
-    let mut set = open_server(name);
-    let mut free = configure(&mut set, name, true);
-    let (device, _) = set.open_device().unwrap();
-    let buffers = set.buffers().unwrap();
-    let mut plan: VecDeque<SendRequest> = data
-        .chunks(MTS as usize)
-        .enumerate()
-        .map(|(k, chunk)| SendRequest {
-            code: VdcCode::Write,
-            size: chunk.len() as u32,
-            position: 0,
-            buffer_offset: 0,
-            context: (k * MTS as usize) as u64,
-        })
-        .collect();
-    plan.push_back(SendRequest::control(VdcCode::Flush));
-    let mut report = run_plan(&set, device, plan, &mut free, |req, buf| {
-        let at = req.context as usize;
-        assert!(buffers.write(buf, &data[at..at + req.size as usize]));
-    });
-    report.server = Some(set);
-    report
+    serve_striped_backup(name, &[data.to_vec()])
 }
 
-/// Sends `plan` in order (DEPTH outstanding), then closes the device and the set.
-fn run_plan(
-    set: &ServerVirtualDeviceSet,
-    device: vdi_server::vdi::ServerVirtualDevice,
-    mut plan: VecDeque<SendRequest>,
-    free: &mut Vec<u64>,
-    mut fill: impl FnMut(&SendRequest, u64),
-) -> ServerReport {
+/// BACKUP striped over one device per entry of `stripes`: each device gets its stripe as
+/// Writes of up to MTS bytes (DEPTH outstanding per device), then VDC_Flush, then CloseDevice.
+pub fn serve_striped_backup(name: &str, stripes: &[Vec<u8>]) -> ServerReport {
+    let mut set = open_server(name);
+    let mut free = configure(&mut set, name, true, stripes.len() as u32);
+    let devices: Vec<_> = stripes
+        .iter()
+        .map(|_| set.open_device().unwrap().0)
+        .collect();
+    let buffers = set.buffers().unwrap();
+    let mut plans: Vec<VecDeque<SendRequest>> = stripes
+        .iter()
+        .map(|data| {
+            let mut plan: VecDeque<SendRequest> = data
+                .chunks(MTS as usize)
+                .enumerate()
+                .map(|(k, chunk)| SendRequest {
+                    code: VdcCode::Write,
+                    size: chunk.len() as u32,
+                    position: 0,
+                    buffer_offset: 0,
+                    context: (k * MTS as usize) as u64,
+                })
+                .collect();
+            plan.push_back(SendRequest::control(VdcCode::Flush));
+            plan
+        })
+        .collect();
     let mut report = ServerReport::default();
-    let mut in_flight = 0u32;
+    let mut in_flight = vec![0u32; stripes.len()];
     loop {
-        while in_flight < DEPTH && set.phase() == ServerPhase::Active {
-            let Some(mut req) = plan.pop_front() else {
-                break;
-            };
-            if req.code.transfers_data() {
-                req.buffer_offset = free.pop().expect("a free buffer");
-                fill(&req, req.buffer_offset);
-            } else if in_flight > 0 {
-                // Controls go after every data command completed.
-                plan.push_front(req);
-                break;
+        for (d, plan) in plans.iter_mut().enumerate() {
+            while in_flight[d] < DEPTH && set.phase() == ServerPhase::Active {
+                let Some(mut req) = plan.pop_front() else {
+                    break;
+                };
+                if req.code.transfers_data() {
+                    req.buffer_offset = free.pop().expect("a free buffer");
+                    let at = req.context as usize;
+                    let chunk = &stripes[d][at..at + req.size as usize];
+                    assert!(buffers.write(req.buffer_offset, chunk));
+                } else if in_flight[d] > 0 {
+                    // Controls go after every data command of the device completed.
+                    plan.push_front(req);
+                    break;
+                }
+                set.send_command(devices[d], req).expect("SendCommand");
+                in_flight[d] += 1;
             }
-            set.send_command(device, req).expect("SendCommand");
-            in_flight += 1;
         }
-        if (plan.is_empty() && in_flight == 0) || set.phase() == ServerPhase::Abort {
+        let idle = plans.iter().all(VecDeque::is_empty) && in_flight.iter().all(|n| *n == 0);
+        if idle || set.phase() == ServerPhase::Abort {
             break;
         }
         let done = set
             .completions()
             .recv_timeout(Duration::from_secs(30))
             .expect("a completion within 30 s");
-        in_flight -= 1;
+        in_flight[done.device.get()] -= 1;
         report.codes.push(done.completion_code);
         if done.request.code.transfers_data() {
             free.push(done.request.buffer_offset);
@@ -341,15 +356,18 @@ fn run_plan(
     }
     report.aborted = set.phase() == ServerPhase::Abort;
     if !report.aborted {
-        set.close_device(device).unwrap();
+        for device in devices {
+            set.close_device(device).unwrap();
+        }
     }
+    report.server = Some(set);
     report
 }
 
 /// RESTORE from one device: Reads of MTS bytes until the client answers ERROR_HANDLE_EOF.
 pub fn serve_restore(name: &str) -> ServerReport {
     let mut set = open_server(name);
-    let mut free = configure(&mut set, name, false);
+    let mut free = configure(&mut set, name, false, 1);
     let (device, _) = set.open_device().unwrap();
     let buffers = set.buffers().unwrap();
     let mut report = ServerReport::default();
@@ -396,7 +414,7 @@ pub fn serve_restore(name: &str) -> ServerReport {
 /// abort the set; returns what it saw.
 pub fn serve_until_abort(name: &str, writes: usize) -> ServerReport {
     let mut set = open_server(name);
-    let mut free = configure(&mut set, name, true);
+    let mut free = configure(&mut set, name, true, 1);
     let (device, _) = set.open_device().unwrap();
     let buffers = set.buffers().unwrap();
     let data = pattern(MTS as usize);
