@@ -31,6 +31,10 @@ pub struct ServerArgs {
     /// The name in @@SERVERNAME and in every `Msg …, Server X` line.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_SERVER_NAME)]
     server_name: String,
+    /// Seconds BACKUP/RESTORE waits for the client to create its virtual device set before
+    /// failing with Msg 3201.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    open_timeout: f64,
 }
 
 fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
@@ -90,7 +94,13 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
             server_name: args.server_name.clone(),
             sa_password,
             log_to_stderr: true,
-            jobs: Arc::new(vdi_server::jobs::VdiJobRunner::shared_memory()),
+            jobs: Arc::new(vdi_server::jobs::VdiJobRunner::new(
+                Arc::new(vdi_server::vdi::shm::ShmServerConnector::from_env()),
+                vdi_server::jobs::JobOptions {
+                    open_timeout: std::time::Duration::from_secs_f64(args.open_timeout.max(0.0)),
+                    ..Default::default()
+                },
+            )),
             ..EngineConfig::default()
         },
     );

@@ -434,6 +434,24 @@ impl Session {
             StatementKind::WaitForDelay { milliseconds } => {
                 self.wait(Duration::from_millis(*milliseconds), cancel);
             }
+            StatementKind::Workload { database, pages } => {
+                let mut catalog = self.engine.lock_catalog();
+                let Some(db) = catalog.get_mut(database) else {
+                    drop(catalog);
+                    sink.message(messages::database_does_not_exist(line, database));
+                    return Flow::Next;
+                };
+                let seed = db.next_lsn();
+                db.run_workload(*pages as usize, seed);
+                let name = db.name().to_owned();
+                if let Err(e) = catalog.save(&name) {
+                    drop(catalog);
+                    sink.message(extra_messages::catalog_io_failed(line, &e.to_string()));
+                    return Flow::Next;
+                }
+                drop(catalog);
+                sink.rows_affected(u64::from(*pages));
+            }
             StatementKind::Backup(backup) => {
                 let started = Instant::now();
                 let ctx = JobContext::new(&self.engine, line, self.id, &self.user, cancel);

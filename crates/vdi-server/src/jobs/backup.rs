@@ -216,7 +216,7 @@ fn stream(
     let line = ctx.line();
     let depth = session.config.max_io_depth.max(1);
     let max_transfer = session.config.max_transfer_size as usize;
-    let mut scratch = vec![0u8; max_transfer];
+    let mut scratch = vec![0u8; max_transfer.max(producer.header_len())];
     let mut devices: Vec<Device> = (0..session.devices.len())
         .map(|_| Device {
             phase: Phase::Header,
@@ -449,15 +449,41 @@ fn next_command(
     let internal = |e: crate::stream::ProduceError| vec![job_messages::internal(0, &e.to_string())];
     loop {
         match devices[d].phase {
-            Phase::Header | Phase::Data | Phase::Trailer => {
+            Phase::Header => {
+                // The headers take one block each; with a large BLOCKSIZE they may exceed
+                // MAXTRANSFERSIZE and go out as several Writes.
+                let max = session.config.max_transfer_size as usize;
+                let chunks = producer.header_len().div_ceil(max);
+                if session.free.len() < chunks {
+                    return Ok(None);
+                }
+                let len = producer.stripe_header(stripe, scratch).map_err(internal)?;
+                devices[d].phase = Phase::Data;
+                let mut writes = Vec::with_capacity(chunks);
+                for chunk in scratch[..len].chunks(max) {
+                    let buffer = session.free.pop().expect("counted above");
+                    if !session.buffers.write(buffer, chunk) {
+                        return Err(vec![job_messages::internal(
+                            0,
+                            "buffer outside the shared area",
+                        )]);
+                    }
+                    writes.push(Next::Write {
+                        buffer,
+                        len: chunk.len() as u32,
+                    });
+                }
+                let first = writes.remove(0);
+                for (i, w) in writes.into_iter().enumerate() {
+                    devices[d].queue.insert(i, w);
+                }
+                return Ok(Some(first));
+            }
+            Phase::Data | Phase::Trailer => {
                 let Some(buffer) = session.free.pop() else {
                     return Ok(None);
                 };
                 let len = match devices[d].phase {
-                    Phase::Header => {
-                        devices[d].phase = Phase::Data;
-                        producer.stripe_header(stripe, scratch).map_err(internal)?
-                    }
                     Phase::Data => match producer.fill_next(stripe, scratch).map_err(internal)? {
                         Some(t) => {
                             if t.flush_after {

@@ -107,7 +107,16 @@ pub(super) fn run(
         sink.message(messages::backup_set_valid(line, 1));
         return JobResult::Succeeded;
     }
-    if let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database)) {
+    // A differential or log continuing a NORECOVERY sequence restores into the database being
+    // restored; only a restore that starts a sequence may be refused for overwriting.
+    let continuing = target.as_ref().is_some_and(|t| {
+        restoring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(t)
+    });
+    if !continuing && let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database))
+    {
         return fail(sink, errors);
     }
     let target = target.expect("RESTORE DATABASE/LOG names its database");

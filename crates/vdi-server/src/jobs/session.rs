@@ -31,10 +31,10 @@ pub struct JobOptions {
 impl Default for JobOptions {
     fn default() -> Self {
         JobOptions {
-            open_timeout: Duration::from_secs(30),
+            open_timeout: Duration::from_secs(10),
             completion_patience: Duration::from_secs(300),
             default_max_transfer: 1024 * 1024,
-            default_block_size: 65536,
+            default_block_size: 512,
             seed: 0x5EED,
             server: ServerOptions::default(),
         }

@@ -40,6 +40,11 @@ pub enum StatementKind {
     WaitForDelay {
         milliseconds: u64,
     },
+    /// `DBCC VDISIM_WORKLOAD ('database', pages)` (vdisim's extension).
+    Workload {
+        database: String,
+        pages: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

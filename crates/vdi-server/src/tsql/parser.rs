@@ -33,7 +33,7 @@ pub fn parse_batch(text: &str, first_line: u32) -> Result<Vec<Statement>, SqlMes
 
 /// Words that start a statement; a statement may follow another without a `;`.
 const STATEMENT_STARTS: &[&str] = &[
-    "BACKUP", "RESTORE", "CREATE", "DROP", "ALTER", "SELECT", "USE", "PRINT", "WAITFOR",
+    "BACKUP", "RESTORE", "CREATE", "DROP", "ALTER", "SELECT", "USE", "PRINT", "WAITFOR", "DBCC",
 ];
 
 type Parsed<T> = Result<T, SqlMessage>;
@@ -144,8 +144,27 @@ impl<'t> Parser<'t> {
             }
             "PRINT" => self.print(),
             "WAITFOR" => self.waitfor(),
+            "DBCC" => self.workload(),
             _ => Err(self.unexpected()),
         }
+    }
+
+    /// `DBCC VDISIM_WORKLOAD ('database', pages)`: vdisim's extension that changes `pages`
+    /// pages of a database (and logs them), so backup chains can be built from T-SQL.
+    fn workload(&mut self) -> Parsed<StatementKind> {
+        self.expect_word("DBCC")?;
+        self.expect_word("VDISIM_WORKLOAD")?;
+        self.expect_symbol('(')?;
+        let database = self.name_or_string()?;
+        self.expect_symbol(',')?;
+        let line = self.peek().map_or(self.first_line, |t| t.line);
+        let pages = self.integer()?;
+        self.expect_symbol(')')?;
+        let pages = u32::try_from(pages)
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| messages::value_out_of_range(line, pages, "VDISIM_WORKLOAD pages"))?;
+        Ok(StatementKind::Workload { database, pages })
     }
 
     /// A database name: an unreserved word, `[name]` or `"name"`.

@@ -1,0 +1,287 @@
+//! The whole product as a vendor runs it: `vdisim server` as a daemon, the reference client
+//! (`vdisim backup|restore`) as separate processes talking T-SQL to the daemon and serving the
+//! virtual devices over shared memory.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn client(server: &Server, verb: &str, args: &[&str], media: &Path) -> Output {
+    let flag = if verb == "backup" { "--to" } else { "--from" };
+    Command::new(BIN)
+        .arg(verb)
+        .args([
+            "-S",
+            &format!("unix:{}", server.socket.display()),
+            "-U",
+            "sa",
+            "-P",
+            PW,
+        ])
+        .args(args)
+        .arg(flag)
+        .arg(media)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let text = stdout(out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn round_trip(server: &Server, db: &str, devices: &str, mode: &str, extra_backup: &[&str]) {
+    let media = server.dir.join(format!("media-{db}-{devices}-{mode}"));
+    let mut args = vec!["--db", db, "--devices", devices, "--mode", mode];
+    args.extend_from_slice(extra_backup);
+    let text = ok(&client(server, "backup", &args, &media));
+    assert!(
+        text.contains("BACKUP DATABASE successfully processed"),
+        "{text}"
+    );
+    let text = ok(&client(
+        server,
+        "restore",
+        &[
+            "--db",
+            db,
+            "--devices",
+            devices,
+            "--mode",
+            mode,
+            "--replace",
+        ],
+        &media,
+    ));
+    assert!(
+        text.contains("RESTORE DATABASE successfully processed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn backup_and_restore_over_1_4_and_64_devices() {
+    let server = Server::start("stripes");
+    round_trip(&server, "pubs", "1", "pipe", &[]);
+    round_trip(&server, "pubs", "4", "pipe", &[]);
+    round_trip(
+        &server,
+        "pubs",
+        "64",
+        "pipe",
+        &["--with", "MAXTRANSFERSIZE=65536"],
+    );
+}
+
+#[test]
+fn each_media_mode_and_without_complete() {
+    let server = Server::start("modes");
+    round_trip(&server, "Extra", "2", "tape", &[]);
+    round_trip(&server, "Extra", "2", "disk", &[]);
+    // AdventureWorks-style FILESTREAM containers give mid-stream Flushes; without VDC_Complete the
+    // last command is a Flush.
+    round_trip(
+        &server,
+        "Extra",
+        "1",
+        "pipe",
+        &["--no-complete", "--with", "COMPRESSION, CHECKSUM"],
+    );
+}
+
+#[test]
+fn damaged_media_fails_with_the_right_message_and_leaves_the_database_alone() {
+    let server = Server::start("damage");
+    let media = server.dir.join("media");
+    ok(&client(
+        &server,
+        "backup",
+        &[
+            "--db",
+            "Extra",
+            "--devices",
+            "2",
+            "--with",
+            "MAXTRANSFERSIZE=65536",
+        ],
+        &media,
+    ));
+    let stripe = |i: u16| media.join(format!("stripe-{i:02}.vbak"));
+    let original = [
+        std::fs::read(stripe(0)).unwrap(),
+        std::fs::read(stripe(1)).unwrap(),
+    ];
+    let restore = || {
+        client(
+            &server,
+            "restore",
+            &["--db", "Extra", "--devices", "2", "--replace"],
+            &media,
+        )
+    };
+
+    assert!(
+        original.iter().all(|s| s.len() > 200_000),
+        "both stripes carry data"
+    );
+    // A flipped bit.
+    let mut flipped = original[1].clone();
+    flipped[100_000] ^= 0x04;
+    std::fs::write(stripe(1), &flipped).unwrap();
+    let out = restore();
+    let text = stdout(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("RESTORE DATABASE is terminating abnormally."),
+        "{text}"
+    );
+    assert!(text.contains("byte offset"), "{text}");
+
+    // A truncated tail.
+    std::fs::write(stripe(1), &original[1][..original[1].len() - 4096]).unwrap();
+    let text = stdout(&restore());
+    assert!(
+        text.contains("Msg 3266") || text.contains("Msg 3189") || text.contains("Msg 3183"),
+        "{text}"
+    );
+
+    // Two stripes swapped.
+    std::fs::write(stripe(0), &original[1]).unwrap();
+    std::fs::write(stripe(1), &original[0]).unwrap();
+    let text = stdout(&restore());
+    assert!(text.contains("Msg 3241"), "{text}");
+
+    // The database still works: a restore of the intact media succeeds.
+    std::fs::write(stripe(0), &original[0]).unwrap();
+    std::fs::write(stripe(1), &original[1]).unwrap();
+    ok(&restore());
+}
+
+#[test]
+fn full_differential_and_log_chain_in_order_and_out_of_order() {
+    let server = Server::start("chain");
+    let full = server.dir.join("full");
+    let diff = server.dir.join("diff");
+    let log1 = server.dir.join("log1");
+    let log2 = server.dir.join("log2");
+    let workload = || {
+        let out = server.sa(&["-b", "-Q", "DBCC VDISIM_WORKLOAD('AdventureWorks', 200)"]);
+        assert_eq!(code(&out), 0, "{}", stdout(&out));
+    };
+    ok(&client(
+        &server,
+        "backup",
+        &["--db", "AdventureWorks"],
+        &full,
+    ));
+    workload();
+    ok(&client(
+        &server,
+        "backup",
+        &["--db", "AdventureWorks", "--differential"],
+        &diff,
+    ));
+    ok(&client(
+        &server,
+        "backup",
+        &["--db", "AdventureWorks", "--log"],
+        &log1,
+    ));
+    workload();
+    ok(&client(
+        &server,
+        "backup",
+        &["--db", "AdventureWorks", "--log"],
+        &log2,
+    ));
+
+    let restore = |args: &[&str], media: &Path| client(&server, "restore", args, media);
+    let norecovery_log = ["--db", "AdventureWorks", "--log", "--norecovery"];
+    let expect_msg = |out: Output, number: &str| {
+        let text = stdout(&out);
+        assert!(
+            !out.status.success() && text.contains(&format!("Msg {number},")),
+            "{text}"
+        );
+    };
+    // Full, then the logs: log2 before log1 is too recent, log1 twice is too early.
+    ok(&restore(
+        &["--db", "AdventureWorks", "--replace", "--norecovery"],
+        &full,
+    ));
+    expect_msg(restore(&norecovery_log, &log2), "4305");
+    ok(&restore(&norecovery_log, &log1));
+    expect_msg(restore(&norecovery_log, &log1), "4326");
+    let text = ok(&restore(&["--db", "AdventureWorks", "--log"], &log2));
+    assert!(
+        text.contains("RESTORE LOG successfully processed"),
+        "{text}"
+    );
+    // Full, differential, then only the log after the differential applies.
+    ok(&restore(
+        &["--db", "AdventureWorks", "--replace", "--norecovery"],
+        &full,
+    ));
+    ok(&restore(&["--db", "AdventureWorks", "--norecovery"], &diff));
+    expect_msg(restore(&norecovery_log, &log1), "4326");
+    ok(&restore(&["--db", "AdventureWorks", "--log"], &log2));
+}
+
+#[test]
+fn the_daemon_survives_a_client_killed_mid_backup() {
+    let server = Server::start("killed");
+    let media = server.dir.join("killed");
+    let mut child = Command::new(BIN)
+        .args([
+            "backup",
+            "-S",
+            &format!("unix:{}", server.socket.display()),
+            "-U",
+            "sa",
+            "-P",
+            PW,
+        ])
+        .args([
+            "--db",
+            "AdventureWorks",
+            "--devices",
+            "2",
+            "--with",
+            "MAXTRANSFERSIZE=65536",
+            "--to",
+        ])
+        .arg(&media)
+        .spawn()
+        .unwrap();
+    // Kill it once data is flowing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(media.join("stripe-00.vbak")).map_or(0, |m| m.len()) < 1 << 20 {
+        assert!(
+            Instant::now() < deadline,
+            "the backup never started:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let started = Instant::now();
+    while !server.log().contains("failed") && !server.log().contains("abnormally") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server never noticed:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The next job runs normally.
+    round_trip(&server, "pubs", "1", "pipe", &[]);
+}
