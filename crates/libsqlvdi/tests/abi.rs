@@ -75,6 +75,7 @@ fn headers_match_the_sdk_layouts_and_values_and_every_member_links() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("failures=0"), "{stdout}");
+    remove_scratch(&dir);
 }
 
 #[test]
@@ -103,6 +104,7 @@ fn vdierror_h_and_vdisim_h_compile_as_c() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    remove_scratch(&dir);
 }
 
 /// vdi-facts §3.2, plus the C2/D2 variants a real build also has.

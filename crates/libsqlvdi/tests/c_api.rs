@@ -77,4 +77,5 @@ fn c_program_backs_up_and_gets_documented_codes_for_misuse() {
         std::fs::read(&file).unwrap() == data,
         "the stored stream differs"
     );
+    remove_scratch(&dir);
 }

@@ -67,4 +67,5 @@ fn close_semantics_through_the_cpp_classes() {
         "the held Write was not completed as aborted: {:?}",
         report.codes
     );
+    remove_scratch(&dir);
 }

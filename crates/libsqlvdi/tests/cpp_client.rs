@@ -71,4 +71,5 @@ fn sdk_style_client_backs_up_and_restores_through_libsqlvdi() {
         report.restored.len(),
         data.len()
     );
+    remove_scratch(&dir);
 }

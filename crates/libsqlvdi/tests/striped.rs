@@ -60,4 +60,5 @@ fn striped_backup_from_two_threads_and_cross_device_calls() {
     // The misuse went through vdi-client, so its transcript names the rule.
     let lines = std::fs::read_to_string(&transcript).expect("VDISIM_TRANSCRIPT was written");
     assert!(lines.contains("VDI-COMPLETE-003"), "{lines}");
+    remove_scratch(&dir);
 }

@@ -74,6 +74,12 @@ pub fn scratch(tag: &str) -> PathBuf {
     dir
 }
 
+/// Removes a test's scratch directory (only reached when the test passed; a failing test
+/// leaves its programs and files behind for inspection).
+pub fn remove_scratch(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Compiles `source` (relative to the crate, `.cpp` with g++ -std=c++11, `.c` with gcc
 /// -std=c11) against `include/` and links it with `-lsqlvdi`. Panics with the compiler's
 /// output on failure.
@@ -279,8 +285,7 @@ pub struct ServerReport {
     /// RESTORE: the bytes the client returned, in stream order.
     pub restored: Vec<u8>,
     /// The server set, kept open after CloseDevice: it is closed when the report is dropped,
-    /// after the client finished. (Closing right after CloseDevice races with the client's
-    /// reading of the close marker in vdi-client, which then reports VD_E_ABORT.)
+    /// after the client finished.
     pub server: Option<ServerVirtualDeviceSet>,
 }
 

@@ -5,6 +5,9 @@
 //
 //   sqlcmd_client backup  <database> <file>   BACKUP DATABASE ... WITH FORMAT into <file>
 //   sqlcmd_client restore <database> <file>   RESTORE DATABASE ... WITH REPLACE from <file>
+//   sqlcmd_client close-early <database> <file>
+//                     BACKUP, but Close while the device is open and a command is held: Close
+//                     returns VD_E_OPEN, the T-SQL fails (3013), the old device is refused
 //
 // The sa password comes from $VDISIM_SA_PASSWORD (default "vdisim"). Prints key=value lines
 // and the sqlcmd output as "sqlcmd: ..." lines; exits with 0 only if the device ended with
@@ -38,11 +41,13 @@ static void make_uuid(char out[37]) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 4 || (strcmp(argv[1], "backup") != 0 && strcmp(argv[1], "restore") != 0)) {
-        fprintf(stderr, "usage: %s backup|restore <database> <file>\n", argv[0]);
+    if (argc != 4 || (strcmp(argv[1], "backup") != 0 && strcmp(argv[1], "restore") != 0 &&
+                      strcmp(argv[1], "close-early") != 0)) {
+        fprintf(stderr, "usage: %s backup|restore|close-early <database> <file>\n", argv[0]);
         return 2;
     }
-    bool backup = strcmp(argv[1], "backup") == 0;
+    bool close_early = strcmp(argv[1], "close-early") == 0;
+    bool backup = close_early || strcmp(argv[1], "backup") == 0;
     const char* database = argv[2];
     const char* password = getenv("VDISIM_SA_PASSWORD");
     if (password == NULL || *password == '\0') {
@@ -110,6 +115,23 @@ int main(int argc, char** argv) {
 
     VDC_Command* cmd;
     unsigned long total = 0;
+    if (close_early) {
+        printf("get_command=%d\n", vd->GetCommand(60000, &cmd));
+        int closed = vds->Close();
+        printf("close=%d\n", closed);
+        VDC_Command* late = NULL;
+        printf("stale_get=%d\n", vd->GetCommand(0, &late));
+        printf("stale_complete=%d\n", vd->CompleteCommand(cmd, ERROR_SUCCESS, 0, 0));
+        char line[4096];
+        while (fgets(line, sizeof line, sql) != NULL) {
+            printf("sqlcmd: %s", line);
+        }
+        pclose(sql);
+        fclose(file);
+        delete vds;
+        fflush(stdout);
+        return closed == VD_E_OPEN ? 0 : 1;
+    }
     while ((status = vd->GetCommand(60000, &cmd)) == 0) {
         int completion = ERROR_SUCCESS;
         unsigned long bytes = 0;
