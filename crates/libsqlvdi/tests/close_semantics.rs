@@ -69,3 +69,44 @@ fn close_semantics_through_the_cpp_classes() {
     );
     remove_scratch(&dir);
 }
+
+#[test]
+fn deleting_a_set_with_a_device_open_aborts_it_for_the_server() {
+    let dir = scratch("delete-open");
+    let exe = compile("tests/cpp/close_semantics.cpp", &dir, &[]);
+    let name = format!("libsqlvdi-delete-{}", std::process::id());
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || serve_until_abort(&name, 1))
+    };
+    let mut cmd = program(&exe);
+    cmd.arg("--delete-open").arg(&name);
+    let mut client = Running::spawn(cmd);
+    client.expect_key("deleted");
+    // The program is still running: what the server saw came from the destructor.
+    let report = server.join().expect("server thread");
+    client.send_line("go");
+    let (status, keys) = client.finish();
+    assert!(status.success(), "{status:?}: {keys:?}");
+    assert_keys(
+        &keys,
+        &[
+            ("create", "0".into()),
+            ("get_configuration", "0".into()),
+            ("open_device", "0".into()),
+            ("get_command", "0".into()),
+            ("deleted", "1".into()),
+            ("exiting", "1".into()),
+        ],
+    );
+    assert!(
+        report.aborted,
+        "the server did not see the client leave: {report:?}"
+    );
+    assert_eq!(
+        report.codes,
+        vec![win32::ERROR_OPERATION_ABORTED],
+        "the held Write completes as aborted"
+    );
+    remove_scratch(&dir);
+}

@@ -129,6 +129,7 @@ pub struct Running {
 impl Running {
     pub fn spawn(mut cmd: Command) -> Running {
         let mut child = cmd
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -148,6 +149,14 @@ impl Running {
             lines: rx,
             seen: Vec::new(),
         }
+    }
+
+    /// Writes a line to the program's stdin.
+    pub fn send_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin is piped");
+        writeln!(stdin, "{line}").expect("write to the program");
+        stdin.flush().unwrap();
     }
 
     /// Waits for a line `key=value` and returns the value.

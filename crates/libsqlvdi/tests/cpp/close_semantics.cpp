@@ -2,6 +2,7 @@
 // device pointers an application keeps too long.
 //
 //   close_semantics <set-name> <second-set-name>
+//   close_semantics --delete-open <set-name>   delete the set object with a device open
 //
 // The Rust test runs a server thread that configures <set-name> for a BACKUP, sends two
 // Writes and waits for the client's abort. Prints key=value lines; the test checks them.
@@ -18,7 +19,36 @@
         fflush(stdout);                           \
     } while (0)
 
+// `delete` of a set whose device is open and holds a command: the destructor closes the set,
+// so the server sees the client leave while this process is still alive.
+static int delete_open(char* name) {
+    ClientVirtualDeviceSet* vds = new ClientVirtualDeviceSet();
+    VDConfig config;
+    memset(&config, 0, sizeof config);
+    config.deviceCount = 1;
+    SHOW("create", vds->Create(name, &config));
+    SHOW("get_configuration", vds->GetConfiguration(20000, &config));
+    ClientVirtualDevice* vd = NULL;
+    SHOW("open_device", vds->OpenDevice(name, &vd));
+    VDC_Command* cmd = NULL;
+    SHOW("get_command", vd == NULL ? -1 : vd->GetCommand(20000, &cmd));
+    delete vds;
+    SHOW("deleted", 1);
+    // Stay alive until the test saw the server's reaction: it must come from the destructor,
+    // not from this process exiting.
+    char line[16];
+    if (fgets(line, sizeof line, stdin) == NULL) {
+        return 1;
+    }
+    SHOW("exiting", 1);
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "--delete-open") == 0) {
+        umask(0);
+        return delete_open(argv[2]);
+    }
     if (argc != 3) {
         fprintf(stderr, "usage: %s <set-name> <second-set-name>\n", argv[0]);
         return 2;
