@@ -60,8 +60,13 @@ fn close_semantics_through_the_cpp_classes() {
         report.aborted,
         "the server did not see the abort: {report:?}"
     );
-    // (The first Write's ERROR_SUCCESS may be overtaken by the abort: vdi-server handles the
-    // set-level abort before draining the completion ring, so it is not asserted.)
+    // The first Write was completed before Close: its ERROR_SUCCESS reaches the server first.
+    assert_eq!(
+        report.codes.first(),
+        Some(&win32::ERROR_SUCCESS),
+        "{:?}",
+        report.codes
+    );
     assert!(
         report.codes.contains(&win32::ERROR_OPERATION_ABORTED),
         "the held Write was not completed as aborted: {:?}",
