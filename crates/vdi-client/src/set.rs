@@ -320,6 +320,21 @@ impl ClientVirtualDeviceSet {
         result.map(|()| address.unwrap_or(std::ptr::null_mut()))
     }
 
+    /// Copies bytes of the buffer a handle names (from another process's GetBufferHandle) into
+    /// `dst`, without touching a raw pointer: the safe companion of MapBufferHandle.
+    pub fn read_buffer_by_handle(&self, handle: u32, dst: &mut [u8]) -> VdResult<()> {
+        let now = self.shared.clock.now();
+        let mut state = self.shared.lock();
+        let memory = state.link.as_ref().and_then(|l| l.buffers());
+        let ok = memory
+            .as_ref()
+            .and_then(|m| m.offset_of_handle(handle).map(|o| (m, o)))
+            .is_some_and(|(m, o)| m.read(o, dst));
+        let result = state.proto.check_buffer_call(now, Method::MapBufferHandle, ok);
+        state.flush();
+        result
+    }
+
     /// The common blocking loop of GetConfiguration (and, through the device, GetCommand).
     fn wait_for<T>(
         &self,

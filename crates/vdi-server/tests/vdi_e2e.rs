@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, win32};
 use vdi_proto::Rule;
 
@@ -65,18 +64,6 @@ fn backup_then_restore(devices: u16, bytes: u64) {
         server.codes
     );
     assert!(all_closed(&report), "{:?}", report.endings);
-}
-
-/// Waits until the client created `name` (the server's Open needs the region).
-fn wait_for_set(name: &str) {
-    let uid = rustix::process::geteuid().as_raw();
-    for _ in 0..2000 {
-        if vdi_shm::region::ControlRegion::open(uid, name, Default::default()).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("the client never created {name}");
 }
 
 #[test]

@@ -617,6 +617,12 @@ impl ControlRegion {
         }
     }
 
+    /// Removes the region's name when its creator (the client) died without doing so: the
+    /// server calls this when it closes a set whose client crashed. True if it was removed.
+    pub fn unlink_if_orphaned(&self) -> bool {
+        !self.obj.creator_alive() && shm::unlink(self.obj.name.as_str()).is_ok()
+    }
+
     /// Test hook: the raw header, to corrupt it as a hostile peer would.
     #[doc(hidden)]
     pub fn raw_header(&self) -> &ControlHeader {
@@ -800,6 +806,12 @@ impl BufferRegion {
     /// Whether the creator (the server) still holds its flock token.
     pub fn creator_alive(&self) -> bool {
         self.obj.creator_alive()
+    }
+
+    /// Removes the region's name when its creator died without doing so (the client calls
+    /// this when it closes a set whose server crashed). True if it was removed.
+    pub fn unlink_if_orphaned(&self) -> bool {
+        !self.obj.creator_alive() && shm::unlink(self.obj.name.as_str()).is_ok()
     }
 
     /// A raw pointer to `len` bytes at `offset` of the data area, if in bounds. The pointer

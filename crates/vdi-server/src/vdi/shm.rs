@@ -203,6 +203,8 @@ impl ServerLink for ShmServerLink {
 
     fn close(&self) {
         *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        // A client that died cannot remove its control region; the server does.
+        self.control.unlink_if_orphaned();
     }
 }
 

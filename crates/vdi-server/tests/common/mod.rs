@@ -407,3 +407,15 @@ pub fn all_closed(report: &ClientReport) -> bool {
 pub fn index(d: u16) -> DeviceIndex {
     DeviceIndex(d)
 }
+
+/// Waits until the client created `name` (the server's Open needs the region).
+pub fn wait_for_set(name: &str) {
+    let uid = rustix::process::geteuid().as_raw();
+    for _ in 0..2000 {
+        if vdi_shm::region::ControlRegion::open(uid, name, Default::default()).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the client never created {name}");
+}
