@@ -12,6 +12,7 @@
 //! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices | both |
 //! | [`liveness`] | [`liveness::PeerWatch`] (pidfd) and the creator's flock token | both |
 //! | [`buffers`] | sans-IO buffer-area allocator, [`buffers::BufferHandle`] | server (allocator), client (handles) |
+//! | `ceiling` | two-process raw ceilings (ping-pong, 1 MiB handoff) for benches | benches, `vdisim bench` |
 //!
 //! # A blocking call, end to end
 //!
@@ -64,6 +65,8 @@
 #![warn(missing_docs)]
 
 pub mod buffers;
+#[cfg(not(loom))]
+pub mod ceiling;
 pub mod channel;
 pub mod error;
 pub mod event;

@@ -684,6 +684,52 @@ pub struct BufferRegion {
     obj: ShmObject,
     data_size: u64,
     generation: u32,
+    /// Ranges currently leased in this process (see [`BufferRegion::lease`]).
+    leases: std::sync::Mutex<Vec<(u64, u64)>>,
+}
+
+/// A byte range of the buffer region's data area that the protocol hands to this side alone
+/// (a Write buffer the server fills before SendCommand, a command's buffer the client holds
+/// until CompleteCommand, a Read buffer the server checks after the completion).
+///
+/// It derefs to `[u8]` (and `[u8]` mutably for [`BufferRegion::lease_mut`]), so data is produced
+/// and consumed in place: VDI's zero-copy path. Leases are exclusive within the process (an
+/// overlapping lease is refused). Across processes exclusivity is the protocol's: a peer that
+/// breaks it (writes a range it handed over) can only garble the bytes this side sees, which
+/// the checks downstream (stream hashes, the server's verification) report as damage.
+#[derive(Debug)]
+pub struct BufferLease<'a> {
+    region: &'a BufferRegion,
+    ptr: *mut u8,
+    len: usize,
+    offset: u64,
+}
+
+impl std::ops::Deref for BufferLease<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr..ptr+len` lies inside the mapping (checked by `data_ptr` when the lease
+        // was made) and stays mapped while `region` lives; no other lease of this process
+        // overlaps it (the registry refused overlaps), and by protocol the peer does not write
+        // it while we hold it.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for BufferLease<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`; `&mut self` makes this the only access through this lease.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for BufferLease<'_> {
+    fn drop(&mut self) {
+        let mut leases = self.region.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = leases.iter().position(|&(o, _)| o == self.offset) {
+            leases.swap_remove(i);
+        }
+    }
 }
 
 impl BufferRegion {
@@ -721,6 +767,7 @@ impl BufferRegion {
             obj,
             data_size,
             generation,
+            leases: std::sync::Mutex::new(Vec::with_capacity(64)),
         })
     }
 
@@ -781,6 +828,7 @@ impl BufferRegion {
             obj,
             data_size,
             generation,
+            leases: std::sync::Mutex::new(Vec::with_capacity(64)),
         })
     }
 
@@ -828,6 +876,26 @@ impl BufferRegion {
                 .as_mut_ptr()
                 .wrapping_add((BUFFER_DATA_OFFSET + offset) as usize),
         )
+    }
+
+    /// Leases `len` bytes at `offset` for in-place access (see [`BufferLease`]): `None` if out
+    /// of bounds or overlapping a lease this process holds. No allocation once 64 leases have
+    /// been live at the same time.
+    pub fn lease(&self, offset: u64, len: u64) -> Option<BufferLease<'_>> {
+        let ptr = self.data_ptr(offset, len)?;
+        let len = usize::try_from(len).ok()?;
+        let end = offset + len as u64;
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if leases.iter().any(|&(o, e)| offset < e && o < end) {
+            return None;
+        }
+        leases.push((offset, end));
+        Some(BufferLease {
+            region: self,
+            ptr,
+            len,
+            offset,
+        })
     }
 
     /// The data offset of a pointer into the data area (GetBufferHandle's address check).
