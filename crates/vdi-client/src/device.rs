@@ -72,6 +72,27 @@ impl Command {
         }
     }
 
+    /// Runs `f` on the Write data in place, without a copy (`None` if the command carries no
+    /// data or its buffer cannot be reached). The bytes belong to the application until the
+    /// command is completed.
+    pub fn with_data<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let lease = self
+            .memory
+            .as_ref()?
+            .lease(self.buffer_offset, self.data_len() as u64)?;
+        Some(f(&lease))
+    }
+
+    /// Runs `f` on the Read buffer in place (all `size` bytes), without a copy; `f` fills it
+    /// and the application reports how many bytes it produced in CompleteCommand.
+    pub fn with_data_mut<R>(&self, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+        let mut lease = self
+            .memory
+            .as_ref()?
+            .lease(self.buffer_offset, self.data_len() as u64)?;
+        Some(f(&mut lease))
+    }
+
     /// The buffer's address in this process (for the C ABI and GetBufferHandle).
     pub fn buffer_address(&self) -> Option<*mut u8> {
         let len = self.data_len() as u64;

@@ -63,6 +63,11 @@ pub trait BufferMemory: Send + Sync + Debug {
     fn handle_of(&self, offset: u64) -> Option<u32>;
     /// MapBufferHandle: the offset a handle names, if valid in this set.
     fn offset_of_handle(&self, handle: u32) -> Option<u64>;
+    /// In-place access to `len` bytes at `offset` (the zero-copy path), if the memory is a
+    /// mapped region and the range is in bounds.
+    fn lease(&self, _offset: u64, _len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
+        None
+    }
 }
 
 /// Finds or creates sets: shared memory in production, in-memory pairs in tests.

@@ -356,6 +356,10 @@ impl BufferMemory for ShmBuffers {
         self.region.data_ptr(offset, len)
     }
 
+    fn lease(&self, offset: u64, len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
+        self.region.lease(offset, len)
+    }
+
     fn offset_of(&self, ptr: *const u8) -> Option<u64> {
         self.region.offset_of_ptr(ptr)
     }
