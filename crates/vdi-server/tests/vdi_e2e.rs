@@ -4,17 +4,23 @@
 mod common;
 
 use common::*;
+use std::sync::Arc;
+use vdi_client::ClientOptions;
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, win32};
 use vdi_proto::Rule;
+use vdi_server::vdi::inproc::InProcHub;
+use vdi_server::vdi::link::ServerConnector;
+use vdi_server::vdi::shm::ShmServerConnector;
 
-fn backup_then_restore(devices: u16, bytes: u64) {
+fn backup_then_restore(t: &Transport, devices: u16, bytes: u64) {
     let name = unique("roundtrip");
     let server = {
-        let name = name.clone();
+        let (name, t) = (name.clone(), t.clone());
         std::thread::spawn(move || {
             // The client creates the set first; give it a moment by retrying Open.
-            wait_for_set(&name);
-            run_server(
+            t.wait_for_set(&name);
+            run_server_on(
+                t.server(),
                 &name,
                 ServerScript {
                     flushes: 3,
@@ -23,7 +29,7 @@ fn backup_then_restore(devices: u16, bytes: u64) {
             )
         })
     };
-    let (set, report) = run_client(&name, devices, true, None);
+    let (set, report) = run_client_with(t.client(), &name, devices, true, None);
     set.close().unwrap();
     let server = server.join().unwrap();
     assert!(
@@ -43,13 +49,13 @@ fn backup_then_restore(devices: u16, bytes: u64) {
 
     let name = unique("restore");
     let server = {
-        let name = name.clone();
+        let (name, t) = (name.clone(), t.clone());
         std::thread::spawn(move || {
-            wait_for_set(&name);
-            run_server(&name, ServerScript::restore(devices, bytes))
+            t.wait_for_set(&name);
+            run_server_on(t.server(), &name, ServerScript::restore(devices, bytes))
         })
     };
-    let (set, report) = run_client(&name, devices, false, Some(report.stripes));
+    let (set, report) = run_client_with(t.client(), &name, devices, false, Some(report.stripes));
     assert!(all_closed(&report), "{:?}", report.endings);
     set.close().unwrap();
     let server = server.join().unwrap();
@@ -66,24 +72,23 @@ fn backup_then_restore(devices: u16, bytes: u64) {
     assert!(all_closed(&report), "{:?}", report.endings);
 }
 
-#[test]
-fn one_device_backup_and_restore_of_64_mib() {
-    backup_then_restore(1, 64 << 20);
+fn one_device_backup_and_restore_of_64_mib(t: &Transport) {
+    backup_then_restore(t, 1, 64 << 20);
 }
 
-#[test]
-fn four_device_striped_backup_and_restore() {
-    backup_then_restore(4, 3 << 20);
+fn four_device_striped_backup_and_restore(t: &Transport) {
+    backup_then_restore(t, 4, 3 << 20);
 }
 
-#[test]
-fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server() {
+fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server(t: &Transport) {
     let name = unique("close-open");
-    let set = ClientVirtualDeviceSet::new();
+    let set = t.client();
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     let server = {
-        let name = name.clone();
-        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 1 << 20)))
+        let (name, t) = (name.clone(), t.clone());
+        std::thread::spawn(move || {
+            run_server_on(t.server(), &name, ServerScript::backup(1, 1 << 20))
+        })
     };
     let mut cfg = VdConfig::default();
     set.get_configuration(10_000, &mut cfg).unwrap();
@@ -109,24 +114,22 @@ fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server() {
     set.close().unwrap();
 }
 
-#[test]
-fn close_of_a_set_that_is_not_open_is_vd_e_protocol() {
-    let set = ClientVirtualDeviceSet::new();
+fn close_of_a_set_that_is_not_open_is_vd_e_protocol(t: &Transport) {
+    let set = t.client();
     let err = set.close().unwrap_err();
     assert_eq!((err.code, err.rule), (VdCode::Protocol, Rule::CloseNotOpen));
     let name = unique("close-twice");
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     set.close().unwrap();
     assert_eq!(set.close().unwrap_err().rule, Rule::CloseNotOpen);
-    assert!(!shm_exists(&name), "Close removes the region");
+    assert!(!t.set_exists(&name), "Close removes the set");
 }
 
-#[test]
-fn a_second_set_with_the_same_name_is_busy() {
+fn a_second_set_with_the_same_name_is_busy(t: &Transport) {
     let name = unique("busy");
-    let a = ClientVirtualDeviceSet::new();
+    let a = t.client();
     a.create(&name, &VdConfig::with_devices(1)).unwrap();
-    let b = ClientVirtualDeviceSet::new();
+    let b = t.client();
     let err = b.create(&name, &VdConfig::with_devices(1)).unwrap_err();
     assert_eq!((err.code, err.rule), (VdCode::Busy, Rule::CreateNameInUse));
     a.close().unwrap();
@@ -134,10 +137,9 @@ fn a_second_set_with_the_same_name_is_busy() {
     b.close().unwrap();
 }
 
-#[test]
-fn get_configuration_times_out_without_a_server_and_state_is_unchanged() {
+fn get_configuration_times_out_without_a_server_and_state_is_unchanged(t: &Transport) {
     let name = unique("timeout");
-    let set = ClientVirtualDeviceSet::new();
+    let set = t.client();
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     let mut cfg = VdConfig::default();
     let err = set.get_configuration(50, &mut cfg).unwrap_err();
@@ -148,11 +150,10 @@ fn get_configuration_times_out_without_a_server_and_state_is_unchanged() {
     set.close().unwrap();
 }
 
-#[test]
-fn client_abort_in_configurable_and_initializing_stops_the_server() {
+fn client_abort_in_configurable_and_initializing_stops_the_server(t: &Transport) {
     // Configurable: the server finds an aborted set.
     let name = unique("abort-configurable");
-    let set = ClientVirtualDeviceSet::new();
+    let set = t.client();
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     set.signal_abort().unwrap();
     let mut cfg = VdConfig::default();
@@ -164,11 +165,13 @@ fn client_abort_in_configurable_and_initializing_stops_the_server() {
 
     // Initializing: the server is configured, then the client aborts.
     let name = unique("abort-initializing");
-    let set = ClientVirtualDeviceSet::new();
+    let set = t.client();
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     let server = {
-        let name = name.clone();
-        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 1 << 20)))
+        let (name, t) = (name.clone(), t.clone());
+        std::thread::spawn(move || {
+            run_server_on(t.server(), &name, ServerScript::backup(1, 1 << 20))
+        })
     };
     set.get_configuration(10_000, &mut cfg).unwrap();
     set.signal_abort().unwrap();
@@ -178,14 +181,15 @@ fn client_abort_in_configurable_and_initializing_stops_the_server() {
     set.close().unwrap();
 }
 
-#[test]
-fn client_abort_mid_stream_completes_outstanding_commands_as_aborted() {
+fn client_abort_mid_stream_completes_outstanding_commands_as_aborted(t: &Transport) {
     let name = unique("abort-active");
-    let set = ClientVirtualDeviceSet::new();
+    let set = t.client();
     set.create(&name, &VdConfig::with_devices(1)).unwrap();
     let server = {
-        let name = name.clone();
-        std::thread::spawn(move || run_server(&name, ServerScript::backup(1, 8 << 20)))
+        let (name, t) = (name.clone(), t.clone());
+        std::thread::spawn(move || {
+            run_server_on(t.server(), &name, ServerScript::backup(1, 8 << 20))
+        })
     };
     let mut cfg = VdConfig::default();
     set.get_configuration(10_000, &mut cfg).unwrap();
@@ -212,14 +216,14 @@ fn client_abort_mid_stream_completes_outstanding_commands_as_aborted() {
     set.close().unwrap();
 }
 
-#[test]
-fn server_abort_mid_stream_reaches_get_command() {
+fn server_abort_mid_stream_reaches_get_command(t: &Transport) {
     let name = unique("server-abort");
     let server = {
-        let name = name.clone();
+        let (name, t) = (name.clone(), t.clone());
         std::thread::spawn(move || {
-            wait_for_set(&name);
-            run_server(
+            t.wait_for_set(&name);
+            run_server_on(
+                t.server(),
                 &name,
                 ServerScript {
                     abort_after: Some(5),
@@ -228,7 +232,7 @@ fn server_abort_mid_stream_reaches_get_command() {
             )
         })
     };
-    let (set, report) = run_client(&name, 2, true, None);
+    let (set, report) = run_client_with(t.client(), &name, 2, true, None);
     assert!(
         report.endings.iter().all(|e| e.code == VdCode::Abort),
         "{:?}",
@@ -238,9 +242,141 @@ fn server_abort_mid_stream_reaches_get_command() {
     set.close().unwrap();
 }
 
-fn shm_exists(name: &str) -> bool {
-    let uid = rustix::process::geteuid().as_raw();
-    let region =
-        vdi_shm::naming::region_name(uid, name, vdi_shm::naming::RegionKind::Control).unwrap();
-    std::path::Path::new("/dev/shm").join(&region[1..]).exists()
+/// The two transports the same test bodies run over.
+#[derive(Clone, Debug)]
+enum Transport {
+    Shm,
+    InProc(InProcHub),
+}
+
+impl Transport {
+    fn client(&self) -> ClientVirtualDeviceSet {
+        match self {
+            Transport::Shm => ClientVirtualDeviceSet::new(),
+            Transport::InProc(hub) => ClientVirtualDeviceSet::with_options(ClientOptions {
+                connector: Arc::new(hub.clone()),
+                ..ClientOptions::from_env()
+            }),
+        }
+    }
+
+    fn server(&self) -> Arc<dyn ServerConnector> {
+        match self {
+            Transport::Shm => Arc::new(ShmServerConnector::from_env()),
+            Transport::InProc(hub) => Arc::new(hub.clone()),
+        }
+    }
+
+    fn set_exists(&self, name: &str) -> bool {
+        match self {
+            Transport::Shm => {
+                let uid = rustix::process::geteuid().as_raw();
+                let region =
+                    vdi_shm::naming::region_name(uid, name, vdi_shm::naming::RegionKind::Control)
+                        .unwrap();
+                std::path::Path::new("/dev/shm").join(&region[1..]).exists()
+            }
+            Transport::InProc(hub) => hub.contains(name),
+        }
+    }
+
+    fn wait_for_set(&self, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.set_exists(name) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the client never created {name}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+macro_rules! over {
+    ($transport:ident, $make:expr) => {
+        mod $transport {
+            use super::*;
+            #[test]
+            fn one_device_backup_and_restore_of_64_mib() {
+                super::one_device_backup_and_restore_of_64_mib(&$make);
+            }
+            #[test]
+            fn four_device_striped_backup_and_restore() {
+                super::four_device_striped_backup_and_restore(&$make);
+            }
+            #[test]
+            fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server() {
+                super::close_with_a_device_open_returns_vd_e_open_and_aborts_the_server(&$make);
+            }
+            #[test]
+            fn close_of_a_set_that_is_not_open_is_vd_e_protocol() {
+                super::close_of_a_set_that_is_not_open_is_vd_e_protocol(&$make);
+            }
+            #[test]
+            fn a_second_set_with_the_same_name_is_busy() {
+                super::a_second_set_with_the_same_name_is_busy(&$make);
+            }
+            #[test]
+            fn get_configuration_times_out_without_a_server_and_state_is_unchanged() {
+                super::get_configuration_times_out_without_a_server_and_state_is_unchanged(&$make);
+            }
+            #[test]
+            fn client_abort_in_configurable_and_initializing_stops_the_server() {
+                super::client_abort_in_configurable_and_initializing_stops_the_server(&$make);
+            }
+            #[test]
+            fn client_abort_mid_stream_completes_outstanding_commands_as_aborted() {
+                super::client_abort_mid_stream_completes_outstanding_commands_as_aborted(&$make);
+            }
+            #[test]
+            fn server_abort_mid_stream_reaches_get_command() {
+                super::server_abort_mid_stream_reaches_get_command(&$make);
+            }
+            #[test]
+            fn close_while_another_thread_waits_in_get_command() {
+                super::close_while_another_thread_waits_in_get_command(&$make);
+            }
+        }
+    };
+}
+
+over!(shm, Transport::Shm);
+over!(inproc, Transport::InProc(InProcHub::new()));
+
+/// Close while another thread waits in GetCommand (as the loom model says): the waiter returns
+/// promptly with an error code (VD_E_ABORT or VD_E_PROTOCOL), never hangs.
+fn close_while_another_thread_waits_in_get_command(t: &Transport) {
+    let name = unique("close-race");
+    let set = Arc::new(t.client());
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let server = {
+        let (name, t) = (name.clone(), t.clone());
+        std::thread::spawn(move || {
+            run_server_on(t.server(), &name, ServerScript::backup(1, 1 << 20))
+        })
+    };
+    let mut cfg = VdConfig::default();
+    set.get_configuration(10_000, &mut cfg).unwrap();
+    let dev = set.open_device(&name).unwrap();
+    let held = dev.get_command(10_000).unwrap();
+    let waiter = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        // Another thread holds the first command; this one waits for the next ones for ever.
+        loop {
+            match dev.get_command(-1) {
+                Ok(_) => continue,
+                Err(e) => return (e, started.elapsed()),
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let closed = set.close();
+    assert_eq!(closed.unwrap_err().code, VdCode::Open);
+    let (err, _) = waiter.join().unwrap();
+    assert!(
+        matches!(err.code, VdCode::Abort | VdCode::Protocol),
+        "{err}"
+    );
+    drop(held);
+    assert!(server.join().unwrap().aborted);
 }

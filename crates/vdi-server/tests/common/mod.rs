@@ -10,6 +10,7 @@ use vdi_client::{
 };
 use vdi_proto::{DeviceIndex, SendRequest, ServerOptions, ServerPhase};
 use vdi_server::vdi::ServerVirtualDeviceSet;
+use vdi_server::vdi::link::ServerConnector;
 use vdi_server::vdi::shm::ShmServerConnector;
 
 pub const MTS: u32 = 64 * 1024;
@@ -87,12 +88,18 @@ enum Step {
     Control(VdcCode),
 }
 
-/// Runs the server side of a backup or restore of the client set `name`.
+/// Runs the server side of a backup or restore of the client set `name` over shared memory.
 pub fn run_server(name: &str, script: ServerScript) -> ServerReport {
-    let mut set = ServerVirtualDeviceSet::new(
-        Arc::new(ShmServerConnector::from_env()),
-        ServerOptions::default(),
-    );
+    run_server_on(Arc::new(ShmServerConnector::from_env()), name, script)
+}
+
+/// [`run_server`] over any transport.
+pub fn run_server_on(
+    connector: Arc<dyn ServerConnector>,
+    name: &str,
+    script: ServerScript,
+) -> ServerReport {
+    let mut set = ServerVirtualDeviceSet::new(connector, ServerOptions::default());
     let mut report = ServerReport::default();
     set.open(None, name).expect("server open");
     let requested = set.get_configuration().unwrap();
@@ -338,14 +345,31 @@ pub fn serve_device(
     }
 }
 
-/// A whole client: Create, GetConfiguration, every device on its own thread, Close.
+/// A whole client over shared memory: Create, GetConfiguration, every device on its own
+/// thread (Close is the caller's).
 pub fn run_client(
     name: &str,
     devices: u16,
     request_complete: bool,
     sources: Option<Vec<Vec<u8>>>,
 ) -> (ClientVirtualDeviceSet, ClientReport) {
-    let set = ClientVirtualDeviceSet::new();
+    run_client_with(
+        ClientVirtualDeviceSet::new(),
+        name,
+        devices,
+        request_complete,
+        sources,
+    )
+}
+
+/// [`run_client`] with a set object of any transport.
+pub fn run_client_with(
+    set: ClientVirtualDeviceSet,
+    name: &str,
+    devices: u16,
+    request_complete: bool,
+    sources: Option<Vec<Vec<u8>>>,
+) -> (ClientVirtualDeviceSet, ClientReport) {
     let cfg = VdConfig {
         device_count: u32::from(devices),
         features: if request_complete {
