@@ -380,3 +380,100 @@ fn close_while_another_thread_waits_in_get_command(t: &Transport) {
     drop(held);
     assert!(server.join().unwrap().aborted);
 }
+
+#[test]
+fn instances_are_separate_endpoints_and_a_machine_prefix_is_refused() {
+    let name = unique("instance");
+    let set = ClientVirtualDeviceSet::new();
+    let err = set
+        .create_ex(Some("HOST\\INST"), &name, &VdConfig::with_devices(1))
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.rule),
+        (VdCode::InstanceName, Rule::CreateBadInstance)
+    );
+    set.create_ex(Some("INST2"), &name, &VdConfig::with_devices(1))
+        .unwrap();
+    let connector: Arc<dyn ServerConnector> = Arc::new(ShmServerConnector::from_env());
+    // The default instance's server does not see a named instance's set, and vice versa.
+    assert_eq!(
+        connector.open(None, &name).unwrap_err().rule,
+        Rule::SrvOpenNoSet
+    );
+    assert!(connector.open(Some("INST2"), &name).is_ok());
+    set.close().unwrap();
+    // NULL and empty both mean the default instance.
+    set.create_ex(Some(""), &name, &VdConfig::with_devices(1))
+        .unwrap();
+    assert!(connector.open(None, &name).is_ok());
+    set.close().unwrap();
+}
+
+#[test]
+fn the_server_aborts_a_silent_client_after_two_server_timeouts() {
+    let name = unique("silent");
+    let set = ClientVirtualDeviceSet::new();
+    let cfg = VdConfig {
+        device_count: 1,
+        server_time_out: 200,
+        ..VdConfig::default()
+    };
+    set.create(&name, &cfg).unwrap();
+    let server = {
+        let name = name.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let report = run_server(&name, ServerScript::backup(1, 4 << 20));
+            (report, started.elapsed())
+        })
+    };
+    let mut got = VdConfig::default();
+    set.get_configuration(10_000, &mut got).unwrap();
+    let dev = set.open_device(&name).unwrap();
+    // Take one command and then fall silent, alive.
+    let _held = dev.get_command(10_000).unwrap();
+    let (report, elapsed) = server.join().unwrap();
+    assert!(report.aborted, "the server must give up on a silent client");
+    assert!(
+        elapsed >= std::time::Duration::from_millis(400),
+        "not before 2 x serverTimeOut: {elapsed:?}"
+    );
+    assert_eq!(dev.get_command(1000).unwrap_err().code, VdCode::Abort);
+    set.close().unwrap();
+}
+
+#[test]
+fn the_transcript_records_every_call_with_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    let set = ClientVirtualDeviceSet::new();
+    set.set_transcript_path(&path).unwrap();
+    let name = unique("transcript");
+    assert!(set.close().is_err());
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let mut cfg = VdConfig::default();
+    assert!(set.get_configuration(0, &mut cfg).is_err());
+    set.close().unwrap();
+    let events =
+        vdi_proto::transcript::parse_json_lines(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let rules: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            vdi_proto::EventKind::Call { rule, .. } => Some(rule.id()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "VDI-CLOSE-002",
+            "VDI-CREATE-001",
+            "VDI-CONFIG-005",
+            "VDI-CLOSE-001"
+        ]
+    );
+    assert_eq!(
+        set.rule_hits(),
+        vec![Rule::CloseNotOpen, Rule::CloseBeforeServer]
+    );
+}
