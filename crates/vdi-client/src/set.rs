@@ -330,7 +330,9 @@ impl ClientVirtualDeviceSet {
             .as_ref()
             .and_then(|m| m.offset_of_handle(handle).map(|o| (m, o)))
             .is_some_and(|(m, o)| m.read(o, dst));
-        let result = state.proto.check_buffer_call(now, Method::MapBufferHandle, ok);
+        let result = state
+            .proto
+            .check_buffer_call(now, Method::MapBufferHandle, ok);
         state.flush();
         result
     }

@@ -317,7 +317,12 @@ impl ClientLink for ShmClientLink {
     fn close(&self) {
         self.control.unlink();
         // A server that died cannot remove its buffer region; its client does.
-        if let Some(b) = self.buffers.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some(b) = self
+            .buffers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             b.region.unlink_if_orphaned();
         }
     }

@@ -477,3 +477,44 @@ fn the_transcript_records_every_call_with_its_rule() {
         vec![Rule::CloseNotOpen, Rule::CloseBeforeServer]
     );
 }
+
+#[test]
+fn a_server_that_stops_sending_gives_timeouts_never_a_hang() {
+    let name = unique("quiet-server");
+    let set = ClientVirtualDeviceSet::new();
+    set.create(&name, &VdConfig::with_devices(1)).unwrap();
+    let mut server = vdi_server::vdi::ServerVirtualDeviceSet::new(
+        Arc::new(ShmServerConnector::from_env()),
+        Default::default(),
+    );
+    server.open(None, &name).unwrap();
+    server
+        .begin_configuration(vdi_client::vdf::WRITE_MEDIA, 512, 0, 65536, 1000)
+        .unwrap();
+    server.request_buffers(65536, 0, 4).unwrap();
+    server
+        .end_configuration(std::slice::from_ref(&name))
+        .unwrap();
+    server.open_device().unwrap();
+    let mut cfg = VdConfig::default();
+    set.get_configuration(1000, &mut cfg).unwrap();
+    let dev = set.open_device(&name).unwrap();
+    for timeout in [0, 50, 100] {
+        let started = std::time::Instant::now();
+        let err = dev.get_command(timeout).unwrap_err();
+        assert_eq!(
+            (err.code, err.rule),
+            (VdCode::Timeout, Rule::GetCommandTimeout)
+        );
+        assert!(started.elapsed() >= std::time::Duration::from_millis(timeout as u64));
+        assert_eq!(
+            set.phase(),
+            vdi_proto::ClientPhase::Active,
+            "a timeout changes nothing"
+        );
+    }
+    server.signal_abort().unwrap();
+    assert_eq!(dev.get_command(-1).unwrap_err().code, VdCode::Abort);
+    server.close().unwrap();
+    set.close().unwrap();
+}
