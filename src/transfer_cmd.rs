@@ -198,7 +198,7 @@ pub fn transfer(
     let server_failed = !output.error_numbers().is_empty();
     let mib_s = run.bytes as f64 / (1 << 20) as f64 / run.elapsed.as_secs_f64().max(1e-6);
     eprintln!(
-        "vdisim: {} {} bytes over {} device(s) in {:.3} s ({mib_s:.1} MB/s){}",
+        "vdisim: {} {} bytes over {} device(s) in {:.3} s ({mib_s:.1} MB/s); {} Flush, {} VDC_Complete{}",
         if direction == Direction::Backup {
             "wrote"
         } else {
@@ -207,6 +207,8 @@ pub fn transfer(
         run.bytes,
         options.devices,
         run.elapsed.as_secs_f64(),
+        run.flushes,
+        run.completes,
         if run.clean() {
             ""
         } else {

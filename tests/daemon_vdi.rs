@@ -285,3 +285,95 @@ fn the_daemon_survives_a_client_killed_mid_backup() {
     // The next job runs normally.
     round_trip(&server, "pubs", "1", "pipe", &[]);
 }
+
+/// The summary line the reference client prints on stderr: (flushes, completes).
+fn flushes_and_completes(out: &Output) -> (u32, u32) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains(" Flush, "))
+        .unwrap_or_else(|| panic!("no summary in {err}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "Flush,").unwrap();
+    (
+        words[at - 1].trim_start_matches(';').parse().unwrap(),
+        words[at + 1].parse().unwrap(),
+    )
+}
+
+#[test]
+fn three_mid_stream_flushes_with_and_without_complete() {
+    let server = Server::start("flushes");
+    let out = server.sa(&[
+        "-b",
+        "-Q",
+        "CREATE DATABASE Streams SIZE = 4 MB FILESTREAM 3",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let media = server.dir.join("streams");
+    // With VDC_Complete: a Flush after each of the 3 containers, then Complete.
+    let out = client(&server, "backup", &["--db", "Streams"], &media);
+    ok(&out);
+    assert_eq!(flushes_and_completes(&out), (3, 1));
+    // Without: the same 3, then the final Flush is the end.
+    let out = client(
+        &server,
+        "backup",
+        &["--db", "Streams", "--no-complete"],
+        &media,
+    );
+    ok(&out);
+    assert_eq!(flushes_and_completes(&out), (4, 0));
+    ok(&client(
+        &server,
+        "restore",
+        &["--db", "Streams", "--replace"],
+        &media,
+    ));
+}
+
+#[test]
+fn sixteen_concurrent_jobs_against_one_daemon_all_verify() {
+    let server = Server::start("load");
+    for i in 0..16 {
+        let out = server.sa(&["-b", "-Q", &format!("CREATE DATABASE Load{i} SIZE = 2 MB")]);
+        assert_eq!(code(&out), 0, "{}", stdout(&out));
+    }
+    let run_all = |verb: &'static str, extra: &'static [&'static str]| {
+        let children: Vec<_> = (0..16)
+            .map(|i| {
+                let media = server.dir.join(format!("load-{i}"));
+                let flag = if verb == "backup" { "--to" } else { "--from" };
+                Command::new(BIN)
+                    .arg(verb)
+                    .args([
+                        "-S",
+                        &format!("unix:{}", server.socket.display()),
+                        "-U",
+                        "sa",
+                        "-P",
+                        PW,
+                    ])
+                    .args([
+                        "--db",
+                        &format!("Load{i}"),
+                        "--devices",
+                        &(1 + i % 3).to_string(),
+                    ])
+                    .args(extra)
+                    .arg(flag)
+                    .arg(media)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            ok(&out);
+        }
+    };
+    run_all("backup", &[]);
+    run_all("restore", &["--replace"]);
+}
