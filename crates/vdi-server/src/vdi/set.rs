@@ -2,7 +2,8 @@
 //! completion agent.
 
 use super::link::{ServerBuffers, ServerConnector, ServerLink};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -21,7 +22,15 @@ struct State {
     buffers: Option<Arc<dyn ServerBuffers>>,
     area: Option<BufferArea>,
     devices: usize,
+    /// Completions the channel had no room for (a caller not reading them), delivered in order
+    /// before any newer one.
+    overflow: VecDeque<Completion>,
 }
+
+/// Room in the completion channel. A bounded (array) channel allocates nothing per message,
+/// unlike the unbounded one (a block every 31 messages); beyond this many unread completions
+/// the rest wait in `State::overflow`.
+const COMPLETION_CAPACITY: usize = 1024;
 
 #[derive(Debug)]
 struct Shared {
@@ -92,8 +101,21 @@ impl State {
                 link.send(&msg);
             }
         }
+        while let Some(&done) = self.overflow.front() {
+            if completions.try_send(done).is_err() {
+                break;
+            }
+            self.overflow.pop_front();
+        }
         while let Some(done) = self.proto.poll_completion() {
-            let _ = completions.send(done);
+            if !self.overflow.is_empty() {
+                self.overflow.push_back(done);
+                continue;
+            }
+            match completions.try_send(done) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+                Err(TrySendError::Full(done)) => self.overflow.push_back(done),
+            }
         }
         while self.proto.poll_event().is_some() {}
     }
@@ -121,13 +143,14 @@ impl ServerVirtualDeviceSet {
         connector: Arc<dyn ServerConnector>,
         options: ServerOptions,
     ) -> ServerVirtualDeviceSet {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = crossbeam_channel::bounded(COMPLETION_CAPACITY);
         let state = State {
             proto: ServerSet::new(options),
             link: None,
             buffers: None,
             area: None,
             devices: 0,
+            overflow: VecDeque::new(),
         };
         ServerVirtualDeviceSet {
             shared: Arc::new(Shared {

@@ -1,0 +1,133 @@
+//! No heap allocation per command on the hot path (issue 10): once warmed up, SendCommand →
+//! GetCommand → CompleteCommand → the completion seen by the server allocates nothing, on
+//! either side. A counting global allocator counts every allocation of every thread of this
+//! process (the server set, its completion agent, the client set), over real shared memory.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, VdcCode, vdf, win32};
+use vdi_proto::{SendRequest, ServerOptions};
+use vdi_server::vdi::ServerVirtualDeviceSet;
+use vdi_server::vdi::shm::ShmServerConnector;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is System's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn round_trips(set: &ServerVirtualDeviceSet, dev: vdi_server::vdi::ServerVirtualDevice, n: u32) {
+    for i in 0..n {
+        // Alternate a control command and a data command (a Write of one buffer).
+        let request = if i % 2 == 0 {
+            SendRequest::control(VdcCode::Flush)
+        } else {
+            SendRequest {
+                code: VdcCode::Write,
+                size: 4096,
+                position: 0,
+                buffer_offset: 0,
+                context: 0,
+            }
+        };
+        set.send_command(dev, request).expect("SendCommand");
+        let done = set.completions().recv().expect("completion");
+        assert_eq!(done.completion_code, win32::ERROR_SUCCESS);
+    }
+}
+
+#[test]
+fn no_allocation_per_command_once_warmed_up() {
+    let name = format!("alloc-hot-path-{}", std::process::id());
+    let client = Arc::new(ClientVirtualDeviceSet::new());
+    let config = VdConfig {
+        device_count: 1,
+        features: vdf::LIKE_PIPE,
+        ..VdConfig::default()
+    };
+    client.create(&name, &config).expect("Create");
+    let client_thread = {
+        let (client, name) = (client.clone(), name.clone());
+        std::thread::spawn(move || {
+            let mut got = VdConfig::default();
+            client
+                .get_configuration(10_000, &mut got)
+                .expect("GetConfiguration");
+            let dev = client.open_device(&name).expect("OpenDevice");
+            loop {
+                match dev.get_command(10_000) {
+                    Ok(cmd) => {
+                        let n = cmd.with_data(|d| d.len()).unwrap_or(0) as u64;
+                        dev.complete_command(&cmd, win32::ERROR_SUCCESS, n, 0)
+                            .expect("CompleteCommand");
+                    }
+                    Err(e) if e.code == VdCode::Close => break,
+                    Err(e) => panic!("GetCommand: {e:?}"),
+                }
+            }
+            client.close().expect("Close");
+        })
+    };
+    let mut server = ServerVirtualDeviceSet::new(
+        Arc::new(ShmServerConnector::from_env()),
+        ServerOptions::default(),
+    );
+    server.open(None, &name).expect("server Open");
+    server
+        .begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 10_000)
+        .expect("BeginConfiguration");
+    server.request_buffers(65536, 0, 1).expect("RequestBuffers");
+    server
+        .end_configuration(std::slice::from_ref(&name))
+        .expect("EndConfiguration");
+    let (dev, _) = server.open_device().expect("server OpenDevice");
+    let buffer = server.allocate_buffer(65536, 0).expect("AllocateBuffer");
+    assert_eq!(buffer, 0, "the one buffer starts the area");
+
+    round_trips(&server, dev, 2_000); // warm-up: every queue and map reaches its size
+    // A blocking receive on an empty channel: crossbeam creates its per-thread waiting context
+    // the first time a thread blocks (once per thread, not per command).
+    assert!(
+        server
+            .completions()
+            .recv_timeout(std::time::Duration::from_millis(5))
+            .is_err()
+    );
+    COUNTING.store(true, Ordering::SeqCst);
+    round_trips(&server, dev, 2_000);
+    COUNTING.store(false, Ordering::SeqCst);
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+
+    server.close_device(dev).expect("CloseDevice");
+    client_thread.join().expect("client thread");
+    server.close().expect("server Close");
+    assert_eq!(
+        allocations, 0,
+        "heap allocations during 2000 warmed-up command round trips"
+    );
+}
