@@ -276,6 +276,51 @@ impl Recorder {
         }
     }
 
+    /// Records an API call with NOERROR and `ok_rule`, or the error's code and rule.
+    pub fn call<T>(
+        &mut self,
+        now: Tick,
+        method: Method,
+        device: Option<u16>,
+        command: Option<CmdId>,
+        result: &Result<T, crate::error::VdError>,
+        ok_rule: Rule,
+    ) {
+        let (code, rule) = match result {
+            Ok(_) => (None, ok_rule),
+            Err(e) => (Some(e.code), e.rule),
+        };
+        let result = CallResult(code);
+        self.record(
+            now,
+            EventKind::Call {
+                method,
+                device,
+                command,
+                result,
+                rule,
+            },
+        );
+    }
+
+    /// Records a state change of the set (`device` None) or of a device.
+    pub fn state(
+        &mut self,
+        now: Tick,
+        device: Option<u16>,
+        from: impl std::fmt::Debug,
+        to: impl std::fmt::Debug,
+    ) {
+        self.record(
+            now,
+            EventKind::State {
+                device,
+                from: format!("{from:?}"),
+                to: format!("{to:?}"),
+            },
+        );
+    }
+
     /// The next recorded event, oldest first.
     pub fn pop(&mut self) -> Option<Event> {
         self.events.pop_front()

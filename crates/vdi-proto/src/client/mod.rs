@@ -14,7 +14,7 @@ use crate::ids::{CmdId, DeviceIndex};
 use crate::layout::VdConfig;
 use crate::rules::Rule;
 use crate::time::Tick;
-use crate::transcript::{CallResult, Event, EventKind, Method, Recorder, Side};
+use crate::transcript::{Event, EventKind, Method, Recorder, Side};
 use crate::wire::{ToClient, ToServer, WireCompletion};
 use device::{ClientDevice, DevicePhase, Pending};
 use serde::{Deserialize, Serialize};
@@ -894,31 +894,15 @@ impl ClientSet {
 
     fn set_phase(&mut self, now: Tick, to: ClientPhase) {
         if self.phase != to {
-            let from = format!("{:?}", self.phase);
+            self.recorder.state(now, None, self.phase, to);
             self.phase = to;
-            self.recorder.record(
-                now,
-                EventKind::State {
-                    device: None,
-                    from,
-                    to: format!("{to:?}"),
-                },
-            );
         }
     }
 
     fn set_device_phase(&mut self, now: Tick, index: DeviceIndex, to: DevicePhase) {
         let device = &mut self.devices[index.get()];
-        let from = format!("{:?}", device.phase);
+        self.recorder.state(now, Some(index.0), device.phase, to);
         device.phase = to;
-        self.recorder.record(
-            now,
-            EventKind::State {
-                device: Some(index.0),
-                from,
-                to: format!("{to:?}"),
-            },
-        );
     }
 
     fn record_call(
@@ -930,20 +914,8 @@ impl ClientSet {
         result: VdResult<()>,
         ok_rule: Rule,
     ) {
-        let (code, rule) = match result {
-            Ok(()) => (None, ok_rule),
-            Err(e) => (Some(e.code), e.rule),
-        };
-        self.recorder.record(
-            now,
-            EventKind::Call {
-                method,
-                device,
-                command,
-                result: CallResult(code),
-                rule,
-            },
-        );
+        self.recorder
+            .call(now, method, device, command, &result, ok_rule);
     }
 
     fn finish_call<T>(
@@ -955,8 +927,8 @@ impl ClientSet {
         result: VdResult<T>,
         ok_rule: Rule,
     ) -> VdResult<T> {
-        let summary = result.as_ref().map(|_| ()).map_err(|e| *e);
-        self.record_call(now, method, device, command, summary, ok_rule);
+        self.recorder
+            .call(now, method, device, command, &result, ok_rule);
         result
     }
 }

@@ -13,7 +13,7 @@ use crate::ids::{CmdId, DeviceIndex};
 use crate::layout::VdConfig;
 use crate::rules::Rule;
 use crate::time::Tick;
-use crate::transcript::{CallResult, Event, EventKind, Method, Recorder, Side};
+use crate::transcript::{Event, EventKind, Method, Recorder, Side};
 use crate::wire::{ToClient, ToServer, WireCommand, WireCompletion};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -812,16 +812,8 @@ impl ServerSet {
 
     fn set_phase(&mut self, now: Tick, to: ServerPhase) {
         if self.phase != to {
-            let from = format!("{:?}", self.phase);
+            self.recorder.state(now, None, self.phase, to);
             self.phase = to;
-            self.recorder.record(
-                now,
-                EventKind::State {
-                    device: None,
-                    from,
-                    to: format!("{to:?}"),
-                },
-            );
         }
     }
 
@@ -834,20 +826,8 @@ impl ServerSet {
         result: VdResult<()>,
         ok_rule: Rule,
     ) {
-        let (code, rule) = match result {
-            Ok(()) => (None, ok_rule),
-            Err(e) => (Some(e.code), e.rule),
-        };
-        self.recorder.record(
-            now,
-            EventKind::Call {
-                method,
-                device,
-                command,
-                result: CallResult(code),
-                rule,
-            },
-        );
+        self.recorder
+            .call(now, method, device, command, &result, ok_rule);
     }
 
     fn finish_call<T>(
@@ -858,8 +838,8 @@ impl ServerSet {
         result: VdResult<T>,
         ok_rule: Rule,
     ) -> VdResult<T> {
-        let summary = result.as_ref().map(|_| ()).map_err(|e| *e);
-        self.record_call(now, method, device, None, summary, ok_rule);
+        self.recorder
+            .call(now, method, device, None, &result, ok_rule);
         result
     }
 }

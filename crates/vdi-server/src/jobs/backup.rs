@@ -483,8 +483,16 @@ fn next_command(
                 let Some(buffer) = session.free.pop() else {
                     return Ok(None);
                 };
+                // Produce straight into the shared buffer (zero-copy); into scratch, then copy,
+                // only when the transport has no mapped region.
+                let buffers = session.buffers.clone();
+                let mut lease = buffers.lease(buffer, u64::from(session.config.max_transfer_size));
+                let target: &mut [u8] = match lease.as_deref_mut() {
+                    Some(shared) => shared,
+                    None => &mut *scratch,
+                };
                 let len = match devices[d].phase {
-                    Phase::Data => match producer.fill_next(stripe, scratch).map_err(internal)? {
+                    Phase::Data => match producer.fill_next(stripe, target).map_err(internal)? {
                         Some(t) => {
                             if t.flush_after {
                                 for dev in devices.iter_mut() {
@@ -505,10 +513,10 @@ fn next_command(
                         } else {
                             Phase::Final
                         };
-                        producer.stripe_trailer(stripe, scratch).map_err(internal)?
+                        producer.stripe_trailer(stripe, target).map_err(internal)?
                     }
                 };
-                if !session.buffers.write(buffer, &scratch[..len]) {
+                if lease.is_none() && !session.buffers.write(buffer, &scratch[..len]) {
                     return Err(vec![job_messages::internal(
                         0,
                         "buffer outside the shared area",

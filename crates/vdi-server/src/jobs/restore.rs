@@ -375,7 +375,10 @@ fn read_all(
         let end_of_data = win32::is_end_of_data(code);
         if code == win32::ERROR_SUCCESS || end_of_data {
             let n = done.bytes_transferred as usize;
-            if !session.buffers.read(flight.buffer, &mut chunk[..n]) {
+            // Check the bytes where the client wrote them (zero-copy) when the area is mapped.
+            let buffers = session.buffers.clone();
+            let lease = buffers.lease(flight.buffer, n as u64);
+            if lease.is_none() && !session.buffers.read(flight.buffer, &mut chunk[..n]) {
                 return abort(
                     session,
                     vec![job_messages::internal(
@@ -384,9 +387,10 @@ fn read_all(
                     )],
                 );
             }
+            let data: &[u8] = lease.as_deref().unwrap_or(&chunk[..n]);
             if flight.offset == u64::MAX {
                 // The header probe: check the media is ours before reading it all.
-                if let Err(e) = crate::stream::read_headers(&chunk[..n])
+                if let Err(e) = crate::stream::read_headers(data)
                     .map(|_| ())
                     .or_else(|e| match e {
                         StreamError::Truncated { .. } => Ok(()),
@@ -395,7 +399,7 @@ fn read_all(
                 {
                     return abort(session, job_messages::stream_damage(line, names, &e));
                 }
-            } else if let Err(e) = devices[d].reader.feed(&chunk[..n]) {
+            } else if let Err(e) = devices[d].reader.feed(data) {
                 return abort(session, job_messages::stream_damage(line, names, &e));
             }
             if headers_only && devices[d].reader.headers().is_some() {

@@ -46,6 +46,12 @@ pub trait ServerBuffers: Send + Sync + Debug {
     fn write(&self, offset: u64, src: &[u8]) -> bool;
     /// Copies bytes out of the area at `offset`.
     fn read(&self, offset: u64, dst: &mut [u8]) -> bool;
+    /// In-place access to `len` bytes at `offset` (the zero-copy path: a Write buffer filled
+    /// where the client reads it, a Read buffer checked where the client wrote it), if the area
+    /// is a mapped region and the range is in bounds.
+    fn lease(&self, _offset: u64, _len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
+        None
+    }
 }
 
 /// Finds client sets by name.

@@ -226,4 +226,8 @@ impl ServerBuffers for ShmServerBuffers {
     fn read(&self, offset: u64, dst: &mut [u8]) -> bool {
         self.region.read(offset, dst)
     }
+
+    fn lease(&self, offset: u64, len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
+        self.region.lease(offset, len)
+    }
 }
