@@ -49,7 +49,8 @@ pub struct Faults {
     pub no_complete: bool,
     /// Close the set as soon as the first device sees a Flush, before VD_E_CLOSE.
     pub close_early: bool,
-    /// Give up (SignalAbort) on the first VD_E_TIMEOUT instead of retrying.
+    /// Give up on the first VD_E_TIMEOUT (of GetConfiguration or, with SignalAbort, of
+    /// GetCommand) instead of retrying.
     pub ignore_timeout: bool,
     /// Report 512 bytes fewer than stored for every Write.
     pub short_write: bool,
@@ -74,6 +75,8 @@ pub struct ReferenceOptions {
     pub idle_limit: Duration,
     /// Misbehaviour switches.
     pub faults: Faults,
+    /// Write the set's transcript here (besides `VDISIM_TRANSCRIPT`), for in-process runs.
+    pub transcript: Option<PathBuf>,
 }
 
 impl Default for ReferenceOptions {
@@ -86,6 +89,7 @@ impl Default for ReferenceOptions {
             command_timeout_ms: 1000,
             idle_limit: Duration::from_secs(600),
             faults: Faults::default(),
+            transcript: None,
         }
     }
 }
@@ -175,6 +179,11 @@ pub fn run<T: Send + 'static>(
     let started = Instant::now();
     let mut report = ClientRun::default();
     let set = Arc::new(ClientVirtualDeviceSet::new());
+    if let Some(path) = &options.transcript
+        && let Err(e) = set.set_transcript_path(path)
+    {
+        eprintln!("vdisim: cannot write transcript {}: {e}", path.display());
+    }
     let request_complete = options.request_complete && !options.faults.no_complete;
     let config = VdConfig {
         device_count: u32::from(options.devices),
@@ -196,8 +205,18 @@ pub fn run<T: Send + 'static>(
     loop {
         match set.get_configuration(options.configuration_timeout_ms, &mut got) {
             Ok(()) => break,
-            Err(e) if e.code == VdCode::Timeout && !sql.is_finished() => continue,
+            Err(e)
+                if e.code == VdCode::Timeout
+                    && !sql.is_finished()
+                    && !options.faults.ignore_timeout =>
+            {
+                continue;
+            }
             Err(e) => {
+                if e.code == VdCode::Timeout {
+                    // Giving up while the statement may still run: abort, then Close.
+                    let _ = set.signal_abort();
+                }
                 report.configuration = Some(e);
                 break;
             }

@@ -6,9 +6,11 @@
 //! when negotiated (else the final Flush), and CloseDevice. Error completions follow the
 //! IO-ERROR protocol of vdi-facts §6.
 
+use super::faults::FaultPoint;
 use super::messages as job_messages;
 use super::session::{
-    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, is_media_full,
+    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, injected_abort,
+    is_media_full,
 };
 use crate::db::{self, BackupImage};
 use crate::engine::jobs::{JobContext, JobResult, check_backup, fail};
@@ -29,6 +31,9 @@ enum Next {
     Write {
         buffer: u64,
         len: u32,
+        /// Position in the device's stream of writes: a write given back by IO-ERROR goes out
+        /// again before every later one.
+        order: u64,
     },
     Control(VdcCode),
 }
@@ -51,11 +56,27 @@ struct Device {
     /// In IO-ERROR: ClearError goes out once nothing is outstanding.
     io_error: bool,
     clear_sent: bool,
+    /// The next write's `order`.
+    next_order: u64,
 }
 
 struct InFlight {
     buffer: u64,
     len: u32,
+    order: u64,
+}
+
+/// The harness's extra mid-stream Flushes: progress percentages still to pass.
+struct FlushPlan {
+    thresholds: VecDeque<u32>,
+}
+
+impl FlushPlan {
+    fn new(flushes: u32) -> FlushPlan {
+        FlushPlan {
+            thresholds: (1..=flushes).map(|k| k * 100 / (flushes + 1)).collect(),
+        }
+    }
 }
 
 pub(super) fn run(
@@ -103,9 +124,12 @@ pub(super) fn run(
     let max_transfer = transfer
         .max_transfer_size
         .unwrap_or(options.default_max_transfer);
-    let buffer_count = transfer
-        .buffer_count
-        .unwrap_or_else(|| default_buffer_count(stmt.devices.len()));
+    let buffer_count = transfer.buffer_count.unwrap_or_else(|| {
+        options
+            .faults
+            .buffer_count
+            .unwrap_or_else(|| default_buffer_count(stmt.devices.len()))
+    });
     let spec = SessionSpec {
         line,
         device_names: &stmt.devices,
@@ -129,8 +153,8 @@ pub(super) fn run(
         block_size,
         max_transfer,
         devices: stmt.devices.len() as u16,
-        compression: stmt.options.compression.unwrap_or(false),
-        checksum: stmt.options.checksum.unwrap_or(false),
+        compression: stmt.options.compression.unwrap_or(false) || options.faults.force_compression,
+        checksum: stmt.options.checksum.unwrap_or(false) || options.faults.force_checksum,
         seed: options.seed ^ image.meta.state_hash,
         backup_name: stmt.options.name.clone().unwrap_or_default(),
         description: stmt.options.description.clone().unwrap_or_default(),
@@ -224,12 +248,18 @@ fn stream(
             position: 0,
             io_error: false,
             clear_sent: false,
+            next_order: 0,
         })
         .collect();
     let mut in_flight: HashMap<CmdId, InFlight> = HashMap::new();
     let stats = stmt.options.stats.map(u32::from);
     let mut reported_percent = 0;
-    let final_code = if session.complete_enabled() {
+    let faults = &options.faults;
+    let mut plan = FlushPlan::new(faults.mid_stream_flushes);
+    let (mut sent, mut data_sent, mut completed) = (0u32, 0u32, 0u32);
+    let mut injected: Option<VdcCode> = None;
+    let mut closed = vec![false; devices.len()];
+    let final_code = if session.complete_enabled(faults) {
         VdcCode::Complete
     } else {
         VdcCode::Flush
@@ -254,13 +284,22 @@ fn stream(
                     &mut producer,
                     &mut scratch,
                     final_code,
+                    &mut plan,
                 )?
                 else {
                     break;
                 };
+                if faults.abort_at == Some(FaultPoint::BeforeFinal)
+                    && matches!(next, Next::Control(c) if c == final_code)
+                {
+                    return fail_with(
+                        session,
+                        injected_abort(line, &stmt.devices[d], false, faults.crash),
+                    );
+                }
                 let dev = &mut devices[d];
                 let request = match next {
-                    Next::Write { buffer, len } => {
+                    Next::Write { buffer, len, .. } => {
                         let position = if session.mode == MediaMode::Disk {
                             dev.position
                         } else {
@@ -278,9 +317,32 @@ fn stream(
                 };
                 match session.set.send_command(dev_handle, request) {
                     Ok(id) => {
-                        if let Next::Write { buffer, len } = next {
+                        sent += 1;
+                        if let Next::Write { buffer, len, order } = next {
                             dev.position += u64::from(len);
-                            in_flight.insert(id, InFlight { buffer, len });
+                            in_flight.insert(id, InFlight { buffer, len, order });
+                            data_sent += 1;
+                            if let Some((after, code)) = faults.inject
+                                && after == data_sent
+                                && injected.is_none()
+                            {
+                                injected = Some(code);
+                                devices[0].queue.push_front(Next::Control(code));
+                            }
+                        }
+                        if let Some((after, pause)) = faults.pause
+                            && after == sent
+                        {
+                            super::faults::sleep_unless(pause, &|| ctx.is_cancelled());
+                        }
+                        let dev = &devices[d];
+                        if faults.close_devices_early
+                            && dev.phase == Phase::Sent
+                            && dev.queue.is_empty()
+                            && !closed[d]
+                            && session.set.close_device(dev_handle).is_ok()
+                        {
+                            closed[d] = true;
                         }
                     }
                     Err(e) => {
@@ -324,7 +386,26 @@ fn stream(
         };
         let d = done.device.get();
         let flight = done.id.and_then(|id| in_flight.remove(&id));
+        completed += 1;
+        if faults.abort_at == Some(FaultPoint::AfterCompletions(completed)) {
+            return fail_with(
+                session,
+                injected_abort(line, &stmt.devices[d], false, faults.crash),
+            );
+        }
         match done.completion_code {
+            win32::ERROR_IO_DEVICE if done.id.is_none() => {
+                // SendCommand refused by a device in IO-ERROR (its error completion may still
+                // be on the way): the send path already put the command back in the queue.
+                devices[d].io_error = true;
+            }
+            code if code != win32::ERROR_SUCCESS
+                && flight.is_none()
+                && injected == Some(done.request.code) =>
+            {
+                // The client refused the injected command: IO-ERROR, then ClearError.
+                devices[d].io_error = true;
+            }
             win32::ERROR_SUCCESS => {
                 if let Some(f) = &flight {
                     if done.bytes_transferred != f.len {
@@ -354,6 +435,7 @@ fn stream(
                     dev.queue.push_front(Next::Write {
                         buffer: f.buffer + u64::from(done.bytes_transferred),
                         len: f.len - done.bytes_transferred,
+                        order: f.order,
                     });
                 } else {
                     session.free.push(f.buffer);
@@ -363,7 +445,7 @@ fn stream(
                 // Queued behind the error and never delivered: send it again after ClearError.
                 if let Some(f) = flight {
                     devices[d].position -= u64::from(f.len);
-                    insert_resend(&mut devices[d].queue, f.buffer, f.len);
+                    insert_resend(&mut devices[d].queue, f.buffer, f.len, f.order);
                 } else {
                     devices[d]
                         .queue
@@ -405,8 +487,14 @@ fn stream(
             }
         }
     }
+    if faults.abort_at == Some(FaultPoint::AfterFinal) {
+        return fail_with(
+            session,
+            injected_abort(line, &stmt.devices[0], false, faults.crash),
+        );
+    }
     let elapsed = session.elapsed();
-    session.finish().map_err(|e| {
+    session.finish(&closed).map_err(|e| {
         vec![device_error(
             line,
             &stmt.devices[0],
@@ -420,14 +508,15 @@ fn stream(
     Ok(elapsed)
 }
 
-/// Puts a write given back by IO-ERROR into the device's queue in buffer order of sending:
-/// writes go before everything that is not yet sent.
-fn insert_resend(queue: &mut VecDeque<Next>, buffer: u64, len: u32) {
+/// Puts a write given back by IO-ERROR into the device's queue in stream order: before any
+/// later write (one whose SendCommand was refused may already be back in the queue) and before
+/// everything else not yet sent.
+fn insert_resend(queue: &mut VecDeque<Next>, buffer: u64, len: u32, order: u64) {
     let at = queue
         .iter()
-        .position(|n| !matches!(n, Next::Write { .. }))
+        .position(|n| !matches!(n, Next::Write { order: o, .. } if *o < order))
         .unwrap_or(queue.len());
-    queue.insert(at, Next::Write { buffer, len });
+    queue.insert(at, Next::Write { buffer, len, order });
 }
 
 /// The next command for device `d`, generating data into a free buffer when needed.
@@ -438,6 +527,7 @@ fn next_command(
     producer: &mut BackupProducer,
     scratch: &mut [u8],
     final_code: VdcCode,
+    plan: &mut FlushPlan,
 ) -> Result<Option<Next>, Vec<SqlMessage>> {
     if devices[d].io_error {
         return Ok(None); // Only ClearError may go out now.
@@ -471,7 +561,9 @@ fn next_command(
                     writes.push(Next::Write {
                         buffer,
                         len: chunk.len() as u32,
+                        order: devices[d].next_order,
                     });
+                    devices[d].next_order += 1;
                 }
                 let first = writes.remove(0);
                 for (i, w) in writes.into_iter().enumerate() {
@@ -499,6 +591,13 @@ fn next_command(
                                     dev.queue.push_back(Next::Control(VdcCode::Flush));
                                 }
                             }
+                            let percent = producer.progress().percent();
+                            while plan.thresholds.front().is_some_and(|&p| percent >= p) {
+                                plan.thresholds.pop_front();
+                                for dev in devices.iter_mut() {
+                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
+                                }
+                            }
                             t.len
                         }
                         None => {
@@ -522,9 +621,12 @@ fn next_command(
                         "buffer outside the shared area",
                     )]);
                 }
+                let order = devices[d].next_order;
+                devices[d].next_order += 1;
                 return Ok(Some(Next::Write {
                     buffer,
                     len: len as u32,
+                    order,
                 }));
             }
             Phase::Mark => {

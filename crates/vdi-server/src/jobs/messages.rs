@@ -33,6 +33,17 @@ pub fn catalog_failed(line: u32, detail: &str) -> SqlMessage {
     )
 }
 
+/// The server side vanished in the middle of a job (a crash injected by the harness).
+pub fn crashed(line: u32) -> SqlMessage {
+    SqlMessage::new(
+        59019,
+        USER_ERROR,
+        1,
+        line,
+        "vdisim: the server crashed during the operation (injected fault)".to_string(),
+    )
+}
+
 /// An internal error of the job runner (a bug: reported, never a panic).
 pub fn internal(line: u32, detail: &str) -> SqlMessage {
     SqlMessage::new(

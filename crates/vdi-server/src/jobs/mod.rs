@@ -2,24 +2,26 @@
 //! plugged into the session engine through [`crate::engine::jobs::VdiJobs`].
 
 mod backup;
+mod faults;
 mod messages;
 mod restore;
 mod session;
 
+pub use faults::{FaultPoint, JobFaults, JobTrace, ReadSize, TraceEvent};
 pub use session::{JobOptions, default_buffer_count};
 
 use crate::engine::jobs::{JobContext, JobResult, VdiJobs};
 use crate::engine::sink::OutputSink;
 use crate::tsql::{BackupStatement, RestoreStatement};
 use crate::vdi::link::ServerConnector;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// BACKUP and RESTORE over virtual device sets found through a connector (shared memory in
 /// the daemon).
 #[derive(Debug)]
 pub struct VdiJobRunner {
     connector: Arc<dyn ServerConnector>,
-    options: JobOptions,
+    options: Mutex<JobOptions>,
     restoring: restore::Restoring,
 }
 
@@ -28,9 +30,22 @@ impl VdiJobRunner {
     pub fn new(connector: Arc<dyn ServerConnector>, options: JobOptions) -> VdiJobRunner {
         VdiJobRunner {
             connector,
-            options,
+            options: Mutex::new(options),
             restoring: Default::default(),
         }
+    }
+
+    /// Replaces the options of the jobs that start from now on (the conformance harness arms
+    /// each case's scenario this way; NORECOVERY sequences in progress are kept).
+    pub fn arm(&self, options: JobOptions) {
+        *self.options.lock().unwrap_or_else(PoisonError::into_inner) = options;
+    }
+
+    fn options(&self) -> JobOptions {
+        self.options
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// A runner over POSIX shared memory with the default options.
@@ -49,7 +64,7 @@ impl VdiJobs for VdiJobRunner {
         stmt: &BackupStatement,
         sink: &mut dyn OutputSink,
     ) -> JobResult {
-        backup::run(ctx, stmt, sink, self.connector.clone(), &self.options)
+        backup::run(ctx, stmt, sink, self.connector.clone(), &self.options())
     }
 
     fn restore(
@@ -63,7 +78,7 @@ impl VdiJobs for VdiJobRunner {
             stmt,
             sink,
             self.connector.clone(),
-            &self.options,
+            &self.options(),
             &self.restoring,
         )
     }

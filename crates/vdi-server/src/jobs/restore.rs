@@ -5,8 +5,11 @@
 //! stripe is parsed and verified as it arrives, the stripes are reassembled by sequence number,
 //! and the rebuilt database is checked against the backed-up state before it replaces anything.
 
+use super::faults::{FaultPoint, ReadSize};
 use super::messages as job_messages;
-use super::session::{DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error};
+use super::session::{
+    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, injected_abort,
+};
 use crate::db::{Database, RestoreState};
 use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
 use crate::engine::sink::OutputSink;
@@ -57,9 +60,12 @@ pub(super) fn run(
     let max_transfer = transfer
         .max_transfer_size
         .unwrap_or(options.default_max_transfer);
-    let buffer_count = transfer
-        .buffer_count
-        .unwrap_or_else(|| default_buffer_count(stmt.devices.len()));
+    let buffer_count = transfer.buffer_count.unwrap_or_else(|| {
+        options
+            .faults
+            .buffer_count
+            .unwrap_or_else(|| default_buffer_count(stmt.devices.len()))
+    });
     let spec = SessionSpec {
         line,
         device_names: &stmt.devices,
@@ -287,6 +293,8 @@ fn read_all(
     // Disk mode reads the media header at position 0 first, then reads the stripe from the
     // start again, as SQL Server does during media validation.
     let mut header_probe: Vec<bool> = vec![session.mode == MediaMode::Disk; devices.len()];
+    let faults = &options.faults;
+    let (mut sent, mut completed) = (0u32, 0u32);
     loop {
         if ctx.is_cancelled() {
             return abort(session, vec![messages::operation_aborted(line)]);
@@ -311,7 +319,12 @@ fn read_all(
                 let size = if probing {
                     block
                 } else {
-                    block * rng.u32(1..=blocks_per_read)
+                    match faults.read_size {
+                        ReadSize::Random => block * rng.u32(1..=blocks_per_read),
+                        ReadSize::Block => block,
+                        ReadSize::Max => block * blocks_per_read,
+                        ReadSize::Blocks(n) => block * n.clamp(1, blocks_per_read),
+                    }
                 };
                 let position = if session.mode == MediaMode::Disk {
                     dev.offset
@@ -327,6 +340,12 @@ fn read_all(
                 };
                 match session.set.send_command(handle, request) {
                     Ok(id) => {
+                        sent += 1;
+                        if let Some((after, pause)) = faults.pause
+                            && after == sent
+                        {
+                            super::faults::sleep_unless(pause, &|| ctx.is_cancelled());
+                        }
                         in_flight.insert(
                             id,
                             InFlight {
@@ -359,6 +378,10 @@ fn read_all(
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
         };
         let d = done.device.get();
+        completed += 1;
+        if matches!(faults.abort_at, Some(FaultPoint::AfterCompletions(n)) if n == completed) {
+            return abort(session, injected_abort(line, &names[d], true, faults.crash));
+        }
         let Some(flight) = done.id.and_then(|id| in_flight.remove(&id)) else {
             // A control command (Rewind) or a failed send.
             if done.completion_code != win32::ERROR_SUCCESS && done.request.code == VdcCode::Rewind
@@ -421,9 +444,12 @@ fn read_all(
             break;
         }
     }
+    if faults.abort_at == Some(FaultPoint::AfterFinal) {
+        return abort(session, injected_abort(line, &names[0], true, faults.crash));
+    }
     if headers_only {
         session.abort();
-    } else if let Err(e) = session.finish() {
+    } else if let Err(e) = session.finish(&[]) {
         return Err(vec![device_error(line, &names[0], true, e.code.hresult())]);
     }
     Ok(devices.into_iter().map(|d| d.reader).collect())

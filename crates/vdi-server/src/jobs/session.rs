@@ -1,6 +1,7 @@
 //! Opening and configuring the client's virtual device set the way SQL Server does, and the
 //! per-device command bookkeeping both BACKUP and RESTORE share.
 
+use super::faults::{self, FaultPoint, JobFaults, JobTrace};
 use crate::tsql::SqlMessage;
 use crate::tsql::messages;
 use crate::vdi::link::{ServerBuffers, ServerConnector};
@@ -26,6 +27,10 @@ pub struct JobOptions {
     pub seed: u64,
     /// Limits of the server-side set.
     pub server: ServerOptions,
+    /// Scenario faults for the conformance harness (none by default).
+    pub faults: JobFaults,
+    /// Where to record what crossed the link (the harness's transcript); none by default.
+    pub trace: Option<Arc<JobTrace>>,
 }
 
 impl Default for JobOptions {
@@ -37,6 +42,8 @@ impl Default for JobOptions {
             default_block_size: 512,
             seed: 0x5EED,
             server: ServerOptions::default(),
+            faults: JobFaults::default(),
+            trace: None,
         }
     }
 }
@@ -84,6 +91,20 @@ fn cannot_open(line: u32, device: &str, e: VdError) -> Vec<SqlMessage> {
     vec![messages::cannot_open_device(line, device, e.code.hresult())]
 }
 
+/// The messages of a server abort (or crash) injected by the harness at `point`.
+pub fn injected_abort(line: u32, device: &str, restore: bool, crash: bool) -> Vec<SqlMessage> {
+    if crash {
+        vec![super::messages::crashed(line)]
+    } else {
+        vec![device_error(
+            line,
+            device,
+            restore,
+            win32::ERROR_OPERATION_ABORTED,
+        )]
+    }
+}
+
 impl DeviceSession {
     /// Open (waiting for the client's Create), GetConfiguration, BeginConfiguration,
     /// RequestBuffers, EndConfiguration, then every OpenDevice and the buffer pool.
@@ -95,7 +116,17 @@ impl DeviceSession {
     ) -> Result<DeviceSession, Vec<SqlMessage>> {
         let set_name = &spec.device_names[0];
         let line = spec.line;
+        let f = &options.faults;
+        let connector = faults::wrap(connector, f, options.trace.clone());
         let mut set = ServerVirtualDeviceSet::new(connector, options.server);
+        let inject_abort = |set: &ServerVirtualDeviceSet, point: FaultPoint| {
+            if f.abort_at == Some(point) {
+                let _ = set.signal_abort();
+                Err(injected_abort(line, set_name, spec.restore, f.crash))
+            } else {
+                Ok(())
+            }
+        };
         let deadline = Instant::now() + options.open_timeout;
         loop {
             match set.open(None, set_name) {
@@ -108,6 +139,8 @@ impl DeviceSession {
                 Err(e) => return Err(cannot_open(line, set_name, e)),
             }
         }
+        inject_abort(&set, FaultPoint::Opened)?;
+        faults::sleep_unless(f.delay_before_configuration, cancelled);
         let requested = set
             .get_configuration()
             .map_err(|e| cannot_open(line, set_name, e))?;
@@ -129,7 +162,7 @@ impl DeviceSession {
         set.begin_configuration(
             direction,
             spec.block_size,
-            0,
+            f.alignment,
             spec.max_transfer,
             options.open_timeout.as_millis() as u32,
         )
@@ -139,6 +172,7 @@ impl DeviceSession {
         let config = set
             .end_configuration(spec.device_names)
             .map_err(|e| cannot_open(line, set_name, e))?;
+        inject_abort(&set, FaultPoint::Configured)?;
         let mut devices = Vec::with_capacity(spec.device_names.len());
         for _ in spec.device_names {
             devices.push(
@@ -161,6 +195,7 @@ impl DeviceSession {
                     .map_err(|e| cannot_open(line, set_name, e))?,
             );
         }
+        inject_abort(&set, FaultPoint::DevicesOpen)?;
         Ok(DeviceSession {
             set,
             config,
@@ -173,9 +208,9 @@ impl DeviceSession {
         })
     }
 
-    /// Whether VDC_Complete was negotiated.
-    pub fn complete_enabled(&self) -> bool {
-        self.config.features & vdf::COMPLETE_ENABLED != 0
+    /// Whether VDC_Complete was negotiated (and not withheld by `JobFaults::refuse_complete`).
+    pub fn complete_enabled(&self, faults: &JobFaults) -> bool {
+        self.config.features & vdf::COMPLETE_ENABLED != 0 && !faults.refuse_complete
     }
 
     /// Whether the client declared removable media.
@@ -193,10 +228,13 @@ impl DeviceSession {
         self.set.completions().recv_timeout(patience).ok()
     }
 
-    /// Ends the set normally: CloseDevice on every device, then Close.
-    pub fn finish(mut self) -> Result<(), VdError> {
-        for dev in &self.devices {
-            self.set.close_device(*dev)?;
+    /// Ends the set normally: CloseDevice on every device (unless `closed` says a device was
+    /// already closed), then Close.
+    pub fn finish(mut self, closed: &[bool]) -> Result<(), VdError> {
+        for (i, dev) in self.devices.iter().enumerate() {
+            if !closed.get(i).copied().unwrap_or(false) {
+                self.set.close_device(*dev)?;
+            }
         }
         self.set.close()
     }

@@ -1,0 +1,335 @@
+//! Scenario hooks for the conformance harness (`vdisim conform`): named, parametrised faults at
+//! the VDI command level, and a trace of what crossed the link.
+//!
+//! With `JobFaults::default()` and no trace, the jobs behave exactly as without this module.
+//! Time-based faults (`delay_before_configuration`, `pause`) sleep for real: the client is a
+//! foreign process whose clock cannot be controlled; the harness documents its bounds.
+
+use crate::vdi::link::{ServerBuffers, ServerConnector, ServerLink};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use vdi_proto::{CmdId, DeviceIndex, ToClient, ToServer, VdConfig, VdResult, VdcCode, vdf};
+use vdi_shm::PeerFault;
+use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome};
+
+/// Where in a job a server abort (or crash) happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultPoint {
+    /// After Open, before GetConfiguration (the client waits in GetConfiguration).
+    Opened,
+    /// After EndConfiguration, before the server's OpenDevice calls.
+    Configured,
+    /// Every device open and the buffers allocated, before the first command.
+    DevicesOpen,
+    /// After this many completions came back.
+    AfterCompletions(u32),
+    /// Backup: every data transfer done, before the final Flush or VDC_Complete.
+    BeforeFinal,
+    /// Every command completed, before CloseDevice.
+    AfterFinal,
+}
+
+/// The sizes of RESTORE's reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadSize {
+    /// Seeded random multiples of BLOCKSIZE up to MAXTRANSFERSIZE (the normal behaviour).
+    #[default]
+    Random,
+    /// Always BLOCKSIZE.
+    Block,
+    /// Always MAXTRANSFERSIZE.
+    Max,
+    /// Always this many blocks (capped at MAXTRANSFERSIZE).
+    Blocks(u32),
+}
+
+/// Faults and overrides of one job. `Default` is the normal job.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFaults {
+    /// Sleep between Open and GetConfiguration (the client's GetConfiguration times out).
+    pub delay_before_configuration: Duration,
+    /// After this many commands were sent, stop sending for this long (GetCommand times out).
+    pub pause: Option<(u32, Duration)>,
+    /// Backup: this many extra Flushes on every device, spread over the data.
+    pub mid_stream_flushes: u32,
+    /// Do not grant VDC_Complete even when the client asks (an older server): the client's
+    /// configuration lacks VDF_CompleteEnabled and the backup ends with a Flush.
+    pub refuse_complete: bool,
+    /// SignalAbort and fail the statement at this point.
+    pub abort_at: Option<FaultPoint>,
+    /// With `abort_at`: a crash (the statement ends with a severe error instead of 3013).
+    pub crash: bool,
+    /// Backup: after this many data commands, send this command to device 0 (an optional or
+    /// unknown command; an error completion puts the device into IO-ERROR, then ClearError).
+    pub inject: Option<(u32, VdcCode)>,
+    /// CloseDevice right after each device's last command, without waiting for completions.
+    pub close_devices_early: bool,
+    /// RESTORE's read sizes.
+    pub read_size: ReadSize,
+    /// BUFFERCOUNT when the statement gives none.
+    pub buffer_count: Option<u32>,
+    /// The server's alignment choice for BeginConfiguration (0: BLOCKSIZE).
+    pub alignment: u32,
+    /// Backup: compress the stream even without WITH COMPRESSION.
+    pub force_compression: bool,
+    /// Backup: checksum the stream even without WITH CHECKSUM.
+    pub force_checksum: bool,
+}
+
+/// What crossed the link, as the server saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TraceEvent {
+    /// The server opened the client's set; what the client asked for in Create.
+    Opened { devices: u32, features: u32 },
+    /// EndConfiguration: what the client's GetConfiguration returns.
+    Configured {
+        features: u32,
+        block_size: u32,
+        max_transfer_size: u32,
+        buffer_area_size: u32,
+        alignment: u32,
+    },
+    /// The client opened a device.
+    DeviceOpened { device: u16 },
+    /// A command sent.
+    Command {
+        device: u16,
+        code: VdcCode,
+        size: u32,
+        position: u64,
+    },
+    /// A completion received.
+    Completion {
+        device: u16,
+        code: VdcCode,
+        completion: u32,
+        bytes: u32,
+    },
+    /// CloseDevice sent.
+    CloseDevice { device: u16 },
+    /// The server signalled abort.
+    ServerAbort,
+    /// The server closed the set.
+    ServerClosed,
+    /// The client signalled abort.
+    ClientAbort,
+    /// The client closed its set.
+    ClientClosed,
+    /// The peer broke the shared-memory protocol or died.
+    PeerFault { detail: String },
+}
+
+/// A job's trace, shared with whoever armed the job.
+#[derive(Debug, Default)]
+pub struct JobTrace {
+    events: Mutex<Vec<TraceEvent>>,
+}
+
+impl JobTrace {
+    /// Appends an event.
+    pub fn push(&self, event: TraceEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
+    }
+
+    /// Takes every event recorded so far.
+    pub fn take(&self) -> Vec<TraceEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Wraps a connector so that the links it opens record a trace and apply link-level faults.
+pub(super) fn wrap(
+    inner: Arc<dyn ServerConnector>,
+    faults: &JobFaults,
+    trace: Option<Arc<JobTrace>>,
+) -> Arc<dyn ServerConnector> {
+    if trace.is_none() && !faults.refuse_complete {
+        return inner;
+    }
+    Arc::new(FaultConnector {
+        inner,
+        refuse_complete: faults.refuse_complete,
+        trace,
+    })
+}
+
+#[derive(Debug)]
+struct FaultConnector {
+    inner: Arc<dyn ServerConnector>,
+    refuse_complete: bool,
+    trace: Option<Arc<JobTrace>>,
+}
+
+impl ServerConnector for FaultConnector {
+    fn open(&self, instance: Option<&str>, set_name: &str) -> VdResult<Arc<dyn ServerLink>> {
+        let link = self.inner.open(instance, set_name)?;
+        let requested = link.requested();
+        let link = FaultLink {
+            inner: link,
+            refuse_complete: self.refuse_complete,
+            trace: self.trace.clone(),
+            codes: Mutex::new(HashMap::new()),
+        };
+        link.record(TraceEvent::Opened {
+            devices: requested.device_count,
+            features: requested.features,
+        });
+        Ok(Arc::new(link))
+    }
+}
+
+#[derive(Debug)]
+struct FaultLink {
+    inner: Arc<dyn ServerLink>,
+    refuse_complete: bool,
+    trace: Option<Arc<JobTrace>>,
+    codes: Mutex<HashMap<CmdId, VdcCode>>,
+}
+
+impl FaultLink {
+    fn record(&self, event: TraceEvent) {
+        if let Some(t) = &self.trace {
+            t.push(event);
+        }
+    }
+
+    fn observe(&self, msg: &Result<Option<ToServer>, PeerFault>) {
+        if self.trace.is_none() {
+            return;
+        }
+        match msg {
+            Ok(Some(ToServer::DeviceOpened { device })) => {
+                self.record(TraceEvent::DeviceOpened {
+                    device: device.get() as u16,
+                });
+            }
+            Ok(Some(ToServer::Completion { device, completion })) => {
+                let code = self
+                    .codes
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&completion.id)
+                    .unwrap_or(VdcCode::GetError);
+                self.record(TraceEvent::Completion {
+                    device: device.get() as u16,
+                    code,
+                    completion: completion.code,
+                    bytes: completion.bytes,
+                });
+            }
+            Ok(Some(ToServer::Abort)) => self.record(TraceEvent::ClientAbort),
+            Ok(Some(ToServer::ClientClosed)) => self.record(TraceEvent::ClientClosed),
+            Ok(None) => {}
+            Err(e) => self.record(TraceEvent::PeerFault {
+                detail: format!("{e:?}"),
+            }),
+        }
+    }
+}
+
+impl ServerLink for FaultLink {
+    fn requested(&self) -> VdConfig {
+        self.inner.requested()
+    }
+
+    fn poll_set(&self) -> Result<Option<ToServer>, PeerFault> {
+        let msg = self.inner.poll_set();
+        self.observe(&msg);
+        msg
+    }
+
+    fn poll_device(&self, device: DeviceIndex) -> Result<Option<ToServer>, PeerFault> {
+        let msg = self.inner.poll_device(device);
+        self.observe(&msg);
+        msg
+    }
+
+    fn create_buffers(&self, data_size: u64) -> VdResult<Arc<dyn ServerBuffers>> {
+        self.inner.create_buffers(data_size)
+    }
+
+    fn send(&self, msg: &ToClient) {
+        match msg {
+            ToClient::Configured { config, devices } if self.refuse_complete => {
+                let mut config = *config;
+                config.features &= !vdf::COMPLETE_ENABLED;
+                self.record_configured(&config);
+                self.inner.send(&ToClient::Configured {
+                    config,
+                    devices: devices.clone(),
+                });
+                return;
+            }
+            ToClient::Configured { config, .. } => self.record_configured(config),
+            ToClient::Command { device, command } => {
+                if self.trace.is_some() {
+                    self.codes
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(command.id, command.code);
+                }
+                self.record(TraceEvent::Command {
+                    device: device.get() as u16,
+                    code: command.code,
+                    size: command.size,
+                    position: command.position,
+                });
+            }
+            ToClient::CloseDevice { device } => self.record(TraceEvent::CloseDevice {
+                device: device.get() as u16,
+            }),
+            ToClient::Abort => self.record(TraceEvent::ServerAbort),
+            ToClient::ServerClosed => self.record(TraceEvent::ServerClosed),
+            ToClient::Connected => {}
+        }
+        self.inner.send(msg);
+    }
+
+    fn wait(
+        &self,
+        timeout: Timeout,
+        cfg: &WaitConfig,
+        ready: &mut dyn FnMut() -> bool,
+    ) -> WaitOutcome<()> {
+        self.inner.wait(timeout, cfg, ready)
+    }
+
+    fn client_alive(&self) -> bool {
+        self.inner.client_alive()
+    }
+
+    fn close(&self) {
+        self.inner.close();
+    }
+}
+
+impl FaultLink {
+    fn record_configured(&self, config: &VdConfig) {
+        self.record(TraceEvent::Configured {
+            features: config.features,
+            block_size: config.block_size,
+            max_transfer_size: config.max_transfer_size,
+            buffer_area_size: config.buffer_area_size,
+            alignment: config.alignment,
+        });
+    }
+}
+
+/// Sleeps `total` in short steps, stopping early when `cancelled`.
+pub(super) fn sleep_unless(total: Duration, cancelled: &dyn Fn() -> bool) {
+    let step = Duration::from_millis(20);
+    let deadline = std::time::Instant::now() + total;
+    while !cancelled() {
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep(step.min(deadline - now));
+    }
+}
