@@ -1,5 +1,6 @@
 //! `vdisim`: emulator and conformance harness for SQL Server's Virtual Device Interface.
 
+mod conform_cmd;
 mod demo;
 mod demo_server;
 mod rules_cmd;
@@ -24,6 +25,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The conformance harness: run a client program through the case catalogue.
+    Conform(conform_cmd::ConformArgs),
+    /// Re-drive the server side of a conformance transcript against a client.
+    Replay(conform_cmd::ReplayArgs),
     /// Back AdventureWorks up over 4 virtual devices and restore it, verifying every byte.
     Demo(demo::DemoArgs),
     /// The reference client: BACKUP a database to stripe files through a virtual device set.
@@ -47,6 +52,8 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Conform(args) => conform_cmd::conform(&args),
+        Command::Replay(args) => conform_cmd::replay(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Backup(args) => transfer_cmd::backup(&args),
         Command::Restore(args) => transfer_cmd::restore(&args),

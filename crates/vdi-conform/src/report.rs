@@ -1,0 +1,181 @@
+//! Reports: a line per case for people, JSON and JUnit for machines, and the exit code.
+
+use crate::run::{CaseResult, Verdict};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Version of the JSON report's layout.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Counts per verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub warned: usize,
+    pub skipped: usize,
+}
+
+impl Summary {
+    /// Counts `results`.
+    pub fn of(results: &[CaseResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.verdict {
+                Verdict::Pass => s.passed += 1,
+                Verdict::Fail => s.failed += 1,
+                Verdict::Warn => s.warned += 1,
+                Verdict::Skip => s.skipped += 1,
+            }
+        }
+        s
+    }
+
+    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings` when any).
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        );
+        if self.warned > 0 {
+            line.push_str(&format!(", {} warnings", self.warned));
+        }
+        line
+    }
+
+    /// 0 when no MUST failed (and, with `strict`, no SHOULD); 1 otherwise.
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        u8::from(self.failed > 0 || (strict && self.warned > 0))
+    }
+}
+
+/// One human line (plus Expected/Actual lines for a non-pass).
+pub fn human(r: &CaseResult) -> String {
+    let mut text = format!(
+        "{:<4} {:<6} {} ({:.2} s)",
+        r.verdict.name(),
+        r.tier.name(),
+        r.id,
+        r.duration_ms as f64 / 1000.0
+    );
+    if r.verdict != Verdict::Pass {
+        text.push_str(&format!(
+            "\n       rule {} (vdi-facts §{})",
+            r.rule, r.section
+        ));
+        for (e, a) in r.expected.iter().zip(&r.actual) {
+            text.push_str(&format!("\n       Expected: {e}\n       Actual:   {a}"));
+        }
+    }
+    text
+}
+
+/// The JSON report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JsonReport {
+    pub schema_version: u32,
+    pub catalogue_version: u32,
+    pub seed: u64,
+    pub client: String,
+    pub summary: Summary,
+    pub cases: Vec<JsonCase>,
+}
+
+/// One case in the JSON report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JsonCase {
+    pub id: String,
+    pub tier: crate::catalogue::Tier,
+    pub rule: String,
+    pub section: String,
+    pub verdict: Verdict,
+    /// Expected lines joined by newlines; null on PASS.
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub duration_ms: u64,
+    pub transcript: Option<String>,
+}
+
+/// Builds the JSON report.
+pub fn json(results: &[CaseResult], seed: u64, client: &str) -> JsonReport {
+    let joined = |lines: &[String]| (!lines.is_empty()).then(|| lines.join("\n"));
+    JsonReport {
+        schema_version: JSON_SCHEMA_VERSION,
+        catalogue_version: crate::catalogue::CATALOGUE_VERSION,
+        seed,
+        client: client.to_string(),
+        summary: Summary::of(results),
+        cases: results
+            .iter()
+            .map(|r| JsonCase {
+                id: r.id.clone(),
+                tier: r.tier,
+                rule: r.rule.clone(),
+                section: r.section.clone(),
+                verdict: r.verdict,
+                expected: joined(&r.expected),
+                actual: joined(&r.actual),
+                duration_ms: r.duration_ms,
+                transcript: r.transcript.as_ref().map(|p| p.display().to_string()),
+            })
+            .collect(),
+    }
+}
+
+/// The JUnit XML: one testsuite per area, one testcase per case (`name` = the case ID,
+/// `classname` = `vdisim.conform.<area>`). FAIL is a failure; WARN is a failure under
+/// `strict`, else a pass with the warning in system-out; SKIP is skipped.
+pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
+    let mut report = Report::new("vdisim conform");
+    let mut areas: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
+    for r in results {
+        areas.entry(r.area.as_str()).or_default().push(r);
+    }
+    let mut total = Duration::ZERO;
+    for (area, cases) in areas {
+        let mut suite = TestSuite::new(area);
+        let mut suite_time = Duration::ZERO;
+        for r in cases {
+            let text = r
+                .expected
+                .iter()
+                .zip(&r.actual)
+                .map(|(e, a)| format!("Expected: {e}\nActual: {a}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let message = format!("{} {} [{}]", r.verdict.name(), r.tier.name(), r.rule);
+            let status = match r.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Warn if !strict => TestCaseStatus::success(),
+                Verdict::Fail | Verdict::Warn => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(message.clone());
+                    s.set_type(r.verdict.name());
+                    s.set_description(text.clone());
+                    s
+                }
+                Verdict::Skip => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(text.clone());
+                    s
+                }
+            };
+            let mut case = TestCase::new(r.id.clone(), status);
+            case.set_classname(format!("vdisim.conform.{}", area.replace('/', ".")));
+            let time = Duration::from_millis(r.duration_ms);
+            case.set_time(time);
+            if r.verdict == Verdict::Warn && !strict {
+                case.set_system_out(format!("{message}\n{text}"));
+            }
+            suite_time += time;
+            suite.add_test_case(case);
+        }
+        suite.set_time(suite_time);
+        total += suite_time;
+        report.add_test_suite(suite);
+    }
+    report.set_time(total);
+    report.to_string().map_err(|e| e.to_string())
+}

@@ -1,0 +1,249 @@
+//! The harness tested against the reference client and its deliberately broken variants.
+//!
+//! The built-in client runs the whole catalogue once (about 20 s, most of it the timing cases'
+//! pauses); each broken variant runs a representative subset of about 35 cases, and the test
+//! asserts the exact set of case IDs that must not pass.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use vdi_conform::catalogue::{catalogue, select};
+use vdi_conform::report::{self, Summary};
+use vdi_conform::run::{self, RunConfig, Verdict};
+use vdi_conform::{CaseResult, ClientKind};
+
+fn config(client: &str) -> RunConfig {
+    let vdisim = PathBuf::from("/nonexistent/vdisim"); // only template clients use sqlcmd
+    let mut c = RunConfig::new(ClientKind::parse(client, &vdisim).unwrap(), vdisim);
+    c.jobs = 4;
+    c
+}
+
+fn run(client: &str, globs: &[&str]) -> Vec<CaseResult> {
+    let all = catalogue();
+    let include: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
+    let cases = select(&all, &include, &[]);
+    assert!(!cases.is_empty());
+    run::run_cases(&cases, &config(client), &|_| {})
+}
+
+fn not_passing(results: &[CaseResult]) -> BTreeSet<(String, Verdict)> {
+    results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| (r.id.clone(), r.verdict))
+        .collect()
+}
+
+fn explain(results: &[CaseResult]) -> String {
+    results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(report::human)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const SUBSET: [&str; 34] = [
+    "stripe/backup/devices-1",
+    "stripe/restore/devices-4",
+    "stripe/backup/devices-64",
+    "open/devices-3",
+    "create/mode-disk",
+    "create/requests-complete/pipe",
+    "config/server-alignment-4096",
+    "config/delay-1200ms/restore",
+    "buffer/blocksize-4096/maxtransfer-1024k",
+    "buffer/buffercount-1/devices-4",
+    "buffer/compression-checksum/devices-4",
+    "flush/mid-0/complete-granted/devices-1",
+    "flush/mid-0/complete-refused/devices-4",
+    "flush/mid-3/complete-granted/devices-4",
+    "flush/mid-1/complete-refused/devices-1",
+    "complete/requested/devices-4",
+    "complete/not-granted/devices-1",
+    "close/after-vd-e-close/mid-0/devices-1",
+    "close/after-vd-e-close/mid-3/devices-4",
+    "close/server-closes-early/devices-4",
+    "abort/server/opened/backup",
+    "abort/server/mid-stream/restore",
+    "abort/server/after-final/backup",
+    "abort/crash/mid-stream/backup",
+    "ioerror/discard-then-clearerror/devices-4",
+    "restore/read-blocks-7/devices-3",
+    "restore/eof/devices-8",
+    "media/tape/restore/devices-2",
+    "media/disk/flush-3/complete-not-granted",
+    "media/disk/abort-mid-stream",
+    "chain/full-diff-log/devices-2",
+    "timeout/command-pause-1200ms/devices-1/backup",
+    "abort/server/configured/restore",
+    "abort/crash/mid-stream/restore",
+];
+
+fn expect_set(variant: &str, expected: &[(&str, Verdict)]) {
+    let results = run(&format!("builtin:{variant}"), &SUBSET);
+    assert_eq!(results.len(), SUBSET.len());
+    let expected: BTreeSet<(String, Verdict)> = expected
+        .iter()
+        .map(|(id, v)| (id.to_string(), *v))
+        .collect();
+    assert_eq!(not_passing(&results), expected, "{}", explain(&results));
+}
+
+#[test]
+fn the_builtin_client_passes_every_case() {
+    let all = catalogue();
+    let cases: Vec<_> = all.iter().collect();
+    let results = run::run_cases(&cases, &config("builtin"), &|_| {});
+    assert_eq!(results.len(), all.len());
+    let summary = Summary::of(&results);
+    assert_eq!(
+        (summary.failed, summary.warned, summary.skipped),
+        (0, 0, 0),
+        "{}",
+        explain(&results)
+    );
+}
+
+#[test]
+fn flush_is_end_loses_what_follows_a_mid_stream_flush() {
+    use Verdict::Fail;
+    expect_set(
+        "flush-is-end",
+        &[
+            ("flush/mid-3/complete-granted/devices-4", Fail),
+            ("flush/mid-1/complete-refused/devices-1", Fail),
+            ("media/disk/flush-3/complete-not-granted", Fail),
+        ],
+    );
+}
+
+#[test]
+fn no_complete_warns_where_vdc_complete_should_be_requested() {
+    use Verdict::Warn;
+    expect_set(
+        "no-complete",
+        &[
+            ("create/requests-complete/pipe", Warn),
+            ("complete/requested/devices-4", Warn),
+        ],
+    );
+}
+
+#[test]
+fn close_early_fails_wherever_a_flush_arrives() {
+    use Verdict::Fail;
+    expect_set(
+        "close-early",
+        &[
+            ("flush/mid-0/complete-refused/devices-4", Fail),
+            ("flush/mid-3/complete-granted/devices-4", Fail),
+            ("flush/mid-1/complete-refused/devices-1", Fail),
+            ("complete/not-granted/devices-1", Fail),
+            ("close/after-vd-e-close/mid-3/devices-4", Fail),
+            ("media/disk/flush-3/complete-not-granted", Fail),
+        ],
+    );
+}
+
+#[test]
+fn ignore_timeout_warns_on_the_timing_cases() {
+    use Verdict::Warn;
+    expect_set(
+        "ignore-timeout",
+        &[
+            ("config/delay-1200ms/restore", Warn),
+            ("timeout/command-pause-1200ms/devices-1/backup", Warn),
+        ],
+    );
+}
+
+/// Every case whose backup must succeed fails; only the server-abort backups pass.
+#[test]
+fn short_write_fails_every_backup_that_must_succeed() {
+    let passing = [
+        "abort/server/opened/backup",
+        "abort/server/after-final/backup",
+        "abort/crash/mid-stream/backup",
+        "media/disk/abort-mid-stream",
+    ];
+    let expected: Vec<(&str, Verdict)> = SUBSET
+        .iter()
+        .filter(|id| !passing.contains(id))
+        .map(|id| (*id, Verdict::Fail))
+        .collect();
+    expect_set("short-write", &expected);
+}
+
+/// Every case that reads media back fails (the server detects the flipped byte).
+#[test]
+fn corrupt_fails_every_case_that_reads_media_back() {
+    let reads_back_successfully = [
+        "stripe/backup/devices-1",
+        "stripe/restore/devices-4",
+        "stripe/backup/devices-64",
+        "config/server-alignment-4096",
+        "config/delay-1200ms/restore",
+        "buffer/blocksize-4096/maxtransfer-1024k",
+        "buffer/buffercount-1/devices-4",
+        "buffer/compression-checksum/devices-4",
+        "flush/mid-0/complete-granted/devices-1",
+        "flush/mid-0/complete-refused/devices-4",
+        "flush/mid-3/complete-granted/devices-4",
+        "flush/mid-1/complete-refused/devices-1",
+        "complete/requested/devices-4",
+        "complete/not-granted/devices-1",
+        "close/server-closes-early/devices-4",
+        "ioerror/discard-then-clearerror/devices-4",
+        "restore/read-blocks-7/devices-3",
+        "restore/eof/devices-8",
+        "media/tape/restore/devices-2",
+        "media/disk/flush-3/complete-not-granted",
+        "chain/full-diff-log/devices-2",
+        "timeout/command-pause-1200ms/devices-1/backup",
+    ];
+    let expected: Vec<(&str, Verdict)> = reads_back_successfully
+        .iter()
+        .map(|id| (*id, Verdict::Fail))
+        .collect();
+    expect_set("corrupt", &expected);
+}
+
+#[test]
+fn misuse_in_the_client_transcript_counts_against_it() {
+    let results = run(
+        "builtin:close-early",
+        &["close/after-vd-e-close/mid-1/devices-1"],
+    );
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(
+        r.actual.iter().any(|a| a.contains("VDI-CLOSE-00")),
+        "{}",
+        report::human(r)
+    );
+    assert!(
+        r.expected
+            .iter()
+            .any(|e| e.contains("no misuse of the VDI API")),
+        "{}",
+        report::human(r)
+    );
+}
+
+#[test]
+fn every_non_pass_has_expected_and_actual_lines() {
+    let results = run(
+        "builtin:flush-is-end",
+        &["flush/mid-2/complete-granted/devices-1"],
+    );
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(!r.expected.is_empty());
+    assert_eq!(r.expected.len(), r.actual.len());
+    assert!(
+        r.actual[0].contains("the statement failed: Msg 3"),
+        "{}",
+        report::human(r)
+    );
+}
