@@ -1,5 +1,6 @@
 //! `vdisim`: emulator and conformance harness for SQL Server's Virtual Device Interface.
 
+mod bench_cmd;
 mod conform_cmd;
 mod demo;
 mod demo_server;
@@ -41,6 +42,11 @@ enum Command {
     Server(server_cmd::ServerArgs),
     /// sqlcmd for the vdisim server (also what the binary does when run as `sqlcmd`).
     Sqlcmd(sqlcmd::SqlcmdArgs),
+    /// Measure throughput, latency, idle CPU and memory against same-run ceilings.
+    Bench(bench_cmd::BenchArgs),
+    /// The client process of `vdisim bench` (internal).
+    #[command(name = "__bench-child", hide = true)]
+    BenchChild(bench_cmd::ChildArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +66,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(&args),
         Command::Server(args) => server_cmd::run(&args),
         Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),
+        Command::Bench(args) => bench_cmd::run(&args),
+        Command::BenchChild(args) => bench_cmd::child(&args),
     };
     match result {
         Ok(code) => code,
