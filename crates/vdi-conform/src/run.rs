@@ -141,6 +141,8 @@ pub struct StepRecord {
 #[derive(Debug)]
 struct Recording {
     runner: VdiJobRunner,
+    /// A BACKUP or RESTORE started since the step began.
+    started: std::sync::atomic::AtomicBool,
     last: Mutex<Option<(JobResult, Vec<String>)>>,
 }
 
@@ -171,6 +173,7 @@ impl Recording {
         f: impl FnOnce(&mut dyn OutputSink) -> JobResult,
         sink: &mut dyn OutputSink,
     ) -> JobResult {
+        self.started.store(true, Ordering::SeqCst);
         let mut tap = ErrorTap {
             inner: sink,
             errors: Vec::new(),
@@ -263,6 +266,7 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
         .map_err(|e| e.to_string())?;
     let jobs = Arc::new(Recording {
         runner: VdiJobRunner::shared_memory(),
+        started: Default::default(),
         last: Mutex::new(None),
     });
     let engine = Engine::new(
@@ -316,6 +320,7 @@ fn run_step(
         ..JobOptions::default()
     });
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    jobs.started.store(false, Ordering::SeqCst);
     let dir = root.join(format!("media-{}", step.media));
     let _ = std::fs::create_dir_all(&dir);
     let transcript = root.join(format!("client-{index}.jsonl"));
@@ -333,8 +338,9 @@ fn run_step(
             limit: config.step_limit,
         },
     );
-    // The job may still be winding down after a client that left early.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // The job may still be winding down after a client that left early; a client that never
+    // sent its statement gets a short grace period.
+    let waited = Instant::now();
     let job = loop {
         if let Some(j) = jobs
             .last
@@ -344,7 +350,12 @@ fn run_step(
         {
             break Some(j);
         }
-        if Instant::now() >= deadline || outcome.exit == Some(EXIT_UNSUPPORTED) {
+        let patience = if jobs.started.load(Ordering::SeqCst) {
+            Duration::from_secs(15)
+        } else {
+            Duration::from_millis(300)
+        };
+        if waited.elapsed() >= patience || outcome.exit == Some(EXIT_UNSUPPORTED) {
             break None;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -458,7 +469,10 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
                         Tier::Must
                     };
                     let why = match (&r.job, r.errors.first()) {
-                        (None, _) => "no BACKUP or RESTORE reached the server".to_string(),
+                        (None, _) => format!(
+                            "no BACKUP or RESTORE reached the server ({})",
+                            describe_exit(o)
+                        ),
                         (Some(_), Some(e)) => format!("the statement failed: {e}"),
                         (Some(_), None) => "the statement failed".to_string(),
                     };
