@@ -269,7 +269,8 @@ fn fastish_counter() -> u32 {
 /// One backup to a hashing client: (GB/s, client peak RSS MiB, buffer area MiB).
 fn backup_once(engine: &Arc<Engine>, devices: u16) -> (f64, f64, f64) {
     let set = set_name("b");
-    let mut client = Client::spawn("backup", &set, devices, "spin");
+    let wait = std::env::var("VDISIM_BENCH_WAIT").unwrap_or_else(|_| "spin".into());
+    let mut client = Client::spawn("backup", &set, devices, &wait);
     client.expect("READY");
     run_sql(
         engine,
