@@ -207,6 +207,11 @@ enum Step {
     },
     BufferHandle(u8),
     MapHandle(u32),
+    /// `with_data_mut` on one held command, and inside it `with_data` on another (or the same).
+    Lease {
+        outer: u8,
+        inner: u8,
+    },
     ClientAbort,
     Close,
 }
@@ -720,6 +725,48 @@ fn run_region(input: RegionInput) {
                             }
                         }
                         Err(e) => check_documented(&e, "GetBufferHandle"),
+                    }
+                }
+            }
+            Step::Lease { outer, inner } => {
+                if c.held.is_empty() {
+                    continue;
+                }
+                let n = c.held.len();
+                let (a, b) = (usize::from(outer) % n, usize::from(inner) % n);
+                let (first, second) = (&c.held[a].1, &c.held[b].1);
+                // A buffer as [start, end); zero-length buffers have no address and never
+                // overlap anything.
+                let data_len = |cmd: &Command| {
+                    if cmd.code().transfers_data() {
+                        cmd.size() as usize
+                    } else {
+                        0
+                    }
+                };
+                let range = |cmd: &Command| {
+                    let len = data_len(cmd);
+                    cmd.buffer_address()
+                        .filter(|_| len > 0)
+                        .map(|p| (p as usize, p as usize + len))
+                };
+                let (ra, rb) = (range(first), range(second));
+                let got = first.with_data_mut(|outer| {
+                    outer.fill(0x5A);
+                    (outer.len(), second.with_data(|d| d.len()))
+                });
+                if let Some((len, inner)) = got {
+                    assert_eq!(len, data_len(first), "a lease of the wrong size");
+                    let overlap = matches!((ra, rb), (Some(x), Some(y)) if x.0 < y.1 && y.0 < x.1);
+                    match inner {
+                        Some(l) => {
+                            assert!(!overlap, "two leases over the same bytes");
+                            assert_eq!(l, data_len(second), "a lease of the wrong size");
+                        }
+                        None => assert!(
+                            overlap || rb.is_none(),
+                            "a lease refused over disjoint buffers"
+                        ),
                     }
                 }
             }
