@@ -91,9 +91,9 @@ fn close_with_a_device_open_returns_vd_e_open_and_aborts_the_server(t: &Transpor
         })
     };
     let mut cfg = VdConfig::default();
-    set.get_configuration(10_000, &mut cfg).unwrap();
+    set.get_configuration(30_000, &mut cfg).unwrap();
     let dev = set.open_device(&name).unwrap();
-    let cmd = dev.get_command(10_000).unwrap();
+    let cmd = dev.get_command(30_000).unwrap();
     let err = set.close().unwrap_err();
     assert_eq!((err.code, err.rule), (VdCode::Open, Rule::CloseDevicesOpen));
     let server = server.join().unwrap();
@@ -173,7 +173,7 @@ fn client_abort_in_configurable_and_initializing_stops_the_server(t: &Transport)
             run_server_on(t.server(), &name, ServerScript::backup(1, 1 << 20))
         })
     };
-    set.get_configuration(10_000, &mut cfg).unwrap();
+    set.get_configuration(30_000, &mut cfg).unwrap();
     set.signal_abort().unwrap();
     assert_eq!(set.open_device(&name).unwrap_err().code, VdCode::Abort);
     let report = server.join().unwrap();
@@ -192,14 +192,14 @@ fn client_abort_mid_stream_completes_outstanding_commands_as_aborted(t: &Transpo
         })
     };
     let mut cfg = VdConfig::default();
-    set.get_configuration(10_000, &mut cfg).unwrap();
+    set.get_configuration(30_000, &mut cfg).unwrap();
     let dev = set.open_device(&name).unwrap();
     for _ in 0..3 {
-        let cmd = dev.get_command(10_000).unwrap();
+        let cmd = dev.get_command(30_000).unwrap();
         dev.complete_command(&cmd, win32::ERROR_SUCCESS, u64::from(cmd.size()), 0)
             .unwrap();
     }
-    let held = dev.get_command(10_000).unwrap();
+    let held = dev.get_command(30_000).unwrap();
     set.signal_abort().unwrap();
     assert_eq!(dev.get_command(1000).unwrap_err().code, VdCode::Abort);
     assert_eq!(
@@ -356,9 +356,9 @@ fn close_while_another_thread_waits_in_get_command(t: &Transport) {
         })
     };
     let mut cfg = VdConfig::default();
-    set.get_configuration(10_000, &mut cfg).unwrap();
+    set.get_configuration(30_000, &mut cfg).unwrap();
     let dev = set.open_device(&name).unwrap();
-    let held = dev.get_command(10_000).unwrap();
+    let held = dev.get_command(30_000).unwrap();
     let waiter = std::thread::spawn(move || {
         let started = std::time::Instant::now();
         // Another thread holds the first command; this one waits for the next ones for ever.
@@ -428,10 +428,10 @@ fn the_server_aborts_a_silent_client_after_two_server_timeouts() {
         })
     };
     let mut got = VdConfig::default();
-    set.get_configuration(10_000, &mut got).unwrap();
+    set.get_configuration(30_000, &mut got).unwrap();
     let dev = set.open_device(&name).unwrap();
     // Take one command and then fall silent, alive.
-    let _held = dev.get_command(10_000).unwrap();
+    let _held = dev.get_command(30_000).unwrap();
     let (report, elapsed) = server.join().unwrap();
     assert!(report.aborted, "the server must give up on a silent client");
     assert!(

@@ -62,7 +62,7 @@ impl ServerScript {
             restore: false,
             flushes: 0,
             abort_after: None,
-            patience: Duration::from_secs(5),
+            patience: Duration::from_secs(30),
         }
     }
     pub fn restore(devices: u16, bytes: u64) -> ServerScript {
@@ -305,7 +305,7 @@ pub fn serve_device(
 ) -> (Vec<u8>, u32, u32, VdError) {
     let (mut stored, mut flushes, mut completes, mut cursor) = (Vec::new(), 0, 0, 0usize);
     loop {
-        let cmd = match dev.get_command(10_000) {
+        let cmd = match dev.get_command(30_000) {
             Ok(cmd) => cmd,
             Err(e) => return (stored, flushes, completes, e),
         };
@@ -392,7 +392,7 @@ pub fn serve_created(
     sources: Option<Vec<Vec<u8>>>,
 ) -> ClientReport {
     let mut got = VdConfig::default();
-    set.get_configuration(20_000, &mut got).unwrap();
+    set.get_configuration(30_000, &mut got).unwrap();
     let handles: Vec<_> = device_names(name, devices)
         .iter()
         .map(|n| set.open_device(n).unwrap())
