@@ -3,43 +3,15 @@
 //! either side. A counting global allocator counts every allocation of every thread of this
 //! process (the server set, its completion agent, the client set), over real shared memory.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, VdcCode, vdf, win32};
 use vdi_proto::{SendRequest, ServerOptions};
 use vdi_server::vdi::ServerVirtualDeviceSet;
 use vdi_server::vdi::shm::ShmServerConnector;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's contract is System's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use vdi_shm::counting_alloc::CountingAlloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc::new();
 
 fn round_trips(set: &ServerVirtualDeviceSet, dev: vdi_server::vdi::ServerVirtualDevice, n: u32) {
     for i in 0..n {
@@ -118,10 +90,9 @@ fn no_allocation_per_command_once_warmed_up() {
             .recv_timeout(std::time::Duration::from_millis(5))
             .is_err()
     );
-    COUNTING.store(true, Ordering::SeqCst);
+    GLOBAL.start();
     round_trips(&server, dev, 2_000);
-    COUNTING.store(false, Ordering::SeqCst);
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+    let allocations = GLOBAL.stop();
 
     server.close_device(dev).expect("CloseDevice");
     client_thread.join().expect("client thread");

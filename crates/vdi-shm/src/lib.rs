@@ -65,6 +65,7 @@
 #![warn(missing_docs)]
 
 pub mod buffers;
+pub mod counting_alloc;
 #[cfg(not(loom))]
 pub mod ceiling;
 pub mod channel;
