@@ -244,7 +244,13 @@ fn stream(
     let mut devices: Vec<Device> = (0..session.devices.len())
         .map(|_| Device {
             phase: Phase::Header,
-            queue: VecDeque::new(),
+            // On tape, SQL Server asks where the medium stands before it writes (MTF needs
+            // physical block addresses; vdi-facts §6 VDC_GetPosition).
+            queue: if session.mode == MediaMode::Tape {
+                VecDeque::from([Next::Control(VdcCode::GetPosition)])
+            } else {
+                VecDeque::new()
+            },
             position: 0,
             io_error: false,
             clear_sent: false,

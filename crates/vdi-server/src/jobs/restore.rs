@@ -278,7 +278,7 @@ fn read_all(
             offset: 0,
             done: false,
             queue: if tape {
-                VecDeque::from([VdcCode::Rewind])
+                VecDeque::from([VdcCode::Rewind, VdcCode::GetPosition])
             } else {
                 VecDeque::new()
             },
@@ -383,8 +383,9 @@ fn read_all(
             return abort(session, injected_abort(line, &names[d], true, faults.crash));
         }
         let Some(flight) = done.id.and_then(|id| in_flight.remove(&id)) else {
-            // A control command (Rewind) or a failed send.
-            if done.completion_code != win32::ERROR_SUCCESS && done.request.code == VdcCode::Rewind
+            // A control command (Rewind, GetPosition) or a failed send.
+            if done.completion_code != win32::ERROR_SUCCESS
+                && matches!(done.request.code, VdcCode::Rewind | VdcCode::GetPosition)
             {
                 return abort(
                     session,
