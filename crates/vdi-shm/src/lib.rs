@@ -65,10 +65,10 @@
 #![warn(missing_docs)]
 
 pub mod buffers;
-pub mod counting_alloc;
 #[cfg(not(loom))]
 pub mod ceiling;
 pub mod channel;
+pub mod counting_alloc;
 pub mod error;
 pub mod event;
 #[cfg(not(loom))]
