@@ -9,8 +9,7 @@
 use super::faults::FaultPoint;
 use super::messages as job_messages;
 use super::session::{
-    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, injected_abort,
-    is_media_full,
+    DeviceSession, JobOptions, SessionSpec, device_error, injected_abort, is_media_full,
 };
 use crate::db::{self, BackupImage};
 use crate::engine::jobs::{JobContext, JobResult, check_backup, fail};
@@ -119,39 +118,25 @@ pub(super) fn run(
             );
         }
     };
-    let transfer = &stmt.options.transfer;
-    let block_size = transfer.block_size.unwrap_or(options.default_block_size);
-    let max_transfer = transfer
-        .max_transfer_size
-        .unwrap_or(options.default_max_transfer);
-    let buffer_count = transfer.buffer_count.unwrap_or_else(|| {
-        options
-            .faults
-            .buffer_count
-            .unwrap_or_else(|| default_buffer_count(stmt.devices.len()))
-    });
-    let spec = SessionSpec {
-        line,
-        device_names: &stmt.devices,
-        restore: false,
-        block_size,
-        max_transfer,
-        buffer_count,
-    };
+    let spec =
+        SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
         Err(errors) => return fail(sink, terminate(errors)),
     };
     ctx.log(&format!(
-        "{:?} of {} to {} device(s), block {block_size}, transfer {max_transfer}, {buffer_count} buffers, {:?} mode",
+        "{:?} of {} to {} device(s), block {}, transfer {}, {} buffers, {:?} mode",
         operation,
         stmt.database,
         stmt.devices.len(),
+        spec.block_size,
+        spec.max_transfer,
+        spec.buffer_count,
         session.mode
     ));
     let producer_options = BackupOptions {
-        block_size,
-        max_transfer,
+        block_size: spec.block_size,
+        max_transfer: spec.max_transfer,
         devices: stmt.devices.len() as u16,
         compression: stmt.options.compression.unwrap_or(false) || options.faults.force_compression,
         checksum: stmt.options.checksum.unwrap_or(false) || options.faults.force_checksum,

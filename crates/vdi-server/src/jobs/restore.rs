@@ -7,9 +7,7 @@
 
 use super::faults::{FaultPoint, ReadSize};
 use super::messages as job_messages;
-use super::session::{
-    DeviceSession, JobOptions, SessionSpec, default_buffer_count, device_error, injected_abort,
-};
+use super::session::{DeviceSession, JobOptions, SessionSpec, device_error, injected_abort};
 use crate::db::{Database, RestoreState};
 use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
 use crate::engine::sink::OutputSink;
@@ -55,25 +53,8 @@ pub(super) fn run(
         },
         None => None,
     };
-    let transfer = &stmt.options.transfer;
-    let block_size = transfer.block_size.unwrap_or(options.default_block_size);
-    let max_transfer = transfer
-        .max_transfer_size
-        .unwrap_or(options.default_max_transfer);
-    let buffer_count = transfer.buffer_count.unwrap_or_else(|| {
-        options
-            .faults
-            .buffer_count
-            .unwrap_or_else(|| default_buffer_count(stmt.devices.len()))
-    });
-    let spec = SessionSpec {
-        line,
-        device_names: &stmt.devices,
-        restore: true,
-        block_size,
-        max_transfer,
-        buffer_count,
-    };
+    let spec =
+        SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
         Err(errors) => return fail(sink, terminate(errors)),

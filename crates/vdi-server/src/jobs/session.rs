@@ -86,6 +86,34 @@ pub struct SessionSpec<'a> {
     pub buffer_count: u32,
 }
 
+impl<'a> SessionSpec<'a> {
+    /// The statement's BLOCKSIZE, MAXTRANSFERSIZE and BUFFERCOUNT, or the runner's defaults.
+    pub fn from_statement(
+        line: u32,
+        device_names: &'a [String],
+        transfer: &crate::tsql::TransferOptions,
+        restore: bool,
+        options: &JobOptions,
+    ) -> SessionSpec<'a> {
+        let buffer_count = transfer.buffer_count.unwrap_or_else(|| {
+            options
+                .faults
+                .buffer_count
+                .unwrap_or_else(|| default_buffer_count(device_names.len()))
+        });
+        SessionSpec {
+            line,
+            device_names,
+            restore,
+            block_size: transfer.block_size.unwrap_or(options.default_block_size),
+            max_transfer: transfer
+                .max_transfer_size
+                .unwrap_or(options.default_max_transfer),
+            buffer_count,
+        }
+    }
+}
+
 /// Maps a VDI failure during setup to SQL Server's 3201 for the set.
 fn cannot_open(line: u32, device: &str, e: VdError) -> Vec<SqlMessage> {
     vec![messages::cannot_open_device(line, device, e.code.hresult())]
