@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use vdi_server::daemon::Client;
-use vdi_server::daemon::protocol::{BatchRequest, LoginRequest};
 use vdi_server::db::Catalog;
 use vdi_server::engine::sink::CollectSink;
 use vdi_server::engine::{Engine, EngineConfig};
@@ -53,37 +51,18 @@ impl SqlTarget {
 
     /// Runs a script and collects its output (an unreachable server is an error message).
     pub fn run(&self, sql: &str) -> Result<CollectSink, String> {
-        let mut sink = CollectSink::new();
         match self {
             SqlTarget::InProcess(engine) => {
                 let mut session = engine.login("sa", "", None).map_err(|m| format!("{m:?}"))?;
+                let mut sink = CollectSink::new();
                 session.execute_script(sql, &mut sink, false);
+                Ok(sink)
             }
             SqlTarget::Daemon {
                 socket,
                 user,
                 password,
-            } => {
-                let login = LoginRequest {
-                    user: user.clone(),
-                    password: password.clone(),
-                    database: None,
-                    app: Some("vdisim".into()),
-                };
-                let mut client = Client::connect(socket, &login)
-                    .map_err(|e| format!("cannot reach the server at {}: {e}", socket.display()))?;
-                client
-                    .execute(
-                        &BatchRequest {
-                            text: sql.to_string(),
-                            first_line: 1,
-                            repeat: 1,
-                        },
-                        &mut sink,
-                    )
-                    .map_err(|e| e.to_string())?;
-            }
+            } => vdi_server::daemon::run_batch(socket, user, password, "vdisim", sql),
         }
-        Ok(sink)
     }
 }

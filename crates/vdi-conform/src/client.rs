@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use vdi_client::reference::{self, Direction, Faults, MediaKind, ReferenceOptions};
-use vdi_server::daemon::Client;
-use vdi_server::daemon::protocol::{BatchRequest, LoginRequest};
 use vdi_server::engine::sink::CollectSink;
 
 /// The exit code with which a client says it does not support an operation or mode (SKIP).
@@ -219,26 +217,7 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
 }
 
 fn run_sql(socket: &Path, sql: &str) -> Result<CollectSink, String> {
-    let login = LoginRequest {
-        user: "sa".into(),
-        password: String::new(),
-        database: None,
-        app: Some("vdisim conform".into()),
-    };
-    let mut client = Client::connect(socket, &login)
-        .map_err(|e| format!("cannot reach the server at {}: {e}", socket.display()))?;
-    let mut sink = CollectSink::new();
-    client
-        .execute(
-            &BatchRequest {
-                text: sql.to_string(),
-                first_line: 1,
-                repeat: 1,
-            },
-            &mut sink,
-        )
-        .map_err(|e| e.to_string())?;
-    Ok(sink)
+    vdi_server::daemon::run_batch(socket, "sa", "", "vdisim conform", sql)
 }
 
 /// Substitutes the placeholders (each value shell-quoted).

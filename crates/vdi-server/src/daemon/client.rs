@@ -147,3 +147,32 @@ fn read_response(reader: &mut impl BufRead) -> Result<Response, ClientError> {
     })?;
     serde_json::from_slice(&line).map_err(|e| ClientError::Protocol(e.to_string()))
 }
+
+/// Logs in to the daemon at `socket`, runs `sql` as one batch and collects its output: what a
+/// client program does when it hands its BACKUP or RESTORE to the server.
+pub fn run_batch(
+    socket: &Path,
+    user: &str,
+    password: &str,
+    app: &str,
+    sql: &str,
+) -> Result<crate::engine::sink::CollectSink, String> {
+    let login = LoginRequest {
+        user: user.to_owned(),
+        password: password.to_owned(),
+        database: None,
+        app: Some(app.to_owned()),
+    };
+    let mut client = Client::connect(socket, &login)
+        .map_err(|e| format!("cannot reach the server at {}: {e}", socket.display()))?;
+    let mut sink = crate::engine::sink::CollectSink::new();
+    let batch = BatchRequest {
+        text: sql.to_owned(),
+        first_line: 1,
+        repeat: 1,
+    };
+    client
+        .execute(&batch, &mut sink)
+        .map_err(|e| e.to_string())?;
+    Ok(sink)
+}

@@ -25,7 +25,7 @@ use protocol::{
     BatchDone, BatchRequest, LoginOk, PROTOCOL_VERSION, ProtocolError, Request, Response, encode,
 };
 
-pub use client::{CancelHandle, Client, ClientError};
+pub use client::{CancelHandle, Client, ClientError, run_batch};
 
 /// The environment variable that overrides the default socket path (daemon and sqlcmd alike).
 pub const SOCKET_ENV: &str = "VDISIM_SERVER";
