@@ -234,12 +234,11 @@ impl ControlGeometry {
 pub(crate) fn write_name(len: &AtomicU32, field: &[AtomicU64; NAME_WORDS], bytes: &[u8]) {
     use crate::sync::Ordering::Relaxed;
     let n = bytes.len().min(NAME_FIELD_BYTES);
-    for (i, word) in field.iter().enumerate() {
+    let mut chunks = bytes[..n].chunks(8);
+    for word in field {
         let mut buf = [0u8; 8];
-        for (j, b) in buf.iter_mut().enumerate() {
-            if let Some(&v) = bytes[..n].get(i * 8 + j) {
-                *b = v;
-            }
+        if let Some(chunk) = chunks.next() {
+            buf[..chunk.len()].copy_from_slice(chunk);
         }
         word.store(u64::from_le_bytes(buf), Relaxed);
     }
