@@ -1,7 +1,8 @@
 //! The fault matrix: a real daemon and a real client process, one of them killed with SIGKILL at
 //! each protocol state. The survivor must see the failure within 2 s (VD_E_ABORT on the client,
-//! Msg 3013 on the T-SQL side), no region of the set may stay in /dev/shm, and a daemon that
-//! survived serves the next BACKUP normally.
+//! Msg 3013 on the T-SQL side), no region of the set may stay in /dev/shm, a daemon that
+//! survived serves the next BACKUP normally, and a daemon started after one was killed replaces
+//! the stale socket, serves the next BACKUP and leaves no socket when it stops.
 //!
 //! The test binary re-executes itself (`FAULT_ROLE`) to play the client process.
 
@@ -299,103 +300,163 @@ fn sigkill_of_the_client_at_every_state() {
     kill_client_at("transfer", true);
 }
 
+/// Serves `dev` (Read data from `media`) until a command matching `stop` arrives, and returns it
+/// uncompleted.
+fn serve_until(
+    dev: &vdi_client::ClientVirtualDevice,
+    stop: Stop,
+    media: &[u8],
+) -> vdi_client::Command {
+    let mut cursor = 0;
+    loop {
+        let cmd = dev.get_command(20_000).unwrap();
+        let hold = match stop {
+            Stop::MidTransfer => matches!(cmd.code(), VdcCode::Write | VdcCode::Read),
+            Stop::Flush => cmd.code() == VdcCode::Flush,
+            _ => cmd.code() == VdcCode::Complete,
+        };
+        if hold {
+            return cmd;
+        }
+        let (code, bytes) = match cmd.code() {
+            VdcCode::Read => {
+                let n = (media.len() - cursor).min(cmd.size() as usize);
+                cmd.write_data(&media[cursor..cursor + n]);
+                cursor += n;
+                let eof = n < cmd.size() as usize;
+                let code = if eof {
+                    win32::ERROR_HANDLE_EOF
+                } else {
+                    win32::ERROR_SUCCESS
+                };
+                (code, n as u64)
+            }
+            VdcCode::Write => (win32::ERROR_SUCCESS, u64::from(cmd.size())),
+            _ => (win32::ERROR_SUCCESS, 0),
+        };
+        dev.complete_command(&cmd, code, bytes, 0).unwrap();
+    }
+}
+
+/// Blocks in GetCommand until it fails, and returns the failure.
+fn next_failure(dev: &vdi_client::ClientVirtualDevice) -> vdi_client::VdError {
+    loop {
+        if let Err(e) = dev.get_command(-1) {
+            return e;
+        }
+    }
+}
+
+/// The daemon is SIGKILLed while this process, the client, is in `stop`. The client must get
+/// VD_E_ABORT within 2 s (VD_E_TIMEOUT as asked in Configurable, where no server ever attached),
+/// leave no region, and a new daemon on the same socket must serve the next BACKUP.
+fn kill_daemon_at(stop: Stop, restore: bool) {
+    let kind = if restore { "restore" } else { "backup" };
+    let mut server = Server::start_with(&format!("kill-server-{stop:?}-{kind}"), &[]);
+    let media = if restore {
+        std::fs::read(backup_media(&server)).unwrap()
+    } else {
+        Vec::new()
+    };
+    let set_name = format!("{{fault-server-{stop:?}-{kind}-{}}}", std::process::id());
+    let set = ClientVirtualDeviceSet::new();
+    let features = if stop == Stop::Flush {
+        0
+    } else {
+        vdf::REQUEST_COMPLETE
+    };
+    set.create(
+        &set_name,
+        &VdConfig {
+            device_count: 1,
+            features,
+            ..VdConfig::default()
+        },
+    )
+    .unwrap();
+    let mut held = None;
+    if stop != Stop::Configurable {
+        let sql = if restore {
+            format!("RESTORE DATABASE pubs FROM VIRTUAL_DEVICE='{set_name}' WITH REPLACE")
+        } else {
+            format!("BACKUP DATABASE pubs TO VIRTUAL_DEVICE='{set_name}'")
+        };
+        let _sql = send_sql(&server, sql);
+        let mut cfg = VdConfig::default();
+        set.get_configuration(20_000, &mut cfg).unwrap();
+        if stop != Stop::Initializing {
+            let dev = set.open_device(&set_name).unwrap();
+            let cmd = serve_until(&dev, stop, &media);
+            held = Some((dev, cmd));
+        }
+    }
+    server.child.kill().unwrap();
+    let killed = Instant::now();
+    server.child.wait().unwrap();
+    let err = match (&held, stop) {
+        (Some((dev, cmd)), _) => {
+            // Complete the held command (it cannot reach anyone), then wait for the next.
+            let _ = dev.complete_command(cmd, 0, 0, 0);
+            next_failure(dev)
+        }
+        (None, Stop::Configurable) => {
+            // No server ever attached, so nothing can tell the client it died: the wait
+            // must end with the timeout it asked for, and the set stay usable for Close.
+            let mut cfg = VdConfig::default();
+            set.get_configuration(1_500, &mut cfg).unwrap_err()
+        }
+        // Initializing: nothing waits yet; the next blocking call notices.
+        (None, _) => next_failure(&set.open_device(&set_name).unwrap()),
+    };
+    let detected = killed.elapsed();
+    let expected = if stop == Stop::Configurable {
+        VdCode::Timeout
+    } else {
+        VdCode::Abort
+    };
+    assert_eq!(err.code, expected, "{stop:?} {kind}: {err}");
+    // The timeout case waits what it asked for first.
+    let asked = if stop == Stop::Configurable {
+        Duration::from_millis(1_500)
+    } else {
+        Duration::ZERO
+    };
+    assert!(
+        detected >= asked && detected < asked + Duration::from_secs(2),
+        "{stop:?} {kind}: detected after {detected:?}"
+    );
+    eprintln!("daemon killed {stop:?} ({kind}): the client got {err} after {detected:?}");
+    drop(held);
+    set.close().ok();
+    assert!(
+        regions_of(&set_name).is_empty(),
+        "{stop:?}: left behind {:?}",
+        regions_of(&set_name)
+    );
+    // The killed daemon's socket is stale; a new daemon replaces it and serves a BACKUP, and
+    // leaves no socket when it stops.
+    assert!(server.socket.exists(), "a SIGKILLed daemon cannot unlink");
+    server.restart();
+    backup_media(&server);
+    server.signal("TERM");
+    assert!(server.wait_exit().success());
+    assert!(
+        !server.socket.exists(),
+        "{stop:?}: the socket was left behind"
+    );
+}
+
 #[test]
 fn sigkill_of_the_daemon_at_every_state_is_vd_e_abort_within_2_seconds() {
     play_role_if_child();
     for stop in [
+        Stop::Configurable,
         Stop::Initializing,
         Stop::MidTransfer,
         Stop::Flush,
         Stop::Complete,
     ] {
-        let mut server = Server::start_with(&format!("kill-server-{stop:?}"), &[]);
-        let set_name = format!("{{fault-server-{stop:?}-{}}}", std::process::id());
-        let set = ClientVirtualDeviceSet::new();
-        let features = if stop == Stop::Flush {
-            0
-        } else {
-            vdf::REQUEST_COMPLETE
-        };
-        set.create(
-            &set_name,
-            &VdConfig {
-                device_count: 1,
-                features,
-                ..VdConfig::default()
-            },
-        )
-        .unwrap();
-        let _sql = send_sql(
-            &server,
-            format!("BACKUP DATABASE pubs TO VIRTUAL_DEVICE='{set_name}'"),
-        );
-        let mut cfg = VdConfig::default();
-        set.get_configuration(20_000, &mut cfg).unwrap();
-        let mut held = None;
-        if stop != Stop::Initializing {
-            let dev = set.open_device(&set_name).unwrap();
-            loop {
-                let cmd = dev.get_command(20_000).unwrap();
-                let hold = match stop {
-                    Stop::MidTransfer => cmd.code() == VdcCode::Write,
-                    Stop::Flush => cmd.code() == VdcCode::Flush,
-                    _ => cmd.code() == VdcCode::Complete,
-                };
-                if hold {
-                    held = Some((dev, cmd));
-                    break;
-                }
-                dev.complete_command(
-                    &cmd,
-                    0,
-                    u64::from(if cmd.code() == VdcCode::Write {
-                        cmd.size()
-                    } else {
-                        0
-                    }),
-                    0,
-                )
-                .unwrap();
-            }
-        }
-        server.child.kill().unwrap();
-        let killed = Instant::now();
-        server.child.wait().unwrap();
-        let err = match &held {
-            Some((dev, cmd)) => {
-                // Complete the held command (it cannot reach anyone), then wait for the next.
-                let _ = dev.complete_command(cmd, 0, 0, 0);
-                loop {
-                    match dev.get_command(-1) {
-                        Ok(_) => continue,
-                        Err(e) => break e,
-                    }
-                }
-            }
-            None => {
-                // Initializing: nothing waits yet; the next blocking call notices.
-                let dev = set.open_device(&set_name).unwrap();
-                loop {
-                    match dev.get_command(-1) {
-                        Ok(_) => continue,
-                        Err(e) => break e,
-                    }
-                }
-            }
-        };
-        let detected = killed.elapsed();
-        assert_eq!(err.code, VdCode::Abort, "{stop:?}: {err}");
-        assert!(
-            detected < Duration::from_secs(2),
-            "{stop:?}: detected after {detected:?}"
-        );
-        eprintln!("daemon killed {stop:?}: the client got VD_E_ABORT after {detected:?}");
-        drop(held);
-        set.close().ok();
-        assert!(
-            regions_of(&set_name).is_empty(),
-            "{stop:?}: left behind {:?}",
-            regions_of(&set_name)
-        );
+        kill_daemon_at(stop, false);
     }
+    kill_daemon_at(Stop::MidTransfer, true);
 }

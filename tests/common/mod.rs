@@ -54,6 +54,28 @@ impl Server {
         server
     }
 
+    /// Starts a new daemon on the same socket and directory after the old one died (a stale
+    /// socket left by a killed daemon must be replaced).
+    pub fn restart(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_some(),
+            "restart of a live daemon"
+        );
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap();
+        self.child = Command::new(BIN)
+            .args(["server", "--socket"])
+            .arg(&self.socket)
+            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.wait_ready();
+    }
+
     /// Started through `sh -c "umask 000; exec vdisim server …"`.
     pub fn start_with_umask_000(tag: &str, socket: &Path) -> Server {
         let dir = temp_dir(tag);
