@@ -117,13 +117,26 @@ pub fn run_server_on(
         .unwrap();
     let complete = config.features & vdf::COMPLETE_ENABLED != 0;
     assert_eq!(complete, requested.features & vdf::REQUEST_COMPLETE != 0);
-    let devices: Vec<_> = (0..script.devices)
-        .map(|_| set.open_device().unwrap().0)
-        .collect();
+    // The client may abort as soon as it has its configuration: a setup call failing with
+    // VD_E_ABORT is an abort the script observed, not a test failure.
+    let setup = (|| {
+        let devices = (0..script.devices)
+            .map(|_| set.open_device().map(|(dev, _)| dev))
+            .collect::<Result<Vec<_>, _>>()?;
+        let free = (0..DEPTH * u32::from(script.devices))
+            .map(|_| set.allocate_buffer(MTS, 0))
+            .collect::<Result<Vec<u64>, _>>()?;
+        Ok::<_, vdi_proto::VdError>((devices, free))
+    })();
+    let (devices, mut free) = match setup {
+        Ok(setup) => setup,
+        Err(e) if e.code == VdCode::Abort => {
+            report.aborted = true;
+            return report;
+        }
+        Err(e) => panic!("server setup: {e}"),
+    };
     let buffers = set.buffers().unwrap();
-    let mut free: Vec<u64> = (0..DEPTH * u32::from(script.devices))
-        .map(|_| set.allocate_buffer(MTS, 0).unwrap())
-        .collect();
     let mut plans: Vec<VecDeque<Step>> = (0..script.devices)
         .map(|_| {
             let mut plan = VecDeque::new();
