@@ -200,6 +200,15 @@ fn tsql_catalogue_messages_render_like_sqlcmd() {
         messages::log_backup_in_simple_recovery(1),
         messages::no_current_database_backup(1),
         messages::differential_without_base(1, "Sales"),
+        messages::cannot_drop_in_use(1, "Sales"),
+        messages::cannot_drop_system(1, "msdb"),
+        messages::cannot_open_login_database("Nope"),
+        messages::cannot_alter_database(1, "Nope"),
+        messages::already_fully_recovered(1),
+        messages::system_database_not_emulated(1, "msdb"),
+        messages::catalog_io_failed(1, "disk full"),
+        messages::devices_not_connected(1, "vds"),
+        messages::operation_must_be_serialized(1),
     ];
     let out: Vec<String> = all.iter().map(|m| m.render(SERVER)).collect();
     insta::assert_snapshot!("catalogue", out.join("\n\n"));

@@ -9,7 +9,6 @@
 
 use std::sync::MutexGuard;
 
-use super::extra_messages;
 use super::sink::{CancelToken, OutputSink};
 use super::{Engine, is_system_database};
 use crate::db::{Catalog, CatalogError, Database, RecoveryModel};
@@ -135,7 +134,7 @@ impl<'a> JobContext<'a> {
                 name: name.to_lowercase(),
             })
         } else {
-            Err(extra_messages::operation_must_be_serialized(self.line))
+            Err(messages::operation_must_be_serialized(self.line))
         }
     }
 
@@ -196,17 +195,14 @@ fn terminate(
 }
 
 /// Everything about a BACKUP that can be checked before opening the device set:
-/// the database exists (911), is not a system database (59100), BACKUP LOG is not in SIMPLE
+/// the database exists (911), is not a system database (59008), BACKUP LOG is not in SIMPLE
 /// recovery (4208) and has a full backup to follow (4214), a differential has a base (3035).
 /// `Err` holds the messages to send, 3013 last.
 pub fn check_backup(ctx: &JobContext<'_>, stmt: &BackupStatement) -> Result<(), Vec<SqlMessage>> {
     let line = ctx.line();
     let fail = |m: SqlMessage| Err(terminate(line, stmt.operation(), vec![m]));
     if is_system_database(&stmt.database) {
-        return fail(extra_messages::system_database_not_emulated(
-            line,
-            &stmt.database,
-        ));
+        return fail(messages::system_database_not_emulated(line, &stmt.database));
     }
     let catalog = ctx.catalog();
     let Some(db) = catalog.get(&stmt.database) else {
@@ -227,7 +223,7 @@ pub fn check_backup(ctx: &JobContext<'_>, stmt: &BackupStatement) -> Result<(), 
 }
 
 /// The RESTORE checks that need neither the device set nor the backup's header: not a system
-/// database (59100), exclusive access to the target (3101). Call [`check_restore_target`] once
+/// database (59008), exclusive access to the target (3101). Call [`check_restore_target`] once
 /// the header names the backed-up database.
 pub fn check_restore(ctx: &JobContext<'_>, stmt: &RestoreStatement) -> Result<(), Vec<SqlMessage>> {
     let line = ctx.line();
@@ -238,7 +234,7 @@ pub fn check_restore(ctx: &JobContext<'_>, stmt: &RestoreStatement) -> Result<()
         return Err(terminate(
             line,
             stmt.operation(),
-            vec![extra_messages::system_database_not_emulated(line, target)],
+            vec![messages::system_database_not_emulated(line, target)],
         ));
     }
     if ctx.in_use_by_other_sessions(target) {
@@ -311,7 +307,7 @@ impl VdiJobs for NoVdiJobs {
             terminate(
                 line,
                 stmt.operation(),
-                vec![extra_messages::devices_not_connected(line, stmt.set_name())],
+                vec![messages::devices_not_connected(line, stmt.set_name())],
             ),
         )
     }
@@ -328,10 +324,10 @@ impl VdiJobs for NoVdiJobs {
             return fail(sink, errors);
         }
         let error = match (stmt.set_name(), restore_target(stmt)) {
-            (Some(set), _) => extra_messages::devices_not_connected(line, set),
+            (Some(set), _) => messages::devices_not_connected(line, set),
             // RESTORE … WITH RECOVERY without FROM: nothing here is ever left restoring.
             (None, Some(db)) if ctx.catalog().get(db).is_some() => {
-                extra_messages::already_fully_recovered(line)
+                messages::already_fully_recovered(line)
             }
             (None, target) => messages::database_does_not_exist(line, target.unwrap_or("")),
         };

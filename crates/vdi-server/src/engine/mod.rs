@@ -17,7 +17,6 @@
 //! `GO n` ([`Batch::repeat`]) runs the batch n times, parsing it each time, as sqlcmd sends it
 //! n times.
 
-mod extra_messages;
 pub mod jobs;
 pub mod sink;
 
@@ -37,11 +36,11 @@ use crate::tsql::{
     SortOrder, SqlMessage, Statement, StatementKind, SystemVariable, parse_batch,
 };
 
-pub use extra_messages::cannot_open_login_database;
 pub use jobs::{
     JobContext, JobResult, NoVdiJobs, OperationGuard, VdiJobs, check_backup, check_restore,
     check_restore_target, fail,
 };
+pub use messages::cannot_open_login_database;
 pub use sink::{CancelToken, CollectSink, Output, OutputSink, rows_affected_line};
 
 /// The server name of `@@SERVERNAME` and of every `Msg …, Server X` line.
@@ -446,7 +445,7 @@ impl Session {
                 let name = db.name().to_owned();
                 if let Err(e) = catalog.save(&name) {
                     drop(catalog);
-                    sink.message(extra_messages::catalog_io_failed(line, &e.to_string()));
+                    sink.message(messages::catalog_io_failed(line, &e.to_string()));
                     return Flow::Next;
                 }
                 drop(catalog);
@@ -545,11 +544,11 @@ impl Session {
     fn drop_database(&self, line: u32, drop: &DropDatabaseStatement, sink: &mut dyn OutputSink) {
         for name in &drop.names {
             if is_system_database(name) {
-                sink.message(extra_messages::cannot_drop_system(line, name));
+                sink.message(messages::cannot_drop_system(line, name));
                 continue;
             }
             if self.engine.sessions_using(name, None) > 0 || self.engine.has_operation(name) {
-                sink.message(extra_messages::cannot_drop_in_use(line, name));
+                sink.message(messages::cannot_drop_in_use(line, name));
                 continue;
             }
             let dropped = self.engine.lock_catalog().drop_database(name);
@@ -581,7 +580,7 @@ impl Session {
         };
         let mut catalog = self.engine.lock_catalog();
         let Some(db) = catalog.get_mut(database) else {
-            sink.message(extra_messages::cannot_alter_database(line, database));
+            sink.message(messages::cannot_alter_database(line, database));
             sink.message(messages::alter_database_failed(line));
             return;
         };
@@ -652,7 +651,7 @@ fn catalog_error(line: u32, error: &CatalogError) -> SqlMessage {
             1,
             crate::db::MAX_DATABASE_BYTES >> 20,
         ),
-        other => extra_messages::catalog_io_failed(line, &other.to_string()),
+        other => messages::catalog_io_failed(line, &other.to_string()),
     }
 }
 

@@ -114,7 +114,7 @@ pub(super) fn run(
         Err(e) => {
             return fail(
                 sink,
-                terminate(vec![job_messages::catalog_failed(line, &e.to_string())]),
+                terminate(vec![messages::catalog_io_failed(line, &e.to_string())]),
             );
         }
     };
@@ -163,7 +163,7 @@ pub(super) fn run(
     if let Err(e) = ctx.update_database(&stmt.database, |d| d.commit_backup(&meta)) {
         return fail(
             sink,
-            terminate(vec![job_messages::catalog_failed(line, &e.to_string())]),
+            terminate(vec![messages::catalog_io_failed(line, &e.to_string())]),
         );
     }
     for (file, pages) in &files {

@@ -1,4 +1,4 @@
-//! Messages of the job runner that SQL Server's catalogue does not cover (numbers 59010+,
+//! Messages of the job runner that SQL Server's catalogue does not cover (numbers 59011+,
 //! listed in docs/sql-messages.md).
 
 use crate::db::{BackupError, ChainError};
@@ -20,17 +20,6 @@ pub fn chain_refused(line: u32, e: &ChainError) -> SqlMessage {
         n => n,
     };
     SqlMessage::new(number, USER_ERROR, 1, line, e.to_string())
-}
-
-/// The catalog could not be read or written.
-pub fn catalog_failed(line: u32, detail: &str) -> SqlMessage {
-    SqlMessage::new(
-        59010,
-        USER_ERROR,
-        1,
-        line,
-        format!("vdisim could not update its catalog: {detail}"),
-    )
 }
 
 /// The server side vanished in the middle of a job (a crash injected by the harness).
@@ -99,16 +88,4 @@ pub fn stream_damage(line: u32, devices: &[String], e: &StreamError) -> Vec<SqlM
         _ => format!("Damage found in the backup set: {e}."),
     };
     vec![first, SqlMessage::new(59012, USER_ERROR, 1, line, place)]
-}
-
-/// RESTORE … WITH RECOVERY of a database that is not being restored (SQL Server's 3101-family
-/// wording: the database is already fully recovered).
-pub fn already_recovered(line: u32) -> SqlMessage {
-    SqlMessage::new(
-        3153,
-        USER_ERROR,
-        2,
-        line,
-        "The database is already fully recovered.".to_string(),
-    )
 }

@@ -190,7 +190,7 @@ fn recover_only(
             Err(errors) => fail(sink, errors),
         },
         None if ctx.catalog().get(&target).is_some() => {
-            fail(sink, terminate(job_messages::already_recovered(line)))
+            fail(sink, terminate(messages::already_fully_recovered(line)))
         }
         None => fail(
             sink,
@@ -213,7 +213,7 @@ fn install(
     }
     // check_restore_target already decided whether this restore may overwrite its target.
     ctx.install_restored(db, true)
-        .map_err(|e| vec![job_messages::catalog_failed(line, &e.to_string())])
+        .map_err(|e| vec![messages::catalog_io_failed(line, &e.to_string())])
 }
 
 fn assemble(stripes: Vec<StripeReader>) -> Result<crate::db::BackupImage, StreamError> {
