@@ -84,36 +84,8 @@ fn client_role(set_name: &str, stop: Stop, media: &Path, restore: bool) -> ! {
     } else {
         Vec::new()
     };
-    let mut cursor = 0;
-    loop {
-        let cmd = dev.get_command(20_000).unwrap();
-        let hold = match stop {
-            Stop::MidTransfer => matches!(cmd.code(), VdcCode::Write | VdcCode::Read),
-            Stop::Flush => cmd.code() == VdcCode::Flush,
-            _ => cmd.code() == VdcCode::Complete,
-        };
-        if hold {
-            ready();
-        }
-        let (code, bytes) = match cmd.code() {
-            VdcCode::Read => {
-                let n = (data.len() - cursor).min(cmd.size() as usize);
-                cmd.write_data(&data[cursor..cursor + n]);
-                cursor += n;
-                (
-                    if n < cmd.size() as usize {
-                        win32::ERROR_HANDLE_EOF
-                    } else {
-                        win32::ERROR_SUCCESS
-                    },
-                    n as u64,
-                )
-            }
-            VdcCode::Write => (win32::ERROR_SUCCESS, u64::from(cmd.size())),
-            _ => (win32::ERROR_SUCCESS, 0),
-        };
-        dev.complete_command(&cmd, code, bytes, 0).unwrap();
-    }
+    let _held = serve_until(&dev, stop, &data);
+    ready()
 }
 
 fn play_role_if_child() {
