@@ -48,6 +48,17 @@ pub struct ConformArgs {
     /// Time limit of one client run, in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+    /// Multiply every injected delay (configuration delays, command pauses) and the harness's
+    /// own waits by this factor, e.g. 2 for a client with 2-second GetCommand waits.
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_time_scale)]
+    time_scale: f64,
+}
+
+fn parse_time_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 && f <= 100.0 => Ok(f),
+        _ => Err(format!("{s:?} is not a factor in (0, 100]")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +115,7 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     config.transcripts = args.transcripts.clone();
     config.step_limit = Duration::from_secs(args.timeout.max(1));
+    config.time_scale = args.time_scale;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(cases.len() as u64);
         bar.set_style(

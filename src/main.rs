@@ -44,6 +44,10 @@ enum Command {
     Sqlcmd(sqlcmd::SqlcmdArgs),
     /// Measure throughput, latency, idle CPU and memory against same-run ceilings.
     Bench(bench_cmd::BenchArgs),
+    /// The server process of the conformance harness's crash cases (internal; configured
+    /// through $VDISIM_CONFORM_SERVER).
+    #[command(name = "__conform-server", hide = true)]
+    ConformServer,
     /// The client process of `vdisim bench` (internal).
     #[command(name = "__bench-child", hide = true)]
     BenchChild(bench_cmd::ChildArgs),
@@ -68,6 +72,10 @@ fn main() -> ExitCode {
         Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),
         Command::Bench(args) => bench_cmd::run(&args),
         Command::BenchChild(args) => bench_cmd::child(&args),
+        Command::ConformServer => {
+            vdi_conform::child::serve_if_asked();
+            Err(format!("{} is not set", vdi_conform::child::SPEC_ENV))
+        }
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,12 @@ pub struct Common {
     /// Extra WITH options appended to the statement (e.g. "COMPRESSION, STATS=10").
     #[arg(long)]
     with: Option<String>,
+    /// VDConfig prefixZoneSize: bytes the server must keep free before every buffer.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    prefix_zone: u32,
+    /// VDConfig alignment: the minimum buffer alignment the client needs (0: none).
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    alignment: u32,
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +97,8 @@ fn options(common: &Common) -> ReferenceOptions {
             Mode::Disk => MediaKind::Disk,
         },
         request_complete: !common.no_complete,
+        prefix_zone_size: common.prefix_zone,
+        alignment: common.alignment,
         ..ReferenceOptions::default()
     }
 }

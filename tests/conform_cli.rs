@@ -190,3 +190,31 @@ fn replay_re_drives_a_recorded_case() {
     );
     assert_eq!(last_line(&out), "1 passed, 0 failed, 0 skipped");
 }
+
+/// The crash cases with the real binary: the server is `vdisim __conform-server`, a child
+/// process that kills itself; the reference client passes both in process and as processes.
+/// `--time-scale` is accepted, and a factor that is not positive is a usage error.
+#[test]
+fn crash_cases_run_a_real_server_process() {
+    for client in ["builtin", "builtin-process"] {
+        let out = conform(&[
+            "--client",
+            client,
+            "--cases",
+            "crash/backup/mid-stream/devices-1",
+            "--cases",
+            "crash/restore/mid-stream/devices-4",
+            "--cases",
+            "prefix/zone-1000/alignment-4096/devices-3/restore",
+            "--time-scale",
+            "2",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{client}: {}", stderr(&out));
+        assert_eq!(last_line(&out), "3 passed, 0 failed, 0 skipped");
+    }
+    let out = conform(&["--client", "builtin", "--time-scale", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // Without its environment the hidden subcommand refuses to run.
+    let out = Command::new(BIN).arg("__conform-server").output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+}

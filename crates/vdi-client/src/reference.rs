@@ -77,6 +77,10 @@ pub struct ReferenceOptions {
     pub faults: Faults,
     /// Write the set's transcript here (besides `VDISIM_TRANSCRIPT`), for in-process runs.
     pub transcript: Option<PathBuf>,
+    /// VDConfig `prefixZoneSize`: bytes the server keeps free before every buffer (0: none).
+    pub prefix_zone_size: u32,
+    /// VDConfig `alignment`: the client's minimum buffer alignment (0: the server's choice).
+    pub alignment: u32,
 }
 
 impl Default for ReferenceOptions {
@@ -90,6 +94,8 @@ impl Default for ReferenceOptions {
             idle_limit: Duration::from_secs(600),
             faults: Faults::default(),
             transcript: None,
+            prefix_zone_size: 0,
+            alignment: 0,
         }
     }
 }
@@ -193,6 +199,8 @@ pub fn run<T: Send + 'static>(
             } else {
                 0
             },
+        prefix_zone_size: options.prefix_zone_size,
+        alignment: options.alignment,
         ..VdConfig::default()
     };
     if let Err(e) = set.create(set_name, &config) {

@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use vdi_proto::VdcCode;
-use vdi_server::jobs::{FaultPoint, JobFaults, ReadSize};
+use vdi_server::jobs::{Crash, FaultPoint, JobFaults, ReadSize};
 
 /// Version of the catalogue's scenarios (recorded in transcripts).
-pub const CATALOGUE_VERSION: u32 = 1;
+pub const CATALOGUE_VERSION: u32 = 2;
 
 /// How much a case matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -109,6 +109,16 @@ pub enum Expect {
     ServerFails,
 }
 
+/// Where the server of a client run lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerSide {
+    /// A daemon in the harness's process (every case but the real crashes).
+    #[default]
+    InProcess,
+    /// A daemon in a child process that can really die (`vdisim __conform-server`).
+    ChildProcess,
+}
+
 /// One client run of a case.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Step {
@@ -124,6 +134,11 @@ pub struct Step {
     pub tier: Tier,
     /// Change the database before this run (for differential and log backups).
     pub workload_before: bool,
+    /// Where the server runs.
+    pub server: ServerSide,
+    /// `{devices}` of this run when it differs from the case's (a restore with fewer devices
+    /// than the backup wrote).
+    pub devices: Option<u16>,
 }
 
 impl Step {
@@ -135,7 +150,19 @@ impl Step {
             expect: Expect::Success,
             tier: Tier::Must,
             workload_before: false,
+            server: ServerSide::InProcess,
+            devices: None,
         }
+    }
+
+    fn in_child_process(mut self) -> Step {
+        self.server = ServerSide::ChildProcess;
+        self
+    }
+
+    fn devices(mut self, devices: u16) -> Step {
+        self.devices = Some(devices);
+        self
     }
 
     fn faults(mut self, faults: JobFaults) -> Step {
@@ -170,6 +197,32 @@ pub enum Check {
     AllDevicesOpened,
     /// The client closed (or aborted) its set only after the server's CloseDevice on every device.
     ClosesAfterServer,
+    /// The server's buffers honour the client's prefix zone and alignment: every buffer aligned,
+    /// its prefix zone in front of it, and no byte the server touched inside a prefix zone.
+    BufferLayout,
+    /// A run that must fail does so with this SQL Server message, and the client exits non-zero.
+    FailsWithMsg(u32),
+    /// No region of the client's set stays in /dev/shm after a run.
+    SetReleased,
+    /// INFO: report an observation of the client's behaviour.
+    Observe(Observation),
+}
+
+/// What an INFO case reports about the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Observation {
+    /// The device count, mode and feature bits of its Create, and its prefix zone and alignment.
+    CreateRequest,
+    /// The Flushes it was sent and how it completed them.
+    FlushCompletions,
+    /// The most commands it held at once on one device (sent and not yet completed).
+    MostInFlight,
+    /// How each device reported the end of the data on RESTORE (code, bytes of the last Read).
+    EndOfData,
+    /// The last command of the backup (VDC_Complete when negotiated, else Flush).
+    FinalCommand,
+    /// The exit code it gave after a server abort.
+    ExitAfterAbort,
 }
 
 /// One case.
@@ -193,6 +246,10 @@ pub struct Case {
     pub block_size: u32,
     /// The server's MAXTRANSFERSIZE (when the statement gives none).
     pub max_transfer: u32,
+    /// The prefix zone the client is asked for (`{prefix}`; 0: none).
+    pub prefix_zone: u32,
+    /// The alignment the client is asked for (`{alignment}`; 0: none).
+    pub client_alignment: u32,
     /// The client runs, in order.
     pub steps: Vec<Step>,
     /// Checks on the link traffic, with their tiers.
@@ -242,6 +299,8 @@ impl Builder {
             mode,
             block_size: 512,
             max_transfer: DEFAULT_TRANSFER,
+            prefix_zone: 0,
+            client_alignment: 0,
             steps,
             checks: Vec::new(),
         });
@@ -651,7 +710,7 @@ pub fn catalogue() -> Vec<Case> {
     ] {
         let faults = JobFaults {
             abort_at: Some(point),
-            crash: true,
+            crash: Crash::Emulated,
             ..none()
         };
         let (op, steps) = if restore {
@@ -675,6 +734,53 @@ pub fn catalogue() -> Vec<Case> {
             "8.2; 8.3",
             format!("the server crashes ({name}); the client ends and reports the failure"),
             2,
+            Mode::Pipe,
+            steps,
+        );
+    }
+
+    // crash: the server is a real child process that kills itself with SIGKILL.
+    for (name, point, restore, devices, flushes) in [
+        ("opened", FaultPoint::Opened, false, 1, 0),
+        ("devices-open", FaultPoint::DevicesOpen, false, 2, 0),
+        ("mid-stream", FaultPoint::AfterCompletions(6), false, 1, 0),
+        ("mid-stream", FaultPoint::AfterCompletions(6), false, 4, 0),
+        ("during-flush", FaultPoint::FlushSent, false, 1, 1),
+        ("during-flush", FaultPoint::FlushSent, false, 4, 1),
+        ("before-final", FaultPoint::BeforeFinal, false, 2, 0),
+        ("mid-stream", FaultPoint::AfterCompletions(6), true, 1, 0),
+        ("mid-stream", FaultPoint::AfterCompletions(6), true, 4, 0),
+        ("devices-open", FaultPoint::DevicesOpen, true, 2, 0),
+    ] {
+        let faults = JobFaults {
+            abort_at: Some(point),
+            crash: Crash::KillProcess,
+            mid_stream_flushes: flushes,
+            ..none()
+        };
+        let crashing = |op| {
+            Step::new(op, 0)
+                .faults(faults.clone())
+                .fails()
+                .in_child_process()
+        };
+        let (op, steps) = if restore {
+            (
+                "restore",
+                vec![Step::new(Op::Backup, 0), crashing(Op::Restore)],
+            )
+        } else {
+            ("backup", vec![crashing(Op::Backup)])
+        };
+        b.case(
+            format!("crash/{op}/{name}/devices-{devices}"),
+            Tier::Must,
+            "VDI-PEER-001",
+            "8.2; 8.3",
+            format!(
+                "the server process dies (SIGKILL, {name}); the client sees VD_E_ABORT, reports the failure, and leaves nothing in /dev/shm"
+            ),
+            devices,
             Mode::Pipe,
             steps,
         );
@@ -845,6 +951,136 @@ pub fn catalogue() -> Vec<Case> {
         );
     }
 
+    // prefix: the client asks for a prefix zone and an alignment; the server honours both.
+    for (prefix, alignment, server_alignment, devices, restore) in [
+        (512, 0, 0, 1, false),
+        (1000, 0, 0, 1, false),
+        (4096, 0, 0, 4, false),
+        (65536, 0, 0, 2, false),
+        (0, 4096, 0, 1, false),
+        (0, 65536, 0, 2, false),
+        (512, 1024, 4096, 1, false),
+        (4096, 65536, 0, 1, true),
+        (1000, 4096, 0, 3, true),
+    ] {
+        let op = if restore { "restore" } else { "backup" };
+        let steps = if restore {
+            backup_restore(JobFaults {
+                alignment: server_alignment,
+                ..none()
+            })
+        } else {
+            backup_verify(JobFaults {
+                alignment: server_alignment,
+                ..none()
+            })
+        };
+        let server = if server_alignment > 0 {
+            format!("/server-alignment-{server_alignment}")
+        } else {
+            String::new()
+        };
+        let case = b.case(
+            format!("prefix/zone-{prefix}/alignment-{alignment}{server}/devices-{devices}/{op}"),
+            Tier::Must,
+            "VDI-SRV-BUFFER-001",
+            "5 prefixZoneSize, alignment; 3.4 AllocateBuffer",
+            format!(
+                "the client asks for a {prefix}-byte prefix zone and {alignment}-byte alignment: every buffer is aligned, its prefix zone precedes it, the server never touches it, and the data round-trips"
+            ),
+            devices,
+            Mode::Pipe,
+            steps,
+        );
+        case.prefix_zone = prefix;
+        case.client_alignment = alignment;
+        case.checks.push((Check::BufferLayout, Tier::Must));
+    }
+
+    // restore with fewer devices than the media set has families: Msg 3132.
+    for (backup, restore) in [(2, 1), (4, 2), (4, 3), (8, 4)] {
+        let case = b.case(
+            format!("restore/fewer-devices/backup-{backup}/restore-{restore}"),
+            Tier::Must,
+            "CONF-EXIT-001",
+            "4.2 step 9; 4.4",
+            format!(
+                "RESTORE names {restore} of the {backup} media families: the statement fails (Msg 3132); the client reports it, does not hang, and releases its set"
+            ),
+            backup,
+            Mode::Pipe,
+            vec![
+                Step::new(Op::Backup, 0),
+                Step::new(Op::Restore, 0).devices(restore).fails(),
+            ],
+        );
+        case.checks.push((Check::FailsWithMsg(3132), Tier::Must));
+        case.checks.push((Check::SetReleased, Tier::Must));
+    }
+
+    // info: observations that never fail.
+    for (name, observation, devices, steps) in [
+        (
+            "create-request",
+            Observation::CreateRequest,
+            2,
+            vec![Step::new(Op::Backup, 0)],
+        ),
+        (
+            "flush-completions",
+            Observation::FlushCompletions,
+            1,
+            vec![Step::new(Op::Backup, 0).faults(JobFaults {
+                mid_stream_flushes: 3,
+                ..none()
+            })],
+        ),
+        (
+            "most-in-flight",
+            Observation::MostInFlight,
+            4,
+            vec![Step::new(Op::Backup, 0)],
+        ),
+        (
+            "end-of-data",
+            Observation::EndOfData,
+            2,
+            vec![Step::new(Op::Backup, 0), Step::new(Op::VerifyOnly, 0)],
+        ),
+        (
+            "final-command",
+            Observation::FinalCommand,
+            1,
+            vec![Step::new(Op::Backup, 0)],
+        ),
+        (
+            "exit-after-abort",
+            Observation::ExitAfterAbort,
+            1,
+            vec![
+                Step::new(Op::Backup, 0)
+                    .faults(JobFaults {
+                        abort_at: Some(FaultPoint::AfterCompletions(3)),
+                        ..none()
+                    })
+                    .fails(),
+            ],
+        ),
+    ] {
+        b.case(
+            format!("info/{name}"),
+            Tier::Info,
+            "CONF-INFO-001",
+            "-",
+            format!("reports {name} (an observation; never fails)"),
+            devices,
+            Mode::Pipe,
+            steps,
+        )
+        .checks
+        .push((Check::Observe(observation), Tier::Info));
+    }
+
     // chain: full, differential and log backups restored in sequence.
     type Chain = (&'static str, &'static [(Op, Op)]);
     const CHAINS: [Chain; 4] = [
@@ -959,6 +1195,9 @@ mod tests {
             "ioerror",
             "abort",
             "timeout",
+            "crash",
+            "prefix",
+            "info",
             "restore",
             "media/tape",
             "media/disk",

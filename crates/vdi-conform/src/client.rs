@@ -75,7 +75,7 @@ impl ClientKind {
 /// `vdisim backup|restore` as a template (what `--client builtin-process` runs).
 pub fn builtin_process_template(vdisim: &Path) -> String {
     let exe = shell_quote(&vdisim.to_string_lossy());
-    let common = "-S {server} --db {db} --devices {devices} --mode {mode}";
+    let common = "-S {server} --db {db} --devices {devices} --mode {mode} --prefix-zone {prefix} --alignment {alignment}";
     format!(
         "case {{op}} in \
          backup) exec {exe} backup {common} --to {{dir}};; \
@@ -110,6 +110,10 @@ pub struct Invocation<'a> {
     pub bin_dir: &'a Path,
     /// Kill the client after this long.
     pub limit: Duration,
+    /// VDConfig prefixZoneSize the client is asked for (`{prefix}`; 0: none).
+    pub prefix_zone: u32,
+    /// VDConfig alignment the client is asked for (`{alignment}`; 0: none).
+    pub alignment: u32,
 }
 
 /// How a client run ended.
@@ -173,6 +177,8 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
         idle_limit: inv.limit,
         faults,
         transcript: Some(inv.transcript.to_path_buf()),
+        prefix_zone_size: inv.prefix_zone,
+        alignment: inv.alignment,
     };
     let set = reference::new_set_name();
     let sql = statement(inv.op, inv.db, &set, inv.devices);
@@ -229,12 +235,25 @@ pub fn expand(template: &str, inv: &Invocation<'_>) -> String {
         .replace("{dir}", &shell_quote(&inv.dir.to_string_lossy()))
         .replace("{server}", &shell_quote(&server))
         .replace("{devices}", &inv.devices.to_string())
+        .replace("{prefix}", &inv.prefix_zone.to_string())
+        .replace("{alignment}", &inv.alignment.to_string())
         .replace("{mode}", &shell_quote(inv.mode.name()))
 }
 
 fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
     let started = Instant::now();
     let mut outcome = ClientOutcome::default();
+    if (inv.prefix_zone, inv.alignment) != (0, 0)
+        && !template.contains("{prefix}")
+        && !template.contains("{alignment}")
+    {
+        // The template cannot be told to ask for them: not applicable (SKIP).
+        outcome.exit = Some(EXIT_UNSUPPORTED);
+        outcome.output_tail =
+            "the template takes no {prefix} or {alignment}: a prefix-zone case does not apply"
+                .into();
+        return outcome;
+    }
     let path = match std::env::var_os("PATH") {
         Some(p) => {
             let mut parts = vec![inv.bin_dir.to_path_buf()];

@@ -6,7 +6,9 @@
 //! docs/conformance.md describes the catalogue, the verdicts and the bounds of the timing cases.
 
 pub mod catalogue;
+pub mod child;
 pub mod client;
+pub mod observe;
 pub mod report;
 pub mod run;
 

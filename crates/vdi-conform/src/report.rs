@@ -16,6 +16,9 @@ pub struct Summary {
     pub failed: usize,
     pub warned: usize,
     pub skipped: usize,
+    /// INFO cases (observations; they never fail).
+    #[serde(default)]
+    pub info: usize,
 }
 
 impl Summary {
@@ -28,12 +31,14 @@ impl Summary {
                 Verdict::Fail => s.failed += 1,
                 Verdict::Warn => s.warned += 1,
                 Verdict::Skip => s.skipped += 1,
+                Verdict::Info => s.info += 1,
             }
         }
         s
     }
 
-    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings` when any).
+    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings` and `, N infos`
+    /// when any).
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed, {} skipped",
@@ -41,6 +46,9 @@ impl Summary {
         );
         if self.warned > 0 {
             line.push_str(&format!(", {} warnings", self.warned));
+        }
+        if self.info > 0 {
+            line.push_str(&format!(", {} infos", self.info));
         }
         line
     }
@@ -60,7 +68,11 @@ pub fn human(r: &CaseResult) -> String {
         r.id,
         r.duration_ms as f64 / 1000.0
     );
-    if r.verdict != Verdict::Pass {
+    if r.verdict == Verdict::Info {
+        for a in &r.actual {
+            text.push_str(&format!("\n       Observed: {a}"));
+        }
+    } else if r.verdict != Verdict::Pass {
         text.push_str(&format!(
             "\n       rule {} (vdi-facts §{})",
             r.rule, r.section
@@ -147,7 +159,7 @@ pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
                 .join("\n");
             let message = format!("{} {} [{}]", r.verdict.name(), r.tier.name(), r.rule);
             let status = match r.verdict {
-                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Pass | Verdict::Info => TestCaseStatus::success(),
                 Verdict::Warn if !strict => TestCaseStatus::success(),
                 Verdict::Fail | Verdict::Warn => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -168,6 +180,9 @@ pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
             case.set_time(time);
             if r.verdict == Verdict::Warn && !strict {
                 case.set_system_out(format!("{message}\n{text}"));
+            }
+            if r.verdict == Verdict::Info {
+                case.set_system_out(format!("INFO: {}", r.actual.join("\n")));
             }
             suite_time += time;
             suite.add_test_case(case);

@@ -1,7 +1,8 @@
 //! Running cases: a private fake server per case, the case's faults armed before each client
 //! run, the client run with a time limit, and the verdict.
 
-use crate::catalogue::{CATALOGUE_VERSION, Case, Check, Expect, Step, Tier};
+use crate::catalogue::{CATALOGUE_VERSION, Case, Check, Expect, ServerSide, Step, Tier};
+use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::jobs::{JobContext, JobResult, VdiJobs};
 use vdi_server::engine::sink::OutputSink;
 use vdi_server::engine::{Engine, EngineConfig};
-use vdi_server::jobs::{JobOptions, JobTrace, TraceEvent, VdiJobRunner};
+use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
 use vdi_server::tsql::{BackupStatement, RestoreStatement, ResultSet, SqlMessage};
 
 /// The database every case backs up (1 MiB, full recovery).
@@ -30,6 +31,8 @@ pub enum Verdict {
     Warn,
     Fail,
     Skip,
+    /// An INFO case: an observation, never a failure.
+    Info,
 }
 
 impl Verdict {
@@ -40,6 +43,7 @@ impl Verdict {
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
             Verdict::Skip => "SKIP",
+            Verdict::Info => "INFO",
         }
     }
 }
@@ -77,21 +81,46 @@ pub struct RunConfig {
     pub transcripts: Option<PathBuf>,
     /// Time limit of one client run.
     pub step_limit: Duration,
+    /// How the crash cases start their server as a child process.
+    pub child_server: ChildCommand,
+    /// Multiplies every injected delay and the harness's own waits (`--time-scale`).
+    pub time_scale: f64,
 }
 
 impl RunConfig {
-    /// Defaults for `client`.
+    /// Defaults for `client`; the crash cases' server is `vdisim __conform-server`.
     pub fn new(client: ClientKind, vdisim: PathBuf) -> RunConfig {
         RunConfig {
             client,
+            child_server: ChildCommand::vdisim(&vdisim),
             vdisim,
             seed: 1,
             jobs: 1,
             transcripts: None,
             step_limit: Duration::from_secs(60),
+            time_scale: 1.0,
         }
     }
+
+    /// `d` multiplied by the time scale.
+    pub fn scaled(&self, d: Duration) -> Duration {
+        d.mul_f64(self.time_scale.max(0.0))
+    }
 }
+
+/// The faults a step arms the server with: the catalogue's, with every delay multiplied by
+/// `time_scale`.
+pub fn armed_faults(step: &Step, time_scale: f64) -> JobFaults {
+    let scale = |d: Duration| d.mul_f64(time_scale.max(0.0));
+    let mut faults = step.faults.clone();
+    faults.delay_before_configuration = scale(faults.delay_before_configuration);
+    faults.pause = faults.pause.map(|(after, d)| (after, scale(d)));
+    faults
+}
+
+/// How long a client may take to notice that the server process died (VD_E_ABORT and the
+/// end of its run). The client library notices in about 0.1 s; the bound is for hangs.
+pub const CRASH_NOTICE_BOUND: Duration = Duration::from_secs(10);
 
 /// Runs `cases` on `config.jobs` threads; `on_done` sees each result as it finishes. Results
 /// come back in catalogue order.
@@ -135,6 +164,28 @@ pub struct StepRecord {
     pub trace: Vec<TraceEvent>,
     /// The client library's transcript lines.
     pub client_lines: Vec<String>,
+    /// A run against a child-process server: how the crash went.
+    pub crash: Option<CrashRecord>,
+    /// The harness could not set the run up (it did not run).
+    pub harness_error: Option<String>,
+    /// Regions of the client's set still in /dev/shm once the run ended.
+    pub leftover_regions: Vec<String>,
+}
+
+/// What happened around a real server crash.
+#[derive(Clone, Debug, Default)]
+pub struct CrashRecord {
+    /// The server process died by SIGKILL (it reached its crash point).
+    pub server_killed: bool,
+    /// From the server's death to the client's end (`None`: the server did not die, or the
+    /// client ran into its time limit).
+    pub noticed_after: Option<Duration>,
+    /// Regions of the client's set still in /dev/shm after the client ended.
+    pub leftover_regions: Vec<String>,
+    /// The client's set was ever opened by the server.
+    pub set_opened: bool,
+    /// The longest `noticed_after` that passes (`CRASH_NOTICE_BOUND`, time-scaled).
+    pub notice_bound: Duration,
 }
 
 /// The jobs the case's engine runs: the real job runner, recording each job's result.
@@ -309,12 +360,15 @@ fn run_step(
     bin: &Path,
     socket: &Path,
 ) -> StepRecord {
+    if step.server == ServerSide::ChildProcess {
+        return run_child_step(case, step, index, config, root, bin);
+    }
     let trace = Arc::new(JobTrace::default());
     jobs.runner.arm(JobOptions {
         default_block_size: case.block_size,
         default_max_transfer: case.max_transfer,
         seed: step_seed(config.seed, &case.id, index),
-        faults: step.faults.clone(),
+        faults: armed_faults(step, config.time_scale),
         trace: Some(trace.clone()),
         completion_patience: config.step_limit,
         ..JobOptions::default()
@@ -331,11 +385,13 @@ fn run_step(
             db: DATABASE,
             dir: &dir,
             socket,
-            devices: case.devices,
+            devices: step.devices.unwrap_or(case.devices),
             mode: case.mode,
             transcript: &transcript,
             bin_dir: bin,
             limit: config.step_limit,
+            prefix_zone: case.prefix_zone,
+            alignment: case.client_alignment,
         },
     );
     // The job may still be winding down after a client that left early; a client that never
@@ -350,11 +406,11 @@ fn run_step(
         {
             break Some(j);
         }
-        let patience = if jobs.started.load(Ordering::SeqCst) {
+        let patience = config.scaled(if jobs.started.load(Ordering::SeqCst) {
             Duration::from_secs(15)
         } else {
             Duration::from_millis(300)
-        };
+        });
         if waited.elapsed() >= patience || outcome.exit == Some(EXIT_UNSUPPORTED) {
             break None;
         }
@@ -367,17 +423,120 @@ fn run_step(
         Some((r, e)) => (Some(r), e),
         None => (None, Vec::new()),
     };
+    let trace = trace.take();
+    let leftover_regions = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Opened { set, .. } if !set.is_empty() => Some(set),
+            _ => None,
+        })
+        .flat_map(|key| crate::child::leftover_regions(key))
+        .collect();
     StepRecord {
         outcome,
         job,
         errors,
-        trace: trace.take(),
+        trace,
+        client_lines,
+        crash: None,
+        harness_error: None,
+        leftover_regions,
+    }
+}
+
+/// A client run against a server in a child process that kills itself at its fault point.
+fn run_child_step(
+    case: &Case,
+    step: &Step,
+    index: usize,
+    config: &RunConfig,
+    root: &Path,
+    bin: &Path,
+) -> StepRecord {
+    let spec = ChildSpec {
+        socket: root.join(format!("child-{index}.sock")),
+        database: DATABASE.into(),
+        database_bytes: DATABASE_BYTES,
+        block_size: case.block_size,
+        max_transfer: case.max_transfer,
+        seed: step_seed(config.seed, &case.id, index),
+        faults: armed_faults(step, config.time_scale),
+        completion_patience_ms: config.step_limit.as_millis() as u64,
+        trace: root.join(format!("child-{index}.trace.jsonl")),
+        sets: root.join(format!("child-{index}.sets.jsonl")),
+        lifetime_ms: (config.step_limit + config.scaled(CRASH_NOTICE_BOUND)).as_millis() as u64,
+    };
+    let server = match ChildServer::start(
+        &config.child_server,
+        spec,
+        config.scaled(Duration::from_secs(15)),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            return StepRecord {
+                harness_error: Some(e),
+                ..StepRecord::default()
+            };
+        }
+    };
+    let dir = root.join(format!("media-{}", step.media));
+    let _ = std::fs::create_dir_all(&dir);
+    let transcript = root.join(format!("client-{index}.jsonl"));
+    let started = Instant::now();
+    let outcome = client::run(
+        &config.client,
+        &Invocation {
+            op: step.op,
+            db: DATABASE,
+            dir: &dir,
+            socket: &server.spec.socket,
+            devices: step.devices.unwrap_or(case.devices),
+            mode: case.mode,
+            transcript: &transcript,
+            bin_dir: bin,
+            limit: config.step_limit,
+            prefix_zone: case.prefix_zone,
+            alignment: case.client_alignment,
+        },
+    );
+    let client_ended = started + outcome.elapsed;
+    // The client has ended; a server that has not died by now never reached its crash point.
+    let end = server.finish(config.scaled(Duration::from_secs(2)));
+    let leftover_regions: Vec<String> = end
+        .sets
+        .iter()
+        .flat_map(|key| crate::child::leftover_regions(key))
+        .collect();
+    let noticed_after = match end.died_at {
+        Some(died) if end.killed && !outcome.timed_out => {
+            Some(client_ended.saturating_duration_since(died))
+        }
+        _ => None,
+    };
+    let client_lines = std::fs::read_to_string(&transcript)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    StepRecord {
+        outcome,
+        job: None,
+        errors: Vec::new(),
+        crash: Some(CrashRecord {
+            server_killed: end.killed,
+            noticed_after,
+            leftover_regions: leftover_regions.clone(),
+            set_opened: !end.sets.is_empty(),
+            notice_bound: config.scaled(CRASH_NOTICE_BOUND),
+        }),
+        harness_error: None,
+        leftover_regions,
+        trace: end.trace,
         client_lines,
     }
 }
 
 fn step_failed(step: &Step, r: &StepRecord) -> bool {
-    r.outcome.timed_out
+    r.harness_error.is_some()
+        || r.outcome.timed_out
         || r.outcome.exit == Some(EXIT_UNSUPPORTED)
         || match step.expect {
             Expect::Success => r.job != Some(JobResult::Succeeded) || r.outcome.exit != Some(0),
@@ -437,6 +596,14 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
     for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
         let what = format!("run {} ({})", i + 1, step.op.name());
         let o = &r.outcome;
+        if let Some(e) = &r.harness_error {
+            j.unmet(
+                Tier::Must,
+                format!("{what}: the harness sets the run up"),
+                format!("{what}: harness error: {e}"),
+            );
+            continue;
+        }
         if o.timed_out {
             j.unmet(
                 Tier::Must,
@@ -491,6 +658,9 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
                     );
                 }
             }
+            Expect::ServerFails if r.crash.is_some() => {
+                judge_crash(&what, r, &mut j);
+            }
             Expect::ServerFails => {
                 if r.job == Some(JobResult::Succeeded) {
                     j.unmet(
@@ -513,6 +683,8 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
     }
     let worst = j.worst;
     result.verdict = match worst {
+        // An INFO case reports; it never fails.
+        _ if case.tier == Tier::Info => Verdict::Info,
         None => Verdict::Pass,
         Some(Tier::Must) => Verdict::Fail,
         Some(_) => Verdict::Warn,
@@ -522,6 +694,53 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
         if result.expected.is_empty() {
             result.actual.clear();
         }
+    }
+}
+
+/// A run whose server process killed itself: the client must notice within the bound,
+/// report the failure, and leave no region of its set behind.
+fn judge_crash(what: &str, r: &StepRecord, j: &mut Judgement<'_>) {
+    let Some(crash) = &r.crash else { return };
+    let o = &r.outcome;
+    if !crash.server_killed {
+        // Not the client's fault: it ended (or failed) before the crash point came.
+        j.unmet(
+            Tier::Info,
+            format!("{what}: the server process reaches its crash point"),
+            format!(
+                "{what}: the server never got there (the statement ended first); the crash was not exercised"
+            ),
+        );
+    }
+    if o.exit == Some(0) {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: the client reports the failure of a server that died (non-zero exit) [CONF-EXIT-001]"
+            ),
+            format!("{what}: exit code 0"),
+        );
+    }
+    if let Some(after) = crash.noticed_after
+        && after > crash.notice_bound
+    {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: the client sees VD_E_ABORT and ends within {:.0} s of the server's death [VDI-PEER-001]",
+                crash.notice_bound.as_secs_f64()
+            ),
+            format!("{what}: it ended {:.1} s after", after.as_secs_f64()),
+        );
+    }
+    if !crash.leftover_regions.is_empty() {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: no shared-memory region of the set stays in /dev/shm once the client ended (decisions 31)"
+            ),
+            format!("{what}: left {}", crash.leftover_regions.join(", ")),
+        );
     }
 }
 
@@ -541,7 +760,9 @@ fn gave_up(trace: &[TraceEvent]) -> bool {
 
 fn opened(records: &[StepRecord]) -> Option<(u32, u32)> {
     records.iter().flat_map(|r| &r.trace).find_map(|e| match e {
-        TraceEvent::Opened { devices, features } => Some((*devices, *features)),
+        TraceEvent::Opened {
+            devices, features, ..
+        } => Some((*devices, *features)),
         _ => None,
     })
 }
@@ -610,6 +831,62 @@ fn check_trace(
                 );
             }
         }
+        Check::BufferLayout => {
+            for (i, r) in records.iter().enumerate() {
+                if let Err((expected, actual)) = buffer_layout(case, &r.trace) {
+                    j.unmet(
+                        tier,
+                        format!("run {}: {expected}", i + 1),
+                        format!("run {}: {actual}", i + 1),
+                    );
+                }
+            }
+        }
+        Check::FailsWithMsg(number) => {
+            for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
+                if step.expect != Expect::ServerFails {
+                    continue;
+                }
+                let what = format!("run {} ({})", i + 1, step.op.name());
+                let prefix = format!("Msg {number}:");
+                if !r.errors.iter().any(|e| e.starts_with(&prefix)) {
+                    j.unmet(
+                        tier,
+                        format!("{what}: the statement fails with Msg {number}"),
+                        format!(
+                            "{what}: {}",
+                            if r.errors.is_empty() {
+                                "no error message".to_string()
+                            } else {
+                                r.errors.join(" | ")
+                            }
+                        ),
+                    );
+                }
+                if r.outcome.exit == Some(0) {
+                    j.unmet(
+                        tier,
+                        format!("{what}: the client reports the failed statement (non-zero exit) [CONF-EXIT-001]"),
+                        format!("{what}: exit code 0"),
+                    );
+                }
+            }
+        }
+        Check::SetReleased => {
+            for (i, r) in records.iter().enumerate() {
+                if !r.leftover_regions.is_empty() {
+                    j.unmet(
+                        tier,
+                        format!("run {}: no region of the set stays in /dev/shm (the client closes its set)", i + 1),
+                        format!("run {}: left {}", i + 1, r.leftover_regions.join(", ")),
+                    );
+                }
+            }
+        }
+        Check::Observe(observation) => {
+            let (what, seen) = crate::observe::observe(observation, records);
+            j.unmet(Tier::Info, what, seen);
+        }
         Check::ClosesAfterServer => {
             for (i, r) in records.iter().enumerate() {
                 let mut closed = std::collections::HashSet::new();
@@ -645,6 +922,114 @@ fn check_trace(
             }
         }
     }
+}
+
+/// Checks the server's buffers against the client's prefix zone and alignment: `Err` is an
+/// (expected, actual) pair.
+fn buffer_layout(case: &Case, trace: &[TraceEvent]) -> Result<(), (String, String)> {
+    let asked = trace.iter().find_map(|e| match e {
+        TraceEvent::Opened {
+            prefix_zone_size,
+            alignment,
+            ..
+        } => Some((*prefix_zone_size, *alignment)),
+        _ => None,
+    });
+    let want = (case.prefix_zone, case.client_alignment);
+    match asked {
+        None => {
+            return Err((
+                "the client creates its set".into(),
+                "the server never opened a set".into(),
+            ));
+        }
+        Some(got) if got != want => {
+            return Err((
+                format!(
+                    "the client asks for prefixZoneSize {} and alignment {} as told",
+                    want.0, want.1
+                ),
+                format!("prefixZoneSize {}, alignment {}", got.0, got.1),
+            ));
+        }
+        Some(_) => {}
+    }
+    let (prefix, client_alignment) = want;
+    let (server_alignment, max_transfer) = trace
+        .iter()
+        .find_map(|e| match e {
+            TraceEvent::Configured {
+                alignment,
+                max_transfer_size,
+                ..
+            } => Some((*alignment, *max_transfer_size)),
+            _ => None,
+        })
+        .unwrap_or((0, case.max_transfer));
+    let align = u64::from(client_alignment.max(server_alignment).max(1));
+    let mut buffers: Vec<u64> = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Command {
+                code: vdi_proto::VdcCode::Read | vdi_proto::VdcCode::Write,
+                buffer,
+                ..
+            } => Some(*buffer),
+            _ => None,
+        })
+        .collect();
+    buffers.sort_unstable();
+    buffers.dedup();
+    if buffers.is_empty() {
+        return Err((
+            "the server sends Reads or Writes with buffers".into(),
+            "no data command was sent".into(),
+        ));
+    }
+    let expected = || {
+        format!(
+            "every buffer starts on a {align}-byte boundary with {prefix} prefix-zone bytes before it that the server never touches"
+        )
+    };
+    if let Some(b) = buffers.iter().find(|&&b| b % align != 0) {
+        return Err((expected(), format!("a buffer at offset {b}")));
+    }
+    if buffers[0] < u64::from(prefix) {
+        return Err((
+            expected(),
+            format!(
+                "the first buffer at offset {} has no room for its prefix zone",
+                buffers[0]
+            ),
+        ));
+    }
+    let stride = u64::from(prefix) + u64::from(max_transfer);
+    if let Some(w) = buffers.windows(2).find(|w| w[1] - w[0] < stride) {
+        return Err((
+            expected(),
+            format!(
+                "buffers at offsets {} and {} overlap the second one's prefix zone",
+                w[0], w[1]
+            ),
+        ));
+    }
+    for e in trace {
+        if let TraceEvent::BufferTouched { offset, len } = e {
+            // The buffer at or before `offset` must hold the whole range.
+            let i = buffers.partition_point(|&b| b <= *offset);
+            let inside = i > 0 && offset + len <= buffers[i - 1] + u64::from(max_transfer);
+            if !inside {
+                return Err((
+                    expected(),
+                    format!(
+                        "the server touched bytes {offset}..{} outside every data buffer",
+                        offset + len
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The first line of a conformance transcript.
@@ -759,6 +1144,7 @@ pub fn command_streams(events: &[TraceEvent]) -> Vec<Vec<String>> {
                 code,
                 size,
                 position,
+                ..
             } => {
                 let d = usize::from(*device);
                 if streams.len() <= d {
@@ -788,4 +1174,45 @@ pub fn command_streams(events: &[TraceEvent]) -> Vec<Vec<String>> {
         }
     }
     streams
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::catalogue;
+
+    fn case(id: &str) -> Case {
+        catalogue().into_iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn the_time_scale_reaches_the_armed_delays() {
+        let config = case("config/delay-1200ms/backup");
+        let delay = |scale| armed_faults(&config.steps[0], scale).delay_before_configuration;
+        assert_eq!(delay(1.0), Duration::from_millis(1200));
+        assert_eq!(delay(2.0), Duration::from_millis(2400));
+        assert_eq!(delay(0.5), Duration::from_millis(600));
+
+        let timeout = case("timeout/command-pause-2500ms/devices-1/restore");
+        let restore = &timeout.steps[1];
+        assert_eq!(
+            armed_faults(restore, 2.0).pause,
+            Some((3, Duration::from_millis(5000)))
+        );
+        // Everything else is armed as catalogued.
+        let mut unscaled = armed_faults(restore, 2.0);
+        unscaled.pause = restore.faults.pause;
+        assert_eq!(unscaled, restore.faults);
+    }
+
+    #[test]
+    fn the_time_scale_stretches_the_harness_waits() {
+        let mut config = RunConfig::new(
+            ClientKind::Builtin(Default::default()),
+            PathBuf::from("/nonexistent/vdisim"),
+        );
+        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND);
+        config.time_scale = 3.0;
+        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND * 3);
+    }
 }

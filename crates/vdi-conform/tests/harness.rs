@@ -1,14 +1,15 @@
 //! The harness tested against the reference client and its deliberately broken variants.
 //!
 //! The built-in client runs the whole catalogue once (about 20 s, most of it the timing cases'
-//! pauses); each broken variant runs a representative subset of 34 cases, and the test asserts
+//! pauses); each broken variant runs a representative subset of 39 cases, and the test asserts
 //! the exact set of case IDs that must not pass. The subset's timing cases are the 2.5 s ones:
 //! 1.5 s of margin over the reference client's 1 s waits, so that a loaded machine cannot make
 //! `ignore-timeout` miss its timeout.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use vdi_conform::catalogue::{catalogue, select};
+use vdi_conform::catalogue::{Tier, catalogue, select};
+use vdi_conform::child::ChildCommand;
 use vdi_conform::report::{self, Summary};
 use vdi_conform::run::{self, RunConfig, Verdict};
 use vdi_conform::{CaseResult, ClientKind};
@@ -17,7 +18,16 @@ fn config(client: &str) -> RunConfig {
     let vdisim = PathBuf::from("/nonexistent/vdisim"); // only template clients use sqlcmd
     let mut c = RunConfig::new(ClientKind::parse(client, &vdisim).unwrap(), vdisim);
     c.jobs = 4;
+    // The crash cases' server: this test binary re-executed (see `conform_child_server`).
+    c.child_server = ChildCommand::test_binary("conform_child_server").unwrap();
     c
+}
+
+/// Not a test: the child server of the crash cases when the harness re-executes this binary
+/// with `$VDISIM_CONFORM_SERVER` set; returns at once otherwise.
+#[test]
+fn conform_child_server() {
+    vdi_conform::child::serve_if_asked();
 }
 
 fn run(client: &str, globs: &[&str]) -> Vec<CaseResult> {
@@ -28,10 +38,11 @@ fn run(client: &str, globs: &[&str]) -> Vec<CaseResult> {
     run::run_cases(&cases, &config(client), &|_| {})
 }
 
+/// The cases that neither passed nor only reported (INFO).
 fn not_passing(results: &[CaseResult]) -> BTreeSet<(String, Verdict)> {
     results
         .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Info))
         .map(|r| (r.id.clone(), r.verdict))
         .collect()
 }
@@ -45,7 +56,7 @@ fn explain(results: &[CaseResult]) -> String {
         .join("\n")
 }
 
-const SUBSET: [&str; 34] = [
+const SUBSET: [&str; 39] = [
     "stripe/backup/devices-1",
     "stripe/restore/devices-4",
     "stripe/backup/devices-64",
@@ -80,11 +91,28 @@ const SUBSET: [&str; 34] = [
     "timeout/command-pause-2500ms/devices-1/backup",
     "abort/server/configured/restore",
     "abort/crash/mid-stream/restore",
+    "crash/backup/mid-stream/devices-4",
+    "crash/restore/mid-stream/devices-1",
+    "prefix/zone-1000/alignment-4096/devices-3/restore",
+    "restore/fewer-devices/backup-4/restore-2",
+    "info/create-request",
 ];
 
 fn expect_set(variant: &str, expected: &[(&str, Verdict)]) {
     let results = run(&format!("builtin:{variant}"), &SUBSET);
     assert_eq!(results.len(), SUBSET.len());
+    // An INFO case reports, whatever the client does.
+    let info = results
+        .iter()
+        .find(|r| r.id == "info/create-request")
+        .unwrap();
+    assert_eq!(info.verdict, Verdict::Info, "{}", report::human(info));
+    assert!(
+        info.actual
+            .iter()
+            .any(|a| a.contains("device(s), features")),
+        "{info:?}"
+    );
     let expected: BTreeSet<(String, Verdict)> = expected
         .iter()
         .map(|(id, v)| (id.to_string(), *v))
@@ -99,12 +127,20 @@ fn the_builtin_client_passes_every_case() {
     let results = run::run_cases(&cases, &config("builtin"), &|_| {});
     assert_eq!(results.len(), all.len());
     let summary = Summary::of(&results);
+    let info = all.iter().filter(|c| c.tier == Tier::Info).count();
+    assert!(info >= 5);
     assert_eq!(
-        (summary.failed, summary.warned, summary.skipped),
-        (0, 0, 0),
+        (
+            summary.failed,
+            summary.warned,
+            summary.skipped,
+            summary.info
+        ),
+        (0, 0, 0, info),
         "{}",
         explain(&results)
     );
+    assert_eq!(summary.passed + info, all.len());
 }
 
 #[test]
@@ -168,6 +204,10 @@ fn short_write_fails_every_backup_that_must_succeed() {
         "abort/server/after-final/backup",
         "abort/crash/mid-stream/backup",
         "media/disk/abort-mid-stream",
+        // The server refuses the first short Write before its crash point: a failed backup,
+        // reported as such (the crash itself is then not exercised).
+        "crash/backup/mid-stream/devices-4",
+        "info/create-request",
     ];
     let expected: Vec<(&str, Verdict)> = SUBSET
         .iter()
@@ -203,6 +243,9 @@ fn corrupt_fails_every_case_that_reads_media_back() {
         "media/disk/flush-3/complete-not-granted",
         "chain/full-diff-log/devices-2",
         "timeout/command-pause-2500ms/devices-1/backup",
+        "prefix/zone-1000/alignment-4096/devices-3/restore",
+        // The flipped byte fails the restore with a damage message, not 3132.
+        "restore/fewer-devices/backup-4/restore-2",
     ];
     let expected: Vec<(&str, Verdict)> = reads_back_successfully
         .iter()
@@ -247,5 +290,46 @@ fn every_non_pass_has_expected_and_actual_lines() {
         r.actual[0].contains("the statement failed: Msg 3"),
         "{}",
         report::human(r)
+    );
+}
+
+/// A client that ignores the server's death (here: never runs a statement and exits 0) fails
+/// the crash case; a server that never reached its crash point is reported as an observation.
+#[test]
+fn a_client_that_reports_success_after_a_crash_fails() {
+    let mut c = config("builtin");
+    c.client = ClientKind::Template("true {op}".into());
+    let all = catalogue();
+    let cases = select(&all, &["crash/backup/mid-stream/devices-1".into()], &[]);
+    let results = run::run_cases(&cases, &c, &|_| {});
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Fail, "{}", report::human(r));
+    assert!(
+        r.actual.iter().any(|a| a.contains("exit code 0")),
+        "{}",
+        report::human(r)
+    );
+    assert!(
+        r.actual
+            .iter()
+            .any(|a| a.contains("the server never got there")),
+        "{}",
+        report::human(r)
+    );
+}
+
+/// Without a child server program the crash cases fail as harness errors (never a silent pass).
+#[test]
+fn a_crash_case_without_its_child_server_fails() {
+    let mut c = config("builtin");
+    c.child_server = ChildCommand::vdisim(std::path::Path::new("/nonexistent/vdisim"));
+    let all = catalogue();
+    let cases = select(&all, &["crash/backup/opened/devices-1".into()], &[]);
+    let results = run::run_cases(&cases, &c, &|_| {});
+    assert_eq!(results[0].verdict, Verdict::Fail);
+    assert!(
+        results[0].actual[0].contains("harness error"),
+        "{:?}",
+        results[0]
     );
 }

@@ -52,7 +52,8 @@ fn json_report_parses_back() {
             passed: 1,
             failed: 1,
             warned: 1,
-            skipped: 0
+            skipped: 0,
+            info: 0,
         }
     );
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -187,7 +188,12 @@ fn check_junit(xml: &str, strict: bool) -> (usize, usize, usize) {
                         assert!(child.text.contains("Actual: "), "{}", child.text);
                     }
                     "skipped" => skipped += 1,
-                    "system-out" => assert!(!strict),
+                    // Warnings go to system-out unless strict; INFO observations always do.
+                    "system-out" => assert!(
+                        !strict || child.text.starts_with("INFO: "),
+                        "{}",
+                        child.text
+                    ),
                     other => panic!("unexpected <{other}> in a testcase"),
                 }
             }
@@ -286,4 +292,47 @@ fn the_same_seed_gives_the_same_transcripts() {
     // Another seed changes the restore's read sizes.
     let id = "restore/read-random/devices-1";
     assert_ne!(streams(dirs[0].path(), id), streams(dirs[2].path(), id));
+}
+
+/// INFO cases count apart, carry their observation in `actual`, pass in JUnit, and never
+/// change the exit code (not even under --strict).
+#[test]
+fn info_cases_report_observations() {
+    let results = run_with(
+        &config("builtin"),
+        &[
+            "info/create-request",
+            "info/flush-completions",
+            "stripe/backup/devices-1",
+        ],
+    );
+    let summary = Summary::of(&results);
+    assert_eq!(summary.line(), "1 passed, 0 failed, 0 skipped, 2 infos");
+    assert_eq!(summary.exit_code(true), 0);
+    let json = report::json(&results, 1, "builtin");
+    let text = serde_json::to_string(&json).unwrap();
+    let back: JsonReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.summary.info, 2);
+    let flushes = back
+        .cases
+        .iter()
+        .find(|c| c.id == "info/flush-completions")
+        .unwrap();
+    assert_eq!(flushes.verdict, Verdict::Info);
+    assert_eq!(
+        flushes.actual.as_deref(),
+        Some("3 Flush(es) sent, completed: 3 × ERROR_SUCCESS (0)")
+    );
+    let xml = report::junit(&results, true).unwrap();
+    assert_eq!(check_junit(&xml, true), (3, 0, 0));
+    assert!(xml.contains("INFO: 3 Flush(es) sent"), "{xml}");
+}
+
+/// A template that cannot be told about prefix zones skips the prefix cases.
+#[test]
+fn prefix_cases_skip_a_template_without_prefix_placeholders() {
+    let mut c = config("builtin");
+    c.client = ClientKind::Template("exit 0 # {op}".into());
+    let results = run_with(&c, &["prefix/zone-512/alignment-0/devices-1/backup"]);
+    assert_eq!(results[0].verdict, Verdict::Skip, "{results:?}");
 }

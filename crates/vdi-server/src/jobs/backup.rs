@@ -309,6 +309,14 @@ fn stream(
                 match session.set.send_command(dev_handle, request) {
                     Ok(id) => {
                         sent += 1;
+                        if faults.abort_at == Some(FaultPoint::FlushSent)
+                            && matches!(next, Next::Control(VdcCode::Flush))
+                        {
+                            return fail_with(
+                                session,
+                                injected_abort(line, &stmt.devices[d], false, faults.crash),
+                            );
+                        }
                         if let Next::Write { buffer, len, order } = next {
                             dev.position += u64::from(len);
                             in_flight.insert(id, InFlight { buffer, len, order });

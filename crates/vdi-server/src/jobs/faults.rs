@@ -27,6 +27,8 @@ pub enum FaultPoint {
     AfterCompletions(u32),
     /// Backup: every data transfer done, before the final Flush or VDC_Complete.
     BeforeFinal,
+    /// Backup: right after the first Flush was sent (the client holds it or is about to).
+    FlushSent,
     /// Every command completed, before CloseDevice.
     AfterFinal,
 }
@@ -45,6 +47,28 @@ pub enum ReadSize {
     Blocks(u32),
 }
 
+/// What a crash at `JobFaults::abort_at` is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Crash {
+    /// No crash: an orderly SignalAbort and Msg 3013.
+    #[default]
+    No,
+    /// The set is aborted and the statement ends with a severe error (59019); the process
+    /// lives on (a server in the harness's own process cannot die).
+    Emulated,
+    /// The server process kills itself with SIGKILL: no abort, no message, nothing cleaned
+    /// up. Only for a server that is a child process of the harness (`vdisim __conform-server`).
+    KillProcess,
+}
+
+/// Kills this process with SIGKILL (what `Crash::KillProcess` does at its fault point).
+pub fn kill_this_process() -> ! {
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    // SIGKILL cannot be caught; this is only reached if the kill itself failed.
+    std::process::abort()
+}
+
 /// Faults and overrides of one job. `Default` is the normal job.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFaults {
@@ -59,8 +83,8 @@ pub struct JobFaults {
     pub refuse_complete: bool,
     /// SignalAbort and fail the statement at this point.
     pub abort_at: Option<FaultPoint>,
-    /// With `abort_at`: a crash (the statement ends with a severe error instead of 3013).
-    pub crash: bool,
+    /// With `abort_at`: a crash instead of an orderly abort.
+    pub crash: Crash,
     /// Backup: after this many data commands, send this command to device 0 (an optional or
     /// unknown command; an error completion puts the device into IO-ERROR, then ClearError).
     pub inject: Option<(u32, VdcCode)>,
@@ -83,7 +107,17 @@ pub struct JobFaults {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TraceEvent {
     /// The server opened the client's set; what the client asked for in Create.
-    Opened { devices: u32, features: u32 },
+    Opened {
+        devices: u32,
+        features: u32,
+        /// The set's key (its name; `instance NUL name` for a named instance).
+        #[serde(default)]
+        set: String,
+        #[serde(default)]
+        prefix_zone_size: u32,
+        #[serde(default)]
+        alignment: u32,
+    },
     /// EndConfiguration: what the client's GetConfiguration returns.
     Configured {
         features: u32,
@@ -100,7 +134,14 @@ pub enum TraceEvent {
         code: VdcCode,
         size: u32,
         position: u64,
+        /// Offset of its data buffer in the buffer area (Read and Write).
+        #[serde(default)]
+        buffer: u64,
     },
+    /// The server wrote or checked bytes of the buffer area (recorded only when the client
+    /// asked for a prefix zone or an alignment, so that the harness can check that the server
+    /// stays out of the prefix zones).
+    BufferTouched { offset: u64, len: u64 },
     /// A completion received.
     Completion {
         device: u16,
@@ -126,11 +167,29 @@ pub enum TraceEvent {
 #[derive(Debug, Default)]
 pub struct JobTrace {
     events: Mutex<Vec<TraceEvent>>,
+    /// Also written here, a JSON line per event as it happens: a server that is killed
+    /// leaves its trace behind.
+    file: Option<Mutex<std::fs::File>>,
 }
 
 impl JobTrace {
+    /// A trace that also appends every event to `file` at once.
+    pub fn to_file(file: std::fs::File) -> JobTrace {
+        JobTrace {
+            events: Mutex::default(),
+            file: Some(Mutex::new(file)),
+        }
+    }
+
     /// Appends an event.
     pub fn push(&self, event: TraceEvent) {
+        if let Some(file) = &self.file
+            && let Ok(line) = serde_json::to_string(&event)
+        {
+            use std::io::Write;
+            let mut f = file.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = writeln!(f, "{line}");
+        }
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -179,6 +238,9 @@ impl ServerConnector for FaultConnector {
         link.record(TraceEvent::Opened {
             devices: requested.device_count,
             features: requested.features,
+            set: crate::vdi::shm::set_key(instance, set_name),
+            prefix_zone_size: requested.prefix_zone_size,
+            alignment: requested.alignment,
         });
         Ok(Arc::new(link))
     }
@@ -251,7 +313,17 @@ impl ServerLink for FaultLink {
     }
 
     fn create_buffers(&self, data_size: u64) -> VdResult<Arc<dyn ServerBuffers>> {
-        self.inner.create_buffers(data_size)
+        let buffers = self.inner.create_buffers(data_size)?;
+        let requested = self.inner.requested();
+        match &self.trace {
+            Some(trace) if requested.prefix_zone_size > 0 || requested.alignment > 0 => {
+                Ok(Arc::new(TouchTrace {
+                    inner: buffers,
+                    trace: trace.clone(),
+                }))
+            }
+            _ => Ok(buffers),
+        }
     }
 
     fn send(&self, msg: &ToClient) {
@@ -279,6 +351,11 @@ impl ServerLink for FaultLink {
                     code: command.code,
                     size: command.size,
                     position: command.position,
+                    buffer: if matches!(command.code, VdcCode::Read | VdcCode::Write) {
+                        command.buffer_offset
+                    } else {
+                        0
+                    },
                 });
             }
             ToClient::CloseDevice { device } => self.record(TraceEvent::CloseDevice {
@@ -318,6 +395,40 @@ impl FaultLink {
             buffer_area_size: config.buffer_area_size,
             alignment: config.alignment,
         });
+    }
+}
+
+/// The buffer area, recording every range the server writes or checks.
+#[derive(Debug)]
+struct TouchTrace {
+    inner: Arc<dyn ServerBuffers>,
+    trace: Arc<JobTrace>,
+}
+
+impl TouchTrace {
+    fn touched(&self, offset: u64, len: u64) {
+        self.trace.push(TraceEvent::BufferTouched { offset, len });
+    }
+}
+
+impl ServerBuffers for TouchTrace {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn write(&self, offset: u64, src: &[u8]) -> bool {
+        self.touched(offset, src.len() as u64);
+        self.inner.write(offset, src)
+    }
+
+    fn read(&self, offset: u64, dst: &mut [u8]) -> bool {
+        self.touched(offset, dst.len() as u64);
+        self.inner.read(offset, dst)
+    }
+
+    fn lease(&self, offset: u64, len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
+        self.touched(offset, len);
+        self.inner.lease(offset, len)
     }
 }
 

@@ -65,8 +65,8 @@ pub fn stream_damage(line: u32, devices: &[String], e: &StreamError) -> Vec<SqlM
         .and_then(|s| devices.get(usize::from(s)))
         .map_or(devices[0].as_str(), String::as_str);
     let first = match e {
-        StreamError::MissingFamily { .. } => {
-            messages::media_families_missing(line, devices.len(), devices.len() - 1)
+        StreamError::MissingFamily { family_count, .. } => {
+            messages::media_families_missing(line, usize::from(*family_count), devices.len())
         }
         StreamError::WrongFamily { .. }
         | StreamError::DuplicateFamily { .. }
@@ -88,4 +88,24 @@ pub fn stream_damage(line: u32, devices: &[String], e: &StreamError) -> Vec<SqlM
         _ => format!("Damage found in the backup set: {e}."),
     };
     vec![first, SqlMessage::new(59012, USER_ERROR, 1, line, place)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_families_name_the_media_set_and_the_devices_given() {
+        let devices: Vec<String> = vec!["a".into(), "b".into()];
+        let e = StreamError::MissingFamily {
+            family: 2,
+            family_count: 4,
+        };
+        let first = &stream_damage(1, &devices, &e)[0];
+        assert_eq!(first.number, 3132);
+        assert_eq!(
+            first.text,
+            "The media set has 4 media families but only 2 are provided. All members must be provided."
+        );
+    }
 }

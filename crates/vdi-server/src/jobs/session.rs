@@ -1,7 +1,7 @@
 //! Opening and configuring the client's virtual device set the way SQL Server does, and the
 //! per-device command bookkeeping both BACKUP and RESTORE share.
 
-use super::faults::{self, FaultPoint, JobFaults, JobTrace};
+use super::faults::{self, Crash, FaultPoint, JobFaults, JobTrace};
 use crate::tsql::SqlMessage;
 use crate::tsql::messages;
 use crate::vdi::link::{ServerBuffers, ServerConnector};
@@ -119,9 +119,14 @@ fn cannot_open(line: u32, device: &str, e: VdError) -> Vec<SqlMessage> {
     vec![messages::cannot_open_device(line, device, e.code.hresult())]
 }
 
-/// The messages of a server abort (or crash) injected by the harness at `point`.
-pub fn injected_abort(line: u32, device: &str, restore: bool, crash: bool) -> Vec<SqlMessage> {
-    if crash {
+/// The messages of a server abort (or crash) injected by the harness at its fault point.
+/// `Crash::KillProcess` never returns: the process dies here, before the caller can abort or
+/// close anything.
+pub fn injected_abort(line: u32, device: &str, restore: bool, crash: Crash) -> Vec<SqlMessage> {
+    if crash == Crash::KillProcess {
+        faults::kill_this_process();
+    }
+    if crash == Crash::Emulated {
         vec![super::messages::crashed(line)]
     } else {
         vec![device_error(
@@ -149,8 +154,9 @@ impl DeviceSession {
         let mut set = ServerVirtualDeviceSet::new(connector, options.server);
         let inject_abort = |set: &ServerVirtualDeviceSet, point: FaultPoint| {
             if f.abort_at == Some(point) {
+                let messages = injected_abort(line, set_name, spec.restore, f.crash);
                 let _ = set.signal_abort();
-                Err(injected_abort(line, set_name, spec.restore, f.crash))
+                Err(messages)
             } else {
                 Ok(())
             }
