@@ -229,13 +229,26 @@ struct Device {
     /// Next byte to read (the media position in disk mode).
     offset: u64,
     done: bool,
-    /// Commands to send before the reads (Rewind on tape).
+    /// Commands to send before the reads (Rewind on tape, an injected command).
     queue: VecDeque<VdcCode>,
+    /// In IO-ERROR after a refused command: nothing but ClearError goes out.
+    io_error: bool,
+    /// Commands sent whose completion the job has not handled yet. The set's own count can
+    /// drop before the completion reaches the job, so ClearError waits for this one.
+    pending: u32,
+    clear_sent: bool,
+    /// Reads that came back unserved behind the error, to send again in order after
+    /// ClearError: (offset, size).
+    resend: VecDeque<(u64, u32)>,
 }
+
+/// A header probe's offset: the probe reads the media header, not the stripe.
+const PROBE: u64 = u64::MAX;
 
 struct InFlight {
     buffer: u64,
     offset: u64,
+    size: u32,
 }
 
 /// Reads every device to the end of its data (or just the headers), feeding each stripe's
@@ -263,6 +276,10 @@ fn read_all(
             } else {
                 VecDeque::new()
             },
+            io_error: false,
+            pending: 0,
+            clear_sent: false,
+            resend: VecDeque::new(),
         })
         .collect();
     let mut in_flight: HashMap<CmdId, InFlight> = HashMap::new();
@@ -275,21 +292,26 @@ fn read_all(
     // start again, as SQL Server does during media validation.
     let mut header_probe: Vec<bool> = vec![session.mode == MediaMode::Disk; devices.len()];
     let faults = &options.faults;
-    let (mut sent, mut completed) = (0u32, 0u32);
+    let (mut sent, mut reads_sent, mut completed) = (0u32, 0u32, 0u32);
+    let mut injected: Option<VdcCode> = None;
+    let mut inject_pending = false;
+    let mut closed = vec![false; devices.len()];
     loop {
         if ctx.is_cancelled() {
             return abort(session, vec![messages::operation_aborted(line)]);
         }
         for (d, dev) in devices.iter_mut().enumerate() {
             let handle = session.devices[d];
-            while !dev.done && session.set.outstanding(handle.index) < depth {
+            while !dev.done && !dev.io_error && session.set.outstanding(handle.index) < depth {
                 if let Some(code) = dev.queue.pop_front() {
-                    if session
-                        .set
-                        .send_command(handle, SendRequest::control(code))
-                        .is_err()
-                    {
-                        dev.done = true;
+                    match session.set.send_command(handle, SendRequest::control(code)) {
+                        Ok(_) => dev.pending += 1,
+                        Err(e) if e.code == vdi_proto::VdCode::Abort => dev.done = true,
+                        Err(_) => {
+                            // IO-ERROR (its completion is on the way): wait for it.
+                            dev.queue.push_front(code);
+                            dev.io_error = true;
+                        }
                     }
                     continue;
                 }
@@ -297,8 +319,15 @@ fn read_all(
                     break;
                 };
                 let probing = header_probe[d];
+                let resent = if probing {
+                    None
+                } else {
+                    dev.resend.front().copied()
+                };
                 let size = if probing {
                     block
+                } else if let Some((_, size)) = resent {
+                    size
                 } else {
                     match faults.read_size {
                         ReadSize::Random => block * rng.u32(1..=blocks_per_read),
@@ -307,10 +336,15 @@ fn read_all(
                         ReadSize::Blocks(n) => block * n.clamp(1, blocks_per_read),
                     }
                 };
-                let position = if session.mode == MediaMode::Disk {
-                    dev.offset
+                let offset = if probing {
+                    PROBE
                 } else {
-                    0
+                    resent.map_or(dev.offset, |(offset, _)| offset)
+                };
+                let position = match session.mode {
+                    MediaMode::Disk if probing => 0,
+                    MediaMode::Disk => offset,
+                    _ => 0,
                 };
                 let request = SendRequest {
                     code: VdcCode::Read,
@@ -322,6 +356,7 @@ fn read_all(
                 match session.set.send_command(handle, request) {
                     Ok(id) => {
                         sent += 1;
+                        dev.pending += 1;
                         if let Some((after, pause)) = faults.pause
                             && after == sent
                         {
@@ -331,21 +366,44 @@ fn read_all(
                             id,
                             InFlight {
                                 buffer,
-                                offset: if probing { u64::MAX } else { dev.offset },
+                                offset,
+                                size,
                             },
                         );
                         if probing {
                             header_probe[d] = false;
+                        } else if resent.is_some() {
+                            dev.resend.pop_front();
                         } else {
                             dev.offset += u64::from(size);
+                            reads_sent += 1;
+                            if let Some((after, code)) = faults.inject
+                                && after == reads_sent
+                                && injected.is_none()
+                            {
+                                injected = Some(code);
+                                inject_pending = true;
+                            }
                         }
                     }
-                    Err(_) => {
+                    Err(e) => {
                         session.free.push(buffer);
-                        dev.done = true; // IO-ERROR after the end of the data, or aborted.
+                        if e.code == vdi_proto::VdCode::Abort {
+                            dev.done = true;
+                        } else {
+                            // IO-ERROR: after the end of the data (the EOF completion will say
+                            // so) or after a refused command (ClearError follows).
+                            dev.io_error = true;
+                        }
                     }
                 }
             }
+        }
+        if inject_pending && let Some(code) = injected {
+            // Device 0 gets it next, behind the reads already queued there.
+            inject_pending = false;
+            devices[0].queue.push_front(code);
+            continue;
         }
         let outstanding: u32 = session
             .devices
@@ -359,20 +417,38 @@ fn read_all(
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
         };
         let d = done.device.get();
+        if done.id.is_some() {
+            devices[d].pending -= 1;
+        }
         completed += 1;
         if matches!(faults.abort_at, Some(FaultPoint::AfterCompletions(n)) if n == completed) {
             return abort(session, injected_abort(line, &names[d], true, faults.crash));
         }
         let Some(flight) = done.id.and_then(|id| in_flight.remove(&id)) else {
-            // A control command (Rewind, GetPosition) or a failed send.
-            if done.completion_code != win32::ERROR_SUCCESS
-                && matches!(done.request.code, VdcCode::Rewind | VdcCode::GetPosition)
-            {
-                return abort(
-                    session,
-                    vec![device_error(line, &names[d], true, done.completion_code)],
-                );
+            // A control command (Rewind, GetPosition, ClearError, an injected one) or a
+            // failed send.
+            let dev = &mut devices[d];
+            match (done.completion_code, done.request.code) {
+                (win32::ERROR_SUCCESS, VdcCode::ClearError) => {
+                    dev.io_error = false;
+                    dev.clear_sent = false;
+                }
+                (win32::ERROR_SUCCESS, _) => {}
+                // The client refused the injected command: IO-ERROR, then ClearError.
+                (_, code) if done.id.is_some() && injected == Some(code) => dev.io_error = true,
+                // Queued behind the error and never delivered: send it again after ClearError.
+                (win32::ERROR_IO_DEVICE, code) if dev.io_error && done.id.is_some() => {
+                    dev.queue.push_front(code);
+                }
+                (_, VdcCode::Rewind | VdcCode::GetPosition) if done.id.is_some() => {
+                    return abort(
+                        session,
+                        vec![device_error(line, &names[d], true, done.completion_code)],
+                    );
+                }
+                _ => {}
             }
+            clear_errors(&mut session, &mut devices);
             continue;
         };
         session.free.push(flight.buffer);
@@ -413,11 +489,30 @@ fn read_all(
         }
         match code {
             win32::ERROR_SUCCESS => {}
-            _ if end_of_data => devices[d].done = true,
+            _ if end_of_data => {
+                devices[d].done = true;
+                // The early-CloseDevice fault: close now, with the reads queued behind the
+                // end of the data still outstanding.
+                if faults.close_devices_early
+                    && session.set.close_device(session.devices[d]).is_ok()
+                {
+                    closed[d] = true;
+                }
+            }
             // Reads queued behind the end of the data come back unserved.
             win32::ERROR_IO_DEVICE if devices[d].done => {}
+            // Reads queued behind a refused command: send them again, in order, after
+            // ClearError.
+            win32::ERROR_IO_DEVICE if devices[d].io_error => {
+                if flight.offset == PROBE {
+                    header_probe[d] = true;
+                } else {
+                    devices[d].resend.push_back((flight.offset, flight.size));
+                }
+            }
             code => return abort(session, vec![device_error(line, &names[d], true, code)]),
         }
+        clear_errors(&mut session, &mut devices);
         if headers_only
             && devices
                 .iter()
@@ -431,10 +526,29 @@ fn read_all(
     }
     if headers_only {
         session.abort();
-    } else if let Err(e) = session.finish(&[]) {
+    } else if let Err(e) = session.finish(&closed) {
         return Err(vec![device_error(line, &names[0], true, e.code.hresult())]);
     }
     Ok(devices.into_iter().map(|d| d.reader).collect())
+}
+
+/// Sends ClearError to each device in IO-ERROR (and not at the end of its data) once nothing
+/// is outstanding on it.
+fn clear_errors(session: &mut DeviceSession, devices: &mut [Device]) {
+    for (dev, handle) in devices.iter_mut().zip(&session.devices) {
+        if dev.io_error
+            && !dev.done
+            && !dev.clear_sent
+            && dev.pending == 0
+            && session
+                .set
+                .send_command(*handle, SendRequest::control(VdcCode::ClearError))
+                .is_ok()
+        {
+            dev.clear_sent = true;
+            dev.pending += 1;
+        }
+    }
 }
 
 /// The result set of HEADERONLY, FILELISTONLY or LABELONLY from the first stripe's headers.
