@@ -623,6 +623,21 @@ pub fn catalogue() -> Vec<Case> {
                 ..none()
             }),
         );
+        b.case(
+            format!("close/server-closes-early/restore/devices-{devices}"),
+            Tier::Must,
+            "VDI-SRV-CLOSEDEV-001",
+            "3.4 CloseDevice; decisions 14",
+            format!(
+                "RESTORE: CloseDevice as soon as a device reports the end of its data, without waiting for the reads queued behind it ({devices} device(s))"
+            ),
+            devices,
+            Mode::Pipe,
+            backup_restore(JobFaults {
+                close_devices_early: true,
+                ..none()
+            }),
+        );
     }
 
     // abort: a server abort at every state, and crashes.
@@ -846,6 +861,22 @@ pub fn catalogue() -> Vec<Case> {
                 Mode::Pipe,
                 backup_verify(JobFaults {
                     inject: Some((3, code)),
+                    ..none()
+                }),
+            );
+            b.case(
+                format!("ioerror/restore/{name}-then-clearerror/devices-{devices}"),
+                Tier::Must,
+                "VDI-IOERR-002",
+                "6 error protocol",
+                format!(
+                    "an unexpected {name} command in the middle of a RESTORE: after an error completion the client serves ClearError, then the reads sent again, and the restore verifies"
+                ),
+                devices,
+                Mode::Pipe,
+                backup_restore(JobFaults {
+                    inject: Some((2, code)),
+                    read_size: ReadSize::Block,
                     ..none()
                 }),
             );
