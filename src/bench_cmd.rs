@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// Smaller data sets and fewer repetitions (a smoke run, ~15 s).
     #[arg(long)]
     quick: bool,
+    /// Measure only these groups (comma-separated: ceilings, backup1, restore, backup4,
+    /// backup64, roundtrip, idle), e.g. to profile one of them; the others print as skipped.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// The hidden client side of the two-process figures.
@@ -411,34 +415,56 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         }
     };
     let mut machine = machine();
+    let want = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
+    // A skipped figure is NaN and prints as skipped.
+    let skipped = |v: Vec<f64>| if v.is_empty() { vec![f64::NAN] } else { v };
     eprintln!("vdisim bench: measuring ceilings …");
-    let trials = |f: &mut dyn FnMut() -> f64| {
+    let trials = |group: &str, f: &mut dyn FnMut() -> f64| {
+        if !want(group) {
+            return f64::NAN;
+        }
         let mut v: Vec<f64> = (0..plan.trials).map(|_| f()).collect();
         median(&mut v)
     };
-    let memcpy = trials(&mut || memcpy_gbps(plan.memcpy_set));
-    let handoff = trials(&mut || handoff_gbps(plan.handoff_blocks, false));
-    let handoff_verify = trials(&mut || handoff_gbps(plan.handoff_blocks, true));
-    let pipe = trials(&mut || pipe_gbps(plan.handoff_blocks));
-    let raw_spin = pingpong_us(plan.roundtrips, true);
-    let raw_futex = pingpong_us(plan.roundtrips, false);
+    let memcpy = trials("ceilings", &mut || memcpy_gbps(plan.memcpy_set));
+    let handoff = trials("ceilings", &mut || handoff_gbps(plan.handoff_blocks, false));
+    let handoff_verify = trials("ceilings", &mut || handoff_gbps(plan.handoff_blocks, true));
+    let pipe = trials("ceilings", &mut || pipe_gbps(plan.handoff_blocks));
+    let (raw_spin, raw_futex) = if want("ceilings") {
+        (
+            pingpong_us(plan.roundtrips, true),
+            pingpong_us(plan.roundtrips, false),
+        )
+    } else {
+        (skipped(vec![]), skipped(vec![]))
+    };
 
     eprintln!("vdisim bench: measuring vdisim …");
     let engine = engine(plan.db_bytes);
-    let backup1 = trials(&mut || backup_once(&engine, 1).0);
-    let restore1 = trials(&mut || restore_once(&engine));
-    let backup4 = trials(&mut || backup_once(&engine, 4).0);
-    let mut rss = 0.0;
-    let mut area = 0.0;
-    let backup64 = trials(&mut || {
+    let backup1 = trials("backup1", &mut || backup_once(&engine, 1).0);
+    let restore1 = trials("restore", &mut || restore_once(&engine));
+    let backup4 = trials("backup4", &mut || backup_once(&engine, 4).0);
+    let mut rss = f64::NAN;
+    let mut area = f64::NAN;
+    let backup64 = trials("backup64", &mut || {
         let (g, r, a) = backup_once(&engine, 64);
         rss = f64::max(rss, r);
         area = a;
         g
     });
-    let spin = roundtrip_us(plan.roundtrips, "spin");
-    let block = roundtrip_us(plan.roundtrips, "park");
-    let idle = idle_cpu_percent();
+    let (spin, block) = if want("roundtrip") {
+        (
+            roundtrip_us(plan.roundtrips, "spin"),
+            roundtrip_us(plan.roundtrips, "park"),
+        )
+    } else {
+        (skipped(vec![]), skipped(vec![]))
+    };
+    let idle = if want("idle") {
+        idle_cpu_percent()
+    } else {
+        f64::NAN
+    };
     machine["loadavg_end"] = std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
         .split_whitespace()
@@ -455,7 +481,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         ceiling_name,
         ceiling_value,
     };
-    let figures = vec![
+    let mut figures = vec![
         f("memcpy_1mib_gbps", memcpy, "GB/s", "", 0.0),
         f(
             "handoff_1mib_gbps",
@@ -554,6 +580,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         f("idle_cpu_percent", idle, "%", "target_max_percent", 1.0),
         f("rss_64dev_mib", rss, "MiB", "buffer_area_64dev_mib", area),
     ];
+    figures.retain(|x| !x.value.is_nan());
 
     println!(
         "vdisim bench ({}; {} CPUs; load {} → {})",
