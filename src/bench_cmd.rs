@@ -320,10 +320,14 @@ fn restore_once(engine: &Arc<Engine>) -> f64 {
 }
 
 /// A bare server set with one opened device, for the round trip and idle figures.
-fn server_set(set: &str) -> (ServerVirtualDeviceSet, vdi_server::vdi::ServerVirtualDevice) {
-    let mut s = ServerVirtualDeviceSet::new(
+fn server_set(
+    set: &str,
+    wait: WaitConfig,
+) -> (ServerVirtualDeviceSet, vdi_server::vdi::ServerVirtualDevice) {
+    let mut s = ServerVirtualDeviceSet::with_wait(
         Arc::new(ShmServerConnector::from_env()),
         ServerOptions::default(),
+        wait,
     );
     s.open(None, set).expect("server open");
     s.begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 60_000)
@@ -346,13 +350,14 @@ fn roundtrip_us(n: usize, wait: &str) -> Vec<f64> {
     let set = set_name("rt");
     let mut client = Client::spawn("echo", &set, 1, wait);
     client.expect("READY");
-    let (s, dev) = server_set(&set);
+    // Both sides wait alike, as both sides of the raw ping-pong they are judged against do.
+    let (s, dev) = server_set(&set, wait_config(wait));
     client.expect("OPEN");
     let one = || {
         let t0 = Instant::now();
         s.send_command(dev, SendRequest::control(VdcCode::Flush))
             .expect("send");
-        let done = s.completions().recv().expect("completion");
+        let done = s.next_completion(Duration::MAX).expect("completion");
         assert_eq!(done.completion_code, win32::ERROR_SUCCESS);
         t0.elapsed().as_secs_f64() * 1e6
     };
@@ -371,7 +376,7 @@ fn idle_cpu_percent() -> f64 {
     let set = set_name("idle");
     let mut client = Client::spawn("idle", &set, 1, "spin");
     client.expect("READY");
-    let (s, dev) = server_set(&set);
+    let (s, dev) = server_set(&set, WaitConfig::default());
     let r = client.expect("RESULT");
     close_server(s, dev);
     client.finish();
@@ -660,13 +665,17 @@ fn cpu_ns() -> f64 {
         .sum()
 }
 
-fn client_set(wait: &str) -> ClientVirtualDeviceSet {
-    let mut options = ClientOptions::from_env();
-    options.wait = if wait == "park" {
+fn wait_config(wait: &str) -> WaitConfig {
+    if wait == "park" {
         WaitConfig::ALWAYS_PARK
     } else {
         WaitConfig::SPIN_THEN_PARK
-    };
+    }
+}
+
+fn client_set(wait: &str) -> ClientVirtualDeviceSet {
+    let mut options = ClientOptions::from_env();
+    options.wait = wait_config(wait);
     ClientVirtualDeviceSet::with_options(options)
 }
 
