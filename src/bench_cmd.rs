@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// Smaller data sets and fewer repetitions (a smoke run, ~15 s).
     #[arg(long)]
     quick: bool,
+    /// Measure only these groups (comma-separated: ceilings, backup1, restore, backup4,
+    /// backup64, roundtrip, idle), e.g. to profile one of them; the others print as skipped.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// The hidden client side of the two-process figures.
@@ -316,10 +320,14 @@ fn restore_once(engine: &Arc<Engine>) -> f64 {
 }
 
 /// A bare server set with one opened device, for the round trip and idle figures.
-fn server_set(set: &str) -> (ServerVirtualDeviceSet, vdi_server::vdi::ServerVirtualDevice) {
-    let mut s = ServerVirtualDeviceSet::new(
+fn server_set(
+    set: &str,
+    wait: WaitConfig,
+) -> (ServerVirtualDeviceSet, vdi_server::vdi::ServerVirtualDevice) {
+    let mut s = ServerVirtualDeviceSet::with_wait(
         Arc::new(ShmServerConnector::from_env()),
         ServerOptions::default(),
+        wait,
     );
     s.open(None, set).expect("server open");
     s.begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 60_000)
@@ -342,13 +350,14 @@ fn roundtrip_us(n: usize, wait: &str) -> Vec<f64> {
     let set = set_name("rt");
     let mut client = Client::spawn("echo", &set, 1, wait);
     client.expect("READY");
-    let (s, dev) = server_set(&set);
+    // Both sides wait alike, as both sides of the raw ping-pong they are judged against do.
+    let (s, dev) = server_set(&set, wait_config(wait));
     client.expect("OPEN");
     let one = || {
         let t0 = Instant::now();
         s.send_command(dev, SendRequest::control(VdcCode::Flush))
             .expect("send");
-        let done = s.completions().recv().expect("completion");
+        let done = s.next_completion(Duration::MAX).expect("completion");
         assert_eq!(done.completion_code, win32::ERROR_SUCCESS);
         t0.elapsed().as_secs_f64() * 1e6
     };
@@ -367,7 +376,7 @@ fn idle_cpu_percent() -> f64 {
     let set = set_name("idle");
     let mut client = Client::spawn("idle", &set, 1, "spin");
     client.expect("READY");
-    let (s, dev) = server_set(&set);
+    let (s, dev) = server_set(&set, WaitConfig::default());
     let r = client.expect("RESULT");
     close_server(s, dev);
     client.finish();
@@ -411,34 +420,56 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         }
     };
     let mut machine = machine();
+    let want = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
+    // A skipped figure is NaN and prints as skipped.
+    let skipped = |v: Vec<f64>| if v.is_empty() { vec![f64::NAN] } else { v };
     eprintln!("vdisim bench: measuring ceilings …");
-    let trials = |f: &mut dyn FnMut() -> f64| {
+    let trials = |group: &str, f: &mut dyn FnMut() -> f64| {
+        if !want(group) {
+            return f64::NAN;
+        }
         let mut v: Vec<f64> = (0..plan.trials).map(|_| f()).collect();
         median(&mut v)
     };
-    let memcpy = trials(&mut || memcpy_gbps(plan.memcpy_set));
-    let handoff = trials(&mut || handoff_gbps(plan.handoff_blocks, false));
-    let handoff_verify = trials(&mut || handoff_gbps(plan.handoff_blocks, true));
-    let pipe = trials(&mut || pipe_gbps(plan.handoff_blocks));
-    let raw_spin = pingpong_us(plan.roundtrips, true);
-    let raw_futex = pingpong_us(plan.roundtrips, false);
+    let memcpy = trials("ceilings", &mut || memcpy_gbps(plan.memcpy_set));
+    let handoff = trials("ceilings", &mut || handoff_gbps(plan.handoff_blocks, false));
+    let handoff_verify = trials("ceilings", &mut || handoff_gbps(plan.handoff_blocks, true));
+    let pipe = trials("ceilings", &mut || pipe_gbps(plan.handoff_blocks));
+    let (raw_spin, raw_futex) = if want("ceilings") {
+        (
+            pingpong_us(plan.roundtrips, true),
+            pingpong_us(plan.roundtrips, false),
+        )
+    } else {
+        (skipped(vec![]), skipped(vec![]))
+    };
 
     eprintln!("vdisim bench: measuring vdisim …");
     let engine = engine(plan.db_bytes);
-    let backup1 = trials(&mut || backup_once(&engine, 1).0);
-    let restore1 = trials(&mut || restore_once(&engine));
-    let backup4 = trials(&mut || backup_once(&engine, 4).0);
-    let mut rss = 0.0;
-    let mut area = 0.0;
-    let backup64 = trials(&mut || {
+    let backup1 = trials("backup1", &mut || backup_once(&engine, 1).0);
+    let restore1 = trials("restore", &mut || restore_once(&engine));
+    let backup4 = trials("backup4", &mut || backup_once(&engine, 4).0);
+    let mut rss = f64::NAN;
+    let mut area = f64::NAN;
+    let backup64 = trials("backup64", &mut || {
         let (g, r, a) = backup_once(&engine, 64);
         rss = f64::max(rss, r);
         area = a;
         g
     });
-    let spin = roundtrip_us(plan.roundtrips, "spin");
-    let block = roundtrip_us(plan.roundtrips, "park");
-    let idle = idle_cpu_percent();
+    let (spin, block) = if want("roundtrip") {
+        (
+            roundtrip_us(plan.roundtrips, "spin"),
+            roundtrip_us(plan.roundtrips, "park"),
+        )
+    } else {
+        (skipped(vec![]), skipped(vec![]))
+    };
+    let idle = if want("idle") {
+        idle_cpu_percent()
+    } else {
+        f64::NAN
+    };
     machine["loadavg_end"] = std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
         .split_whitespace()
@@ -455,7 +486,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         ceiling_name,
         ceiling_value,
     };
-    let figures = vec![
+    let mut figures = vec![
         f("memcpy_1mib_gbps", memcpy, "GB/s", "", 0.0),
         f(
             "handoff_1mib_gbps",
@@ -554,6 +585,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         f("idle_cpu_percent", idle, "%", "target_max_percent", 1.0),
         f("rss_64dev_mib", rss, "MiB", "buffer_area_64dev_mib", area),
     ];
+    figures.retain(|x| !x.value.is_nan());
 
     println!(
         "vdisim bench ({}; {} CPUs; load {} → {})",
@@ -633,13 +665,17 @@ fn cpu_ns() -> f64 {
         .sum()
 }
 
-fn client_set(wait: &str) -> ClientVirtualDeviceSet {
-    let mut options = ClientOptions::from_env();
-    options.wait = if wait == "park" {
+fn wait_config(wait: &str) -> WaitConfig {
+    if wait == "park" {
         WaitConfig::ALWAYS_PARK
     } else {
         WaitConfig::SPIN_THEN_PARK
-    };
+    }
+}
+
+fn client_set(wait: &str) -> ClientVirtualDeviceSet {
+    let mut options = ClientOptions::from_env();
+    options.wait = wait_config(wait);
     ClientVirtualDeviceSet::with_options(options)
 }
 

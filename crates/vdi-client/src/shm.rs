@@ -149,6 +149,9 @@ impl ShmClientLink {
                 "buffer region smaller than bufferAreaSize",
             ));
         }
+        // Only the area the configuration promised: a hostile server's oversized region
+        // stays lazily mapped.
+        region.prefault(u64::from(config.buffer_area_size));
         *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(ShmBuffers {
             limits: CommandLimits {
                 buffer_area: region.data_size(),

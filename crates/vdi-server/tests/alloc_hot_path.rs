@@ -1,7 +1,7 @@
 //! No heap allocation per command on the hot path (issue 10): once warmed up, SendCommand →
 //! GetCommand → CompleteCommand → the completion seen by the server allocates nothing, on
 //! either side. A counting global allocator counts every allocation of every thread of this
-//! process (the server set, its completion agent, the client set), over real shared memory.
+//! process (the server set, its agent, the client set), over real shared memory.
 
 use std::sync::Arc;
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, VdcCode, vdf, win32};
@@ -28,7 +28,9 @@ fn round_trips(set: &ServerVirtualDeviceSet, dev: vdi_server::vdi::ServerVirtual
             }
         };
         set.send_command(dev, request).expect("SendCommand");
-        let done = set.completions().recv().expect("completion");
+        let done = set
+            .next_completion(std::time::Duration::MAX)
+            .expect("completion");
         assert_eq!(done.completion_code, win32::ERROR_SUCCESS);
     }
 }
@@ -82,13 +84,12 @@ fn no_allocation_per_command_once_warmed_up() {
     assert_eq!(buffer, 0, "the one buffer starts the area");
 
     round_trips(&server, dev, 2_000); // warm-up: every queue and map reaches its size
-    // A blocking receive on an empty channel: crossbeam creates its per-thread waiting context
-    // the first time a thread blocks (once per thread, not per command).
+    // A wait that parks (nothing is outstanding), so that any lazily built waiting state is
+    // built before counting.
     assert!(
         server
-            .completions()
-            .recv_timeout(std::time::Duration::from_millis(5))
-            .is_err()
+            .next_completion(std::time::Duration::from_millis(5))
+            .is_none()
     );
     GLOBAL.start();
     round_trips(&server, dev, 2_000);

@@ -363,3 +363,77 @@ fn stale_handle_racing_close_is_exactly_once() {
         }
     });
 }
+
+/// Model 7: the server's caller takes completions straight from the ring while it waits on the
+/// set's event count (vdi-server's `next_completion`), while the set's agent may drain the
+/// same ring into the shared ready queue at any moment (its tick). Every completion reaches the
+/// caller exactly once and in order, and the caller never sleeps through one (loom's futex has
+/// no timeout, so a lost wake-up is a deadlock here).
+#[test]
+fn waiting_caller_gets_every_completion_whoever_drains_the_ring() {
+    use loom::sync::Mutex;
+    use std::collections::VecDeque;
+    use vdi_shm::event::{EventCount, WaitOutcome, wait_until};
+
+    struct Set {
+        dev: Arc<Device>,
+        events: AtomicU32,
+        /// The core's finished commands (vdi-server `State::ready`), behind the set's lock.
+        ready: Mutex<VecDeque<u32>>,
+    }
+
+    impl Set {
+        /// `State::pump` + `flush`: ring entries into `ready`, under the lock.
+        fn pump(&self, ready: &mut VecDeque<u32>) {
+            while let Ok(Popped::Item(c)) = self.dev.completions.completion_ring().pop() {
+                ready.push_back(c.id.slot);
+            }
+        }
+    }
+
+    model(|| {
+        let set = Arc::new(Set {
+            dev: device(2),
+            events: AtomicU32::new(0),
+            ready: Mutex::new(VecDeque::new()),
+        });
+        let s = set.clone();
+        let client = thread::spawn(move || {
+            for n in 1..=2 {
+                // ShmClientLink::send: push, wake the device's waiter, then the set's.
+                s.dev
+                    .chan()
+                    .send_completion(&CompletionDesc::new(id(n), 0, 512, 0))
+                    .unwrap();
+                EventCount::new(&s.events).notify_all();
+            }
+        });
+        let s = set.clone();
+        let agent = thread::spawn(move || {
+            let mut ready = s.ready.lock().unwrap();
+            s.pump(&mut ready);
+        });
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            let out = wait_until(
+                &EventCount::new(&set.events),
+                Timeout::Forever,
+                &WaitConfig::ALWAYS_PARK,
+                || {
+                    let mut ready = set.ready.lock().unwrap();
+                    set.pump(&mut ready);
+                    ready.pop_front()
+                },
+                || true,
+            );
+            match out {
+                WaitOutcome::Ready(n) => got.push(n),
+                other => panic!("{other:?}"),
+            }
+        }
+        client.join().unwrap();
+        agent.join().unwrap();
+        assert_eq!(got, vec![1, 2], "each completion once, in order");
+        assert!(set.ready.lock().unwrap().is_empty());
+    });
+}

@@ -359,8 +359,7 @@ pub fn serve_striped_backup(name: &str, stripes: &[Vec<u8>]) -> ServerReport {
             break;
         }
         let done = set
-            .completions()
-            .recv_timeout(Duration::from_secs(30))
+            .next_completion(Duration::from_secs(30))
             .expect("a completion within 30 s");
         in_flight[done.device.get()] -= 1;
         report.codes.push(done.completion_code);
@@ -398,8 +397,7 @@ pub fn serve_restore(name: &str) -> ServerReport {
         };
         set.send_command(device, req).expect("SendCommand");
         let done = set
-            .completions()
-            .recv_timeout(Duration::from_secs(30))
+            .next_completion(Duration::from_secs(30))
             .expect("a completion within 30 s");
         free.push(buf);
         report.codes.push(done.completion_code);
@@ -447,7 +445,7 @@ pub fn serve_until_abort(name: &str, writes: usize) -> ServerReport {
     let mut report = ServerReport::default();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(done) = set.completions().recv_timeout(Duration::from_millis(20)) {
+        if let Some(done) = set.next_completion(Duration::from_millis(20)) {
             report.codes.push(done.completion_code);
         }
         if set.phase() == ServerPhase::Abort {
@@ -455,7 +453,7 @@ pub fn serve_until_abort(name: &str, writes: usize) -> ServerReport {
         }
     }
     // Aborted commands are completed by the agent: collect them too.
-    while let Ok(done) = set.completions().recv_timeout(Duration::from_millis(100)) {
+    while let Some(done) = set.next_completion(Duration::from_millis(100)) {
         report.codes.push(done.completion_code);
     }
     report.aborted = set.phase() == ServerPhase::Abort;

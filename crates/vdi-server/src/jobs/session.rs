@@ -259,7 +259,7 @@ impl DeviceSession {
 
     /// The next completion, or `None` when the client stayed silent for `patience`.
     pub fn next_completion(&self, patience: Duration) -> Option<Completion> {
-        self.set.completions().recv_timeout(patience).ok()
+        self.set.next_completion(patience)
     }
 
     /// Ends the set normally: CloseDevice on every device (unless `closed` says a device was

@@ -1,7 +1,7 @@
 //! The immutable side of a backup: what each record holds and how records are packed into
 //! transfers and written. Shared by every writer thread.
 
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
 use super::error::ProduceError;
 use super::format::*;
@@ -346,14 +346,18 @@ impl BackupSource {
         let raw_len = spec.raw_len();
         let (head, rest) = out.split_at_mut(RECORD_HEADER_LEN);
         let payload = &mut rest[..raw_len];
-        self.write_payload(spec, seq, payload);
         let mut flags = self.record_flags;
         let mut stored_len = raw_len;
         let compressible = matches!(
             spec,
             Spec::Pages { .. } | Spec::Log { .. } | Spec::Fs { .. }
         );
-        if self.options.compression && compressible && raw_len >= 256 {
+        let compress = self.options.compression && compressible && raw_len >= 256;
+        // Stored uncompressed, the payload can be hashed as it is generated (page by page,
+        // while each page is still in L1) instead of in a second pass over the whole MiB.
+        let mut inline_hash = (!compress).then(Xxh3Default::new);
+        self.write_payload(spec, seq, payload, inline_hash.as_mut());
+        if compress {
             let c = lz4_flex::block::compress_into(payload, &mut scratch.compressed);
             if let Ok(c) = c
                 && c < raw_len
@@ -371,14 +375,41 @@ impl BackupSource {
             seq,
             stored_len: stored_len as u32,
             raw_len: raw_len as u32,
-            payload_hash: xxh3_64(&rest[..stored_len]),
+            payload_hash: match (&inline_hash, flags & RECORD_COMPRESSED) {
+                (Some(h), 0) => {
+                    debug_assert_eq!(h.digest(), xxh3_64(&rest[..stored_len]));
+                    h.digest()
+                }
+                _ => xxh3_64(&rest[..stored_len]),
+            },
             header_hash: 0,
         };
         let h = header.encode(head);
         (RECORD_HEADER_LEN + padded, h)
     }
 
-    fn write_payload(&self, spec: &Spec, seq: u64, p: &mut [u8]) {
+    /// Generates the payload of `spec` into `p`; `hash`, when given, is fed every byte of `p`
+    /// in order (its digest is then `xxh3_64(p)`).
+    fn write_payload(&self, spec: &Spec, seq: u64, p: &mut [u8], hash: Option<&mut Xxh3Default>) {
+        let Some(hash) = hash else {
+            return self.generate_payload(spec, seq, p, None);
+        };
+        if matches!(spec, Spec::Pages { .. }) {
+            self.generate_payload(spec, seq, p, Some(hash));
+        } else {
+            self.generate_payload(spec, seq, p, None);
+            hash.update(p);
+        }
+    }
+
+    /// The payload bytes; the page arm feeds `hash` page entry by page entry.
+    fn generate_payload(
+        &self,
+        spec: &Spec,
+        seq: u64,
+        p: &mut [u8],
+        mut hash: Option<&mut Xxh3Default>,
+    ) {
         let image = &self.image;
         let checksum = self.options.checksum;
         match *spec {
@@ -415,6 +446,9 @@ impl BackupSource {
                     page::fill_page(key, entry.page, entry.version, bytes);
                     let crc = if checksum { crc32fast::hash(bytes) } else { 0 };
                     put_u32(e, 20, crc);
+                    if let Some(h) = hash.as_deref_mut() {
+                        h.update(e);
+                    }
                 }
             }
             Spec::Log { start, n } => {

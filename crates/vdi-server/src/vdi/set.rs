@@ -1,9 +1,14 @@
 //! The server-side virtual device set (IServerVirtualDeviceSet2 / IServerVirtualDevice) and its
-//! completion agent.
+//! agent.
+//!
+//! The caller waiting for completions ([`ServerVirtualDeviceSet::next_completion`]) takes them
+//! straight from the rings, so a round trip costs two wake-ups (the client's GetCommand, then
+//! this caller), as a raw ping-pong does. The agent thread only ticks: the 2 × serverTimeOut
+//! watchdog, the client's liveness and set-level changes while nobody waits.
 
 use super::link::{ServerBuffers, ServerConnector, ServerLink};
-use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -22,22 +27,24 @@ struct State {
     buffers: Option<Arc<dyn ServerBuffers>>,
     area: Option<BufferArea>,
     devices: usize,
-    /// Completions the channel had no room for (a caller not reading them), delivered in order
-    /// before any newer one.
-    overflow: VecDeque<Completion>,
+    /// Finished commands not yet taken, in the order the core finished them.
+    ready: VecDeque<Completion>,
 }
 
-/// Room in the completion channel. A bounded (array) channel allocates nothing per message,
-/// unlike the unbounded one (a block every 31 messages); beyond this many unread completions
-/// the rest wait in `State::overflow`.
+/// Room reserved for unread completions: no allocation per command until a caller leaves more
+/// than this many unread (each device has at most maxIODepth outstanding).
 const COMPLETION_CAPACITY: usize = 1024;
+
+/// How often the agent wakes for the watchdog and the client's liveness.
+const AGENT_TICK: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
     origin: Instant,
-    completions: Sender<Completion>,
     wait: WaitConfig,
+    /// Set by `close` to stop the agent.
+    stop_agent: AtomicBool,
 }
 
 impl Shared {
@@ -52,8 +59,8 @@ impl Shared {
 
 impl State {
     /// Moves everything the client sent into the core, then sends what the core produced and
-    /// hands finished commands to the completion channel.
-    fn pump(&mut self, now: Tick, completions: &Sender<Completion>) {
+    /// queues finished commands in `ready`.
+    fn pump(&mut self, now: Tick) {
         if let Some(link) = self.link.clone() {
             // Completions first: a client pushes its last completions before it closes the set.
             let mut fault = self.drain_completions(&*link, now);
@@ -78,7 +85,7 @@ impl State {
             }
             self.proto.handle_timeout(now);
         }
-        self.flush(completions);
+        self.flush();
     }
 
     /// Takes every completion waiting in the rings; true on a malformed entry.
@@ -95,27 +102,14 @@ impl State {
         false
     }
 
-    fn flush(&mut self, completions: &Sender<Completion>) {
+    fn flush(&mut self) {
         while let Some(msg) = self.proto.poll_transmit() {
             if let Some(link) = &self.link {
                 link.send(&msg);
             }
         }
-        while let Some(&done) = self.overflow.front() {
-            if completions.try_send(done).is_err() {
-                break;
-            }
-            self.overflow.pop_front();
-        }
         while let Some(done) = self.proto.poll_completion() {
-            if !self.overflow.is_empty() {
-                self.overflow.push_back(done);
-                continue;
-            }
-            match completions.try_send(done) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-                Err(TrySendError::Full(done)) => self.overflow.push_back(done),
-            }
+            self.ready.push_back(done);
         }
         while self.proto.poll_event().is_some() {}
     }
@@ -126,7 +120,6 @@ impl State {
 pub struct ServerVirtualDeviceSet {
     shared: Arc<Shared>,
     connector: Arc<dyn ServerConnector>,
-    receiver: Receiver<Completion>,
     agent: Option<JoinHandle<()>>,
 }
 
@@ -143,36 +136,81 @@ impl ServerVirtualDeviceSet {
         connector: Arc<dyn ServerConnector>,
         options: ServerOptions,
     ) -> ServerVirtualDeviceSet {
-        let (tx, rx) = crossbeam_channel::bounded(COMPLETION_CAPACITY);
+        ServerVirtualDeviceSet::with_wait(connector, options, WaitConfig::default())
+    }
+
+    /// [`ServerVirtualDeviceSet::new`] whose waits for completions spin and park as `wait`
+    /// says (the default spins briefly, then parks).
+    pub fn with_wait(
+        connector: Arc<dyn ServerConnector>,
+        options: ServerOptions,
+        wait: WaitConfig,
+    ) -> ServerVirtualDeviceSet {
         let state = State {
             proto: ServerSet::new(options),
             link: None,
             buffers: None,
             area: None,
             devices: 0,
-            overflow: VecDeque::new(),
+            ready: VecDeque::with_capacity(COMPLETION_CAPACITY),
         };
         ServerVirtualDeviceSet {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
                 origin: Instant::now(),
-                completions: tx,
-                wait: WaitConfig::default(),
+                wait,
+                stop_agent: AtomicBool::new(false),
             }),
             connector,
-            receiver: rx,
             agent: None,
         }
     }
 
-    /// Finished commands, in the order the completion agent saw them.
-    pub fn completions(&self) -> &Receiver<Completion> {
-        &self.receiver
+    /// The next finished command (the SDK's completion callback), in the order the core
+    /// finished them; `None` when nothing finished within `timeout`.
+    ///
+    /// The caller itself takes completions from the rings, runs the watchdog and checks the
+    /// client's liveness while it waits: no other thread has to wake up in between.
+    pub fn next_completion(&self, timeout: Duration) -> Option<Completion> {
+        let link = {
+            let mut state = self.shared.lock();
+            state.pump(self.shared.now());
+            if let Some(done) = state.ready.pop_front() {
+                return Some(done);
+            }
+            state.link.clone()?
+        };
+        let mut got = None;
+        let outcome = link.wait(wait_timeout(timeout), &self.shared.wait, &mut || {
+            let mut state = self.shared.lock();
+            state.pump(self.shared.now());
+            got = state.ready.pop_front();
+            got.is_some()
+        });
+        match outcome {
+            WaitOutcome::Ready(()) => got,
+            WaitOutcome::TimedOut => None,
+            WaitOutcome::PeerDead => {
+                let mut state = self.shared.lock();
+                state.proto.handle_peer_failure(self.shared.now(), false);
+                state.flush();
+                state.ready.pop_front()
+            }
+        }
     }
 
-    /// The set's phase.
+    /// A finished command if one is waiting (one look at the rings, no wait).
+    pub fn try_completion(&self) -> Option<Completion> {
+        let mut state = self.shared.lock();
+        state.pump(self.shared.now());
+        state.ready.pop_front()
+    }
+
+    /// The set's phase (after a look at what the client sent: its abort shows at once).
     pub fn phase(&self) -> ServerPhase {
-        self.shared.lock().proto.phase()
+        let mut state = self.shared.lock();
+        state.pump(self.shared.now());
+        state.proto.phase()
     }
 
     /// The negotiated configuration (after EndConfiguration).
@@ -202,7 +240,7 @@ impl ServerVirtualDeviceSet {
         if result.is_ok() {
             state.link = found.ok();
         }
-        state.flush(&self.shared.completions);
+        state.flush();
         result
     }
 
@@ -231,7 +269,7 @@ impl ServerVirtualDeviceSet {
         };
         let mut state = self.shared.lock();
         let result = state.proto.begin_configuration(now, choice);
-        state.flush(&self.shared.completions);
+        state.flush();
         result
     }
 
@@ -268,12 +306,12 @@ impl ServerVirtualDeviceSet {
             config.alignment,
             config.prefix_zone_size,
         ));
-        state.flush(&self.shared.completions);
+        state.flush();
         drop(state);
         let shared = self.shared.clone();
         self.agent = Some(
             std::thread::Builder::new()
-                .name("vdi-completion-agent".into())
+                .name("vdi-set-agent".into())
                 .spawn(move || run_agent(&shared, &link))
                 .expect("spawn the completion agent"),
         );
@@ -322,7 +360,7 @@ impl ServerVirtualDeviceSet {
         self.shared.lock().buffers.clone()
     }
 
-    /// `SendCommand`. A failure also appears on the completion channel (the SDK's callback).
+    /// `SendCommand`. A failure also appears as a completion (the SDK's callback).
     pub fn send_command(
         &self,
         device: ServerVirtualDevice,
@@ -331,7 +369,7 @@ impl ServerVirtualDeviceSet {
         let now = self.shared.now();
         let mut state = self.shared.lock();
         let result = state.proto.send_command(now, device.index, request);
-        state.flush(&self.shared.completions);
+        state.flush();
         result
     }
 
@@ -340,7 +378,7 @@ impl ServerVirtualDeviceSet {
         let now = self.shared.now();
         let mut state = self.shared.lock();
         let result = state.proto.close_device(now, device.index);
-        state.flush(&self.shared.completions);
+        state.flush();
         result
     }
 
@@ -349,7 +387,7 @@ impl ServerVirtualDeviceSet {
         let now = self.shared.now();
         let mut state = self.shared.lock();
         let result = state.proto.signal_abort(now);
-        state.flush(&self.shared.completions);
+        state.flush();
         result
     }
 
@@ -358,7 +396,8 @@ impl ServerVirtualDeviceSet {
         let deadline = Instant::now() + timeout;
         loop {
             {
-                let state = self.shared.lock();
+                let mut state = self.shared.lock();
+                state.pump(self.shared.now());
                 if state.proto.outstanding_total() == 0 || state.proto.phase() == ServerPhase::Abort
                 {
                     return true;
@@ -376,12 +415,14 @@ impl ServerVirtualDeviceSet {
         let now = self.shared.now();
         let result = {
             let mut state = self.shared.lock();
-            state.pump(now, &self.shared.completions);
+            state.pump(now);
             let result = state.proto.close(now);
-            state.flush(&self.shared.completions);
+            state.flush();
             result
         };
         if let Some(agent) = self.agent.take() {
+            self.shared.stop_agent.store(true, Ordering::SeqCst);
+            agent.thread().unpark();
             let _ = agent.join();
         }
         let mut state = self.shared.lock();
@@ -401,26 +442,32 @@ impl Drop for ServerVirtualDeviceSet {
     }
 }
 
-/// The completion agent: delivers completions, runs the 2 × serverTimeOut watchdog and the
-/// client's liveness check, until the set is closed.
+/// The SDK's millisecond timeout for a `Duration` (rounded up; beyond `u32` ms: for ever).
+fn wait_timeout(d: Duration) -> Timeout {
+    if d.is_zero() {
+        return Timeout::Poll;
+    }
+    match u32::try_from(d.as_micros().div_ceil(1000)) {
+        Ok(ms) if ms < u32::MAX => Timeout::Millis(ms),
+        _ => Timeout::Forever,
+    }
+}
+
+/// The agent: every tick, takes what the client sent (completions land in `ready` for the
+/// next caller), runs the 2 × serverTimeOut watchdog and checks that the client is alive,
+/// until the set is closed. A caller waiting in `next_completion` does all of this itself.
 fn run_agent(shared: &Shared, link: &Arc<dyn ServerLink>) {
-    loop {
-        let mut done = false;
-        let outcome = link.wait(Timeout::Millis(100), &shared.wait, &mut || {
-            let now = shared.now();
-            let mut state = shared.lock();
-            let before = state.proto.outstanding_total();
-            state.pump(now, &shared.completions);
-            done = state.proto.phase() == ServerPhase::Dne;
-            done || state.proto.outstanding_total() != before
-        });
+    while !shared.stop_agent.load(Ordering::SeqCst) {
+        std::thread::park_timeout(AGENT_TICK);
+        let alive = link.client_alive();
         let now = shared.now();
         let mut state = shared.lock();
-        if outcome == WaitOutcome::PeerDead {
+        state.pump(now);
+        if !alive {
             state.proto.handle_peer_failure(now, false);
-            state.flush(&shared.completions);
+            state.flush();
         }
-        if done || state.proto.phase() == ServerPhase::Dne {
+        if state.proto.phase() == ServerPhase::Dne {
             return;
         }
     }

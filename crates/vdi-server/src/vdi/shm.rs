@@ -132,6 +132,7 @@ impl ServerLink for ShmServerLink {
             self.access,
         )
         .map_err(|e| e.to_vd_error(Side::Server))?;
+        region.prefault(data_size);
         self.control.publish_buffer(&region.info());
         let buffers = Arc::new(ShmServerBuffers { region });
         *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = Some(buffers.clone());

@@ -241,7 +241,7 @@ pub fn run_server_on(
         {
             break;
         }
-        let Ok(done) = set.completions().recv_timeout(script.patience) else {
+        let Some(done) = set.next_completion(script.patience) else {
             let per_device: Vec<u32> = devices.iter().map(|d| set.outstanding(d.index)).collect();
             panic!(
                 "no completion within {:?}: phase {:?}, outstanding {per_device:?}, eof {eof:?}, free buffers {}",
@@ -286,7 +286,7 @@ pub fn run_server_on(
         }
     }
     // Drain what the agent still delivers (aborted commands).
-    while let Ok(done) = set.completions().recv_timeout(Duration::from_millis(50)) {
+    while let Some(done) = set.next_completion(Duration::from_millis(50)) {
         report.codes.push(done.completion_code);
     }
     let _ = set.close();
