@@ -254,6 +254,40 @@ fn flipped_payload_bit_gives_checksum_mismatch_at_the_record() {
     );
 }
 
+/// A page changed and every hash over it recomputed (what a buggy producer, not damage, would
+/// write): the hashes agree, and the page-by-page check against the database finds the page.
+#[test]
+fn a_wrong_page_with_consistent_hashes_gives_content_mismatch() {
+    use vdi_server::stream::format::RecordKind;
+    use xxhash_rust::xxh3::xxh3_64;
+    let f = fixture();
+    let &(stripe, off, _, first_seq) = f
+        .transfers
+        .iter()
+        .find(|&&(s, off, _, _)| f.stripes[s][off + 4] == RecordKind::Pages as u8)
+        .expect("a transfer that starts with a page record");
+    let mut s = f.stripes.clone();
+    let rec = &mut s[stripe][off..];
+    let stored_len = u32::from_le_bytes(rec[16..20].try_into().unwrap()) as usize;
+    // The second page entry's content (an entry is 24 bytes of header, then the page).
+    let entry = 24 + 8192;
+    let page = u64::from_le_bytes(rec[40 + entry..40 + entry + 8].try_into().unwrap());
+    rec[40 + entry + 24 + 100] ^= 0x10;
+    let payload_hash = xxh3_64(&rec[40..40 + stored_len]);
+    rec[24..32].copy_from_slice(&payload_hash.to_le_bytes());
+    let header_hash = xxh3_64(&rec[..32]);
+    rec[32..40].copy_from_slice(&header_hash.to_le_bytes());
+    assert_eq!(
+        restore(&s),
+        Err(StreamError::ContentMismatch {
+            stripe: stripe as u16,
+            offset: off as u64,
+            seq: first_seq,
+            page,
+        })
+    );
+}
+
 fn check_flip(f: &Fixture, stripe: usize, pos: usize, bit: u8) -> Result<(), TestCaseError> {
     let mut s = f.stripes.clone();
     s[stripe][pos] ^= 1 << bit;
