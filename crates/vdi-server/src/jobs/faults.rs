@@ -92,6 +92,10 @@ pub struct JobFaults {
     pub close_devices_early: bool,
     /// RESTORE's read sizes.
     pub read_size: ReadSize,
+    /// RESTORE: flip one byte in the middle of the data of this (1-based) successful Read, as
+    /// damaged media would, before the server checks it.
+    #[serde(default)]
+    pub corrupt_read: Option<u32>,
     /// BUFFERCOUNT when the statement gives none.
     pub buffer_count: Option<u32>,
     /// The server's alignment choice for BeginConfiguration (0: BLOCKSIZE).

@@ -293,6 +293,7 @@ fn read_all(
     let mut header_probe: Vec<bool> = vec![session.mode == MediaMode::Disk; devices.len()];
     let faults = &options.faults;
     let (mut sent, mut reads_sent, mut completed) = (0u32, 0u32, 0u32);
+    let mut reads_done = 0u32;
     let mut injected: Option<VdcCode> = None;
     let mut inject_pending = false;
     let mut closed = vec![false; devices.len()];
@@ -468,7 +469,15 @@ fn read_all(
                     )],
                 );
             }
-            let data: &[u8] = lease.as_deref().unwrap_or(&chunk[..n]);
+            let mut data: &[u8] = lease.as_deref().unwrap_or(&chunk[..n]);
+            reads_done += 1;
+            if faults.corrupt_read == Some(reads_done) && n > 0 {
+                // Damaged media: the bytes the server checks differ from what was written.
+                let mut damaged = data.to_vec();
+                damaged[n / 2] ^= 0x20;
+                chunk[..n].copy_from_slice(&damaged);
+                data = &chunk[..n];
+            }
             if flight.offset == u64::MAX {
                 // The header probe: check the media is ours before reading it all.
                 if let Err(e) = crate::stream::read_headers(data)
