@@ -1049,6 +1049,33 @@ pub fn catalogue() -> Vec<Case> {
         case.checks.push((Check::SetReleased, Tier::Must));
     }
 
+    // restore of damaged media: the server finds the damage, the client must report it.
+    for devices in [1, 4] {
+        let case = b.case(
+            format!("restore/damaged-media/devices-{devices}"),
+            Tier::Must,
+            "CONF-EXIT-001",
+            "4.3; 4.4",
+            format!(
+                "a byte of the data read back is damaged ({devices} device(s)): the server detects it and the RESTORE fails (Msg 3189, then 3013); the client reports the failure, does not hang, and releases its set"
+            ),
+            devices,
+            Mode::Pipe,
+            vec![
+                Step::new(Op::Backup, 0),
+                Step::new(Op::Restore, 0)
+                    .faults(JobFaults {
+                        corrupt_read: Some(3),
+                        read_size: ReadSize::Block,
+                        ..none()
+                    })
+                    .fails(),
+            ],
+        );
+        case.checks.push((Check::FailsWithMsg(3189), Tier::Must));
+        case.checks.push((Check::SetReleased, Tier::Must));
+    }
+
     // info: observations that never fail.
     for (name, observation, devices, steps) in [
         (
