@@ -4,7 +4,10 @@
 //!   `unpark` is a swap to NOTIFIED and issues the futex wake only if the waiter was PARKED, so
 //!   a busy stream never enters the kernel on the notifying side.
 //! * [`EventCount`]: a multi-waiter sequence word (for set-state changes: several threads may
-//!   sit in GetConfiguration). `notify_all` bumps the count and wakes everyone.
+//!   sit in GetConfiguration, and the server waits on it for completions). Bit 0 says that
+//!   somebody may be asleep on the word; `notify_all` bumps the sequence (bits 1..), clears the
+//!   bit, and enters the kernel only if it was set, so a busy stream with a spinning peer makes
+//!   no futex call on the notifying side either.
 //! * [`wait_until`]: the loop every blocking call uses: spin briefly (bounded, configurable),
 //!   then park in slices of at most [`WaitConfig::liveness_interval`] (100 ms), checking the
 //!   peer's liveness after every slice that timed out. It returns [`WaitOutcome`].
@@ -14,6 +17,9 @@
 
 use crate::sync::{AtomicU32, Ordering, futex, spin_hint, yield_now};
 use std::time::Duration;
+
+/// Bit 0 of an [`EventCount`] word: somebody may be asleep on it.
+const WAITERS: u32 = 1;
 
 const EMPTY: u32 = 0;
 const PARKED: u32 = 1;
@@ -154,6 +160,10 @@ impl<'a> Event<'a> {
 
 /// A multi-waiter event count: waiters sleep on the sequence number they observed before
 /// checking their condition; `notify_all` increments it and wakes them all.
+///
+/// The word is `sequence << 1 | waiters`. A waiter sets `waiters` (only while the sequence is
+/// still the one it observed) before it sleeps; a notifier that finds the bit clear knows that
+/// nobody can be asleep on the old value, so it skips the futex wake.
 #[derive(Clone, Copy, Debug)]
 pub struct EventCount<'a> {
     word: &'a AtomicU32,
@@ -172,13 +182,33 @@ impl<'a> EventCount<'a> {
 
     /// Sleeps until the count moves past `key` (or `timeout`, or a spurious wake-up).
     pub fn wait(&self, key: u32, timeout: Option<Duration>) {
-        let _ = futex::wait(self.word, key, timeout);
+        let asleep = key | WAITERS;
+        let current = self.word.load(Ordering::SeqCst);
+        if current | WAITERS != asleep {
+            return; // Notified since `key` was taken: check the condition again.
+        }
+        if current & WAITERS == 0
+            && self
+                .word
+                .compare_exchange(current, asleep, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+        {
+            return; // Changed meanwhile (a notify, or another waiter set the bit): re-check.
+        }
+        let _ = futex::wait(self.word, asleep, timeout);
     }
 
     /// Publishes a change of the watched condition to every waiter, in every process.
     pub fn notify_all(&self) {
-        self.word.fetch_add(1, Ordering::SeqCst);
-        futex::wake(self.word, i32::MAX as u32);
+        let before = self
+            .word
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                Some(w.wrapping_add(2) & !WAITERS)
+            })
+            .unwrap_or_else(|w| w);
+        if before & WAITERS != 0 {
+            futex::wake(self.word, i32::MAX as u32);
+        }
     }
 }
 

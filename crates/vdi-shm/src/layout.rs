@@ -32,7 +32,7 @@ pub const CONTROL_MAGIC: u64 = u64::from_le_bytes(*b"VDISIMC1");
 /// `"VDISIMB1"`: a published buffer region.
 pub const BUFFER_MAGIC: u64 = u64::from_le_bytes(*b"VDISIMB1");
 /// Bumped on any change of these structs or of the ring/event protocols.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 /// Largest device count (as VDI).
 pub const MAX_DEVICES: u32 = vdi_proto::consts::MAX_DEVICES;
 /// Offset of the data area in the buffer region (the largest VDI alignment).

@@ -179,7 +179,8 @@ fn hostile_control_headers_are_typed_errors() {
         open(),
         Err(RegionError::VersionMismatch { found: 99, .. })
     ));
-    h.layout_version.store(1, Ordering::SeqCst);
+    h.layout_version
+        .store(vdi_shm::layout::LAYOUT_VERSION, Ordering::SeqCst);
 
     for (field, bad) in [
         (&h.device_count, 2u32),
