@@ -375,25 +375,8 @@ fn run_step(
     });
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
     jobs.started.store(false, Ordering::SeqCst);
-    let dir = root.join(format!("media-{}", step.media));
-    let _ = std::fs::create_dir_all(&dir);
     let transcript = root.join(format!("client-{index}.jsonl"));
-    let outcome = client::run(
-        &config.client,
-        &Invocation {
-            op: step.op,
-            db: DATABASE,
-            dir: &dir,
-            socket,
-            devices: step.devices.unwrap_or(case.devices),
-            mode: case.mode,
-            transcript: &transcript,
-            bin_dir: bin,
-            limit: config.step_limit,
-            prefix_zone: case.prefix_zone,
-            alignment: case.client_alignment,
-        },
-    );
+    let outcome = run_client(case, step, config, root, bin, socket, &transcript);
     // The job may still be winding down after a client that left early; a client that never
     // sent its statement gets a short grace period.
     let waited = Instant::now();
@@ -479,25 +462,16 @@ fn run_child_step(
             };
         }
     };
-    let dir = root.join(format!("media-{}", step.media));
-    let _ = std::fs::create_dir_all(&dir);
     let transcript = root.join(format!("client-{index}.jsonl"));
     let started = Instant::now();
-    let outcome = client::run(
-        &config.client,
-        &Invocation {
-            op: step.op,
-            db: DATABASE,
-            dir: &dir,
-            socket: &server.spec.socket,
-            devices: step.devices.unwrap_or(case.devices),
-            mode: case.mode,
-            transcript: &transcript,
-            bin_dir: bin,
-            limit: config.step_limit,
-            prefix_zone: case.prefix_zone,
-            alignment: case.client_alignment,
-        },
+    let outcome = run_client(
+        case,
+        step,
+        config,
+        root,
+        bin,
+        &server.spec.socket,
+        &transcript,
     );
     let client_ended = started + outcome.elapsed;
     // The client has ended; a server that has not died by now never reached its crash point.
@@ -1174,6 +1148,37 @@ pub fn command_streams(events: &[TraceEvent]) -> Vec<Vec<String>> {
         }
     }
     streams
+}
+
+/// Runs the case's client for one step against the server on `socket`, with the step's media
+/// directory (`{dir}`) created first.
+fn run_client(
+    case: &Case,
+    step: &Step,
+    config: &RunConfig,
+    root: &Path,
+    bin: &Path,
+    socket: &Path,
+    transcript: &Path,
+) -> client::ClientOutcome {
+    let dir = root.join(format!("media-{}", step.media));
+    let _ = std::fs::create_dir_all(&dir);
+    client::run(
+        &config.client,
+        &Invocation {
+            op: step.op,
+            db: DATABASE,
+            dir: &dir,
+            socket,
+            devices: step.devices.unwrap_or(case.devices),
+            mode: case.mode,
+            transcript,
+            bin_dir: bin,
+            limit: config.step_limit,
+            prefix_zone: case.prefix_zone,
+            alignment: case.client_alignment,
+        },
+    )
 }
 
 #[cfg(test)]
