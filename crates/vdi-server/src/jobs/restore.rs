@@ -419,7 +419,7 @@ fn read_all(
         };
         let d = done.device.get();
         if done.id.is_some() {
-            devices[d].pending -= 1;
+            devices[d].pending = devices[d].pending.saturating_sub(1);
         }
         completed += 1;
         if matches!(faults.abort_at, Some(FaultPoint::AfterCompletions(n)) if n == completed) {
