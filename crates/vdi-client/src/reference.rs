@@ -161,8 +161,21 @@ pub fn device_names(set_name: &str, devices: u16) -> Vec<String> {
 }
 
 /// A new set name in the SDK samples' GUID style.
+///
+/// Seeded from std's per-process random hash keys (from the OS), the process id, a counter
+/// and the time. With fastrand's own seed (a hash of the monotonic clock and the thread id),
+/// two client processes started together by a clean CI run once drew the same name and one
+/// of the two BACKUPs failed.
 pub fn new_set_name() -> String {
-    let mut rng = fastrand::Rng::new();
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = RandomState::new().hash_one((
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now(),
+    ));
+    let mut rng = fastrand::Rng::with_seed(seed);
     let a = rng.u32(..);
     let b = rng.u16(..);
     let c = 0x4000 | (rng.u16(..) & 0x0FFF);
