@@ -280,9 +280,21 @@ impl Transport {
         }
     }
 
+    /// Published, not merely present: the shared-memory object exists a moment before its
+    /// header is written, and a server that opens it then finds no set.
+    fn set_published(&self, name: &str) -> bool {
+        match self {
+            Transport::Shm => {
+                let uid = rustix::process::geteuid().as_raw();
+                vdi_shm::region::ControlRegion::open(uid, name, Default::default()).is_ok()
+            }
+            Transport::InProc(hub) => hub.contains(name),
+        }
+    }
+
     fn wait_for_set(&self, name: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !self.set_exists(name) {
+        while !self.set_published(name) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the client never created {name}"
