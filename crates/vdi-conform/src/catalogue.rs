@@ -322,6 +322,19 @@ fn backup_restore(restore_faults: JobFaults) -> Vec<Step> {
     ]
 }
 
+/// A run whose `failing` step must fail: a BACKUP, or a RESTORE of a backup made first. With
+/// the operation's name for the case ID.
+fn failing_run(restore: bool, failing: impl Fn(Op) -> Step) -> (&'static str, Vec<Step>) {
+    if restore {
+        (
+            "restore",
+            vec![Step::new(Op::Backup, 0), failing(Op::Restore)],
+        )
+    } else {
+        ("backup", vec![failing(Op::Backup)])
+    }
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -659,20 +672,9 @@ pub fn catalogue() -> Vec<Case> {
                 abort_at: Some(point),
                 ..none()
             };
-            let (op, steps) = if restore {
-                (
-                    "restore",
-                    vec![
-                        Step::new(Op::Backup, 0),
-                        Step::new(Op::Restore, 0).faults(faults).fails(),
-                    ],
-                )
-            } else {
-                (
-                    "backup",
-                    vec![Step::new(Op::Backup, 0).faults(faults).fails()],
-                )
-            };
+            let (op, steps) = failing_run(restore, |op| {
+                Step::new(op, 0).faults(faults.clone()).fails()
+            });
             b.case(
                 format!("abort/server/{name}/{op}"),
                 Tier::Must,
@@ -692,20 +694,9 @@ pub fn catalogue() -> Vec<Case> {
             abort_at: Some(FaultPoint::AfterCompletions(6)),
             ..none()
         };
-        let (op, steps) = if restore {
-            (
-                "restore",
-                vec![
-                    Step::new(Op::Backup, 0),
-                    Step::new(Op::Restore, 0).faults(faults).fails(),
-                ],
-            )
-        } else {
-            (
-                "backup",
-                vec![Step::new(Op::Backup, 0).faults(faults).fails()],
-            )
-        };
+        let (op, steps) = failing_run(restore, |op| {
+            Step::new(op, 0).faults(faults.clone()).fails()
+        });
         b.case(
             format!("abort/server/mid-stream/devices-4/{op}"),
             Tier::Must,
@@ -728,20 +719,9 @@ pub fn catalogue() -> Vec<Case> {
             crash: Crash::Emulated,
             ..none()
         };
-        let (op, steps) = if restore {
-            (
-                "restore",
-                vec![
-                    Step::new(Op::Backup, 0),
-                    Step::new(Op::Restore, 0).faults(faults).fails(),
-                ],
-            )
-        } else {
-            (
-                "backup",
-                vec![Step::new(Op::Backup, 0).faults(faults).fails()],
-            )
-        };
+        let (op, steps) = failing_run(restore, |op| {
+            Step::new(op, 0).faults(faults.clone()).fails()
+        });
         b.case(
             format!("abort/crash/{name}/{op}"),
             Tier::Must,
@@ -773,20 +753,12 @@ pub fn catalogue() -> Vec<Case> {
             mid_stream_flushes: flushes,
             ..none()
         };
-        let crashing = |op| {
+        let (op, steps) = failing_run(restore, |op| {
             Step::new(op, 0)
                 .faults(faults.clone())
                 .fails()
                 .in_child_process()
-        };
-        let (op, steps) = if restore {
-            (
-                "restore",
-                vec![Step::new(Op::Backup, 0), crashing(Op::Restore)],
-            )
-        } else {
-            ("backup", vec![crashing(Op::Backup)])
-        };
+        });
         b.case(
             format!("crash/{op}/{name}/devices-{devices}"),
             Tier::Must,
