@@ -258,10 +258,24 @@ impl Recorder {
     }
 
     /// Records an event at `now`.
+    ///
+    /// Inlined so that, with recording off (no transcript), a call that hits an outcome rule
+    /// costs one branch: the event is never built.
+    #[inline]
     pub fn record(&mut self, now: Tick, kind: EventKind) {
-        if let EventKind::Call { rule, .. } | EventKind::Rule { rule, .. } = &kind
-            && rule.info().kind != crate::rules::RuleKind::Outcome
-        {
+        let misuse = match &kind {
+            EventKind::Call { rule, .. } | EventKind::Rule { rule, .. } => {
+                rule.info().kind != crate::rules::RuleKind::Outcome
+            }
+            _ => false,
+        };
+        if self.enabled || misuse {
+            self.keep(now, kind, misuse);
+        }
+    }
+
+    fn keep(&mut self, now: Tick, kind: EventKind, misuse: bool) {
+        if misuse && let EventKind::Call { rule, .. } | EventKind::Rule { rule, .. } = &kind {
             self.rule_hits.push(*rule);
         }
         if self.enabled {
@@ -277,6 +291,7 @@ impl Recorder {
     }
 
     /// Records an API call with NOERROR and `ok_rule`, or the error's code and rule.
+    #[inline]
     pub fn call<T>(
         &mut self,
         now: Tick,
@@ -311,6 +326,9 @@ impl Recorder {
         from: impl std::fmt::Debug,
         to: impl std::fmt::Debug,
     ) {
+        if !self.enabled {
+            return; // State events carry no rule: nothing to keep, so nothing to format.
+        }
         self.record(
             now,
             EventKind::State {
