@@ -196,6 +196,19 @@ impl ShmObject {
         self.slice_at::<T>(offset, 1).and_then(|s| s.first())
     }
 
+    /// [`ShmObject::slice_at`] without its checks, for the hot path.
+    ///
+    /// # Safety
+    /// `slice_at::<T>(offset, count)` must have returned `Some` on this object before: the
+    /// mapping neither moves nor shrinks while `self` lives, so the range is still in bounds and
+    /// aligned.
+    unsafe fn slice_at_checked_before<T: AtomicsOnly>(&self, offset: u64, count: usize) -> &[T] {
+        let ptr = self.map.as_ptr().wrapping_add(offset as usize);
+        // SAFETY: the caller guarantees that `slice_at` accepted this very range, so every
+        // condition it checked (in bounds, aligned, AtomicsOnly) still holds.
+        unsafe { std::slice::from_raw_parts(ptr.cast::<T>(), count) }
+    }
+
     /// `count` consecutive `T`s at `offset`, if they lie in the mapping and are aligned.
     fn slice_at<T: AtomicsOnly>(&self, offset: u64, count: usize) -> Option<&[T]> {
         let bytes = (count as u64).checked_mul(size_of::<T>() as u64)?;
@@ -292,6 +305,7 @@ impl ControlRegion {
             .map_err(RegionError::InvalidParams)?;
         let obj = ShmObject::create(&name, geometry.total_size, params.access)?;
         let region = ControlRegion { obj, geometry, uid };
+        region.check_ranges().map_err(RegionError::InvalidParams)?;
         let h = region.header();
         let r = Ordering::Relaxed;
         h.layout_version.store(LAYOUT_VERSION, r);
@@ -359,7 +373,11 @@ impl ControlRegion {
                 what,
             })?;
         let uid = h.creator_uid.load(Ordering::Relaxed);
-        Ok(ControlRegion { obj, geometry, uid })
+        let region = ControlRegion { obj, geometry, uid };
+        region
+            .check_ranges()
+            .map_err(|what| RegionError::Geometry { name, what })?;
+        Ok(region)
     }
 
     fn check_geometry(h: &ControlHeader, object_len: u64) -> Result<ControlGeometry, String> {
@@ -396,10 +414,9 @@ impl ControlRegion {
     }
 
     fn header(&self) -> &ControlHeader {
-        // The header was checked to fit at create/open; the mapping never shrinks on our side.
-        self.obj
-            .at(0)
-            .expect("control header lies inside the mapping (checked at create/open)")
+        // SAFETY: `check_ranges` passed the header's range through `slice_at` when this region
+        // was created or opened (before any other use), and the mapping never changes after.
+        unsafe { &self.obj.slice_at_checked_before::<ControlHeader>(0, 1)[0] }
     }
 
     fn block(&self, i: u32) -> Option<&DeviceBlock> {
@@ -580,33 +597,87 @@ impl ControlRegion {
     /// Device `i`'s rings, events and state words.
     pub fn device(&self, i: DeviceIndex) -> Option<DeviceView<'_>> {
         let idx = u32::from(i.0);
-        let block = self.block(idx)?;
+        if idx >= self.geometry.device_count {
+            return None;
+        }
+        let (block, commands, completions) = self.device_ranges(idx);
+        // SAFETY: `check_ranges` passed every device's three ranges through `slice_at`
+        // when this region was created or opened, and the geometry never changes afterwards.
+        // This runs several times per command, and the checks were a tenth of a round trip.
+        let (block, cmd_slots, cpl_slots) = unsafe {
+            (
+                &self
+                    .obj
+                    .slice_at_checked_before::<DeviceBlock>(block.0, block.1)[0],
+                self.obj
+                    .slice_at_checked_before::<SlotCell>(commands.0, commands.1),
+                self.obj
+                    .slice_at_checked_before::<SlotCell>(completions.0, completions.1),
+            )
+        };
+        Some(self.view(block, cmd_slots, cpl_slots))
+    }
+
+    /// Where device `idx`'s block, command slots and completion slots lie: (offset, count).
+    fn device_ranges(&self, idx: u32) -> ((u64, usize), (u64, usize), (u64, usize)) {
         let g = &self.geometry;
         let base = g.device_offset(idx);
         let cap = g.ring_capacity as usize;
-        let cmd_slots = self
-            .obj
-            .slice_at::<SlotCell>(base + g.command_slots_offset, cap * COMMAND_WORDS)?;
-        let cpl_slots = self
-            .obj
-            .slice_at::<SlotCell>(base + g.completion_slots_offset, cap * COMPLETION_WORDS)?;
-        Some(DeviceView {
+        (
+            (base, 1),
+            (base + g.command_slots_offset, cap * COMMAND_WORDS),
+            (base + g.completion_slots_offset, cap * COMPLETION_WORDS),
+        )
+    }
+
+    /// Checks the header's and every device's ranges against the mapping once (what lets
+    /// `header` and `device` skip it).
+    fn check_ranges(&self) -> Result<(), String> {
+        if self.obj.slice_at::<ControlHeader>(0, 1).is_none() {
+            return Err("the header lies outside the mapping".into());
+        }
+        for idx in 0..self.geometry.device_count {
+            let (block, commands, completions) = self.device_ranges(idx);
+            let fits = self.obj.slice_at::<DeviceBlock>(block.0, block.1).is_some()
+                && self
+                    .obj
+                    .slice_at::<SlotCell>(commands.0, commands.1)
+                    .is_some()
+                && self
+                    .obj
+                    .slice_at::<SlotCell>(completions.0, completions.1)
+                    .is_some();
+            if !fits {
+                return Err(format!("device {idx} lies outside the mapping"));
+            }
+        }
+        Ok(())
+    }
+
+    fn view<'a>(
+        &'a self,
+        block: &'a DeviceBlock,
+        cmd_slots: &'a [SlotCell],
+        cpl_slots: &'a [SlotCell],
+    ) -> DeviceView<'a> {
+        let capacity = self.geometry.ring_capacity;
+        DeviceView {
             block,
             commands: CommandRing(RawRing::new(
                 &block.command_head,
                 &block.command_tail,
                 cmd_slots,
-                g.ring_capacity,
+                capacity,
                 COMMAND_WORDS,
             )),
             completions: CompletionRing(RawRing::new(
                 &block.completion_head,
                 &block.completion_tail,
                 cpl_slots,
-                g.ring_capacity,
+                capacity,
                 COMPLETION_WORDS,
             )),
-        })
+        }
     }
 
     /// Removes the region's name now (creator only); the mapping stays valid until dropped.
