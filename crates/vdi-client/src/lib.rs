@@ -11,8 +11,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub(crate) mod clock;
-pub use clock::TimeoutUnit;
+pub(crate) mod timeout;
+pub use timeout::TimeoutUnit;
 mod device;
 pub mod link;
 pub mod reference;

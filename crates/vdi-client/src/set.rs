@@ -1,8 +1,8 @@
 //! `ClientVirtualDeviceSet`: the protocol core's client set, driven over a link.
 
-use crate::clock::{Clock, TimeoutUnit};
 use crate::device::ClientVirtualDevice;
 use crate::link::{ClientLink, Connector};
+use crate::timeout::TimeoutUnit;
 use crate::transcript::TranscriptFile;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,6 +10,7 @@ use std::task::Poll;
 use vdi_proto::transcript::Method;
 use vdi_proto::{ClientSet, DeviceIndex, SecondaryView, ToClient, VdConfig, VdError, VdResult};
 use vdi_shm::event::{WaitConfig, WaitOutcome};
+use vdi_shm::tick::TickClock;
 
 /// How a set object reaches its server.
 #[derive(Clone, Debug)]
@@ -45,7 +46,7 @@ pub(crate) struct SetState {
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: Mutex<SetState>,
-    pub(crate) clock: Clock,
+    pub(crate) clock: TickClock,
     pub(crate) options: ClientOptions,
 }
 
@@ -144,6 +145,8 @@ impl ClientVirtualDeviceSet {
         let transcript = TranscriptFile::from_env();
         let mut proto = ClientSet::new();
         proto.set_transcript(transcript.is_some());
+        let clock = TickClock::new();
+        clock.set_precise(transcript.is_some());
         let state = SetState {
             proto,
             link: None,
@@ -152,7 +155,7 @@ impl ClientVirtualDeviceSet {
         ClientVirtualDeviceSet {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
-                clock: Clock::new(),
+                clock,
                 options,
             }),
         }
@@ -164,6 +167,7 @@ impl ClientVirtualDeviceSet {
         let mut state = self.shared.lock();
         state.proto.set_transcript(true);
         state.transcript = Some(file);
+        self.shared.clock.set_precise(true);
         Ok(())
     }
 

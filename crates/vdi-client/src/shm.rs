@@ -5,10 +5,11 @@
 //! word; completions go back through each device's completion ring.
 
 use crate::link::{BufferMemory, ClientLink, Connector};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use vdi_proto::{DeviceIndex, SecondaryView, ToClient, ToServer, VdConfig, VdResult};
 use vdi_shm::buffers::BufferHandle;
-use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until};
+use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until_hinted};
 use vdi_shm::liveness::PeerWatch;
 use vdi_shm::region::{Access, BufferRegion, ControlParams, ControlRegion};
 use vdi_shm::ring::{CommandLimits, CompletionDesc, Delivered, Popped};
@@ -94,20 +95,19 @@ impl Connector for ShmConnector {
     }
 }
 
-#[derive(Debug, Default)]
-struct Seen {
-    bits: u32,
-    abort: bool,
-}
-
 /// The client's end of one set in shared memory.
 #[derive(Debug)]
 pub struct ShmClientLink {
     control: ControlRegion,
     access: Access,
-    seen: Mutex<Seen>,
+    /// Set-state bits already turned into messages. Written only under `seen_lock`; read
+    /// without it, so that the hot path learns "nothing new" with two loads and no lock.
+    seen_bits: AtomicU32,
+    seen_abort: AtomicBool,
+    seen_lock: Mutex<()>,
     server: Mutex<Option<PeerWatch>>,
-    buffers: Mutex<Option<Arc<ShmBuffers>>>,
+    /// Mapped once, at the configuration.
+    buffers: OnceLock<Arc<ShmBuffers>>,
 }
 
 impl ShmClientLink {
@@ -115,12 +115,11 @@ impl ShmClientLink {
         ShmClientLink {
             control,
             access,
-            seen: Mutex::new(Seen {
-                bits: seen_bits,
-                abort: false,
-            }),
+            seen_bits: AtomicU32::new(seen_bits),
+            seen_abort: AtomicBool::new(false),
+            seen_lock: Mutex::new(()),
             server: Mutex::new(None),
-            buffers: Mutex::new(None),
+            buffers: OnceLock::new(),
         }
     }
 
@@ -138,6 +137,15 @@ impl ShmClientLink {
                     .ok_or(PeerFault::BadHeader("device name"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(mapped) = self.buffers.get() {
+            // A secondary maps the area when it opens the set, then sees CONFIGURED again.
+            if mapped.region.data_size() < u64::from(config.buffer_area_size) {
+                return Err(PeerFault::BadHeader(
+                    "buffer region smaller than bufferAreaSize",
+                ));
+            }
+            return Ok((config, devices));
+        }
         let info = self
             .control
             .buffer_info()?
@@ -152,7 +160,7 @@ impl ShmClientLink {
         // Only the area the configuration promised: a hostile server's oversized region
         // stays lazily mapped.
         region.prefault(u64::from(config.buffer_area_size));
-        *self.buffers.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(ShmBuffers {
+        let _ = self.buffers.set(Arc::new(ShmBuffers {
             limits: CommandLimits {
                 buffer_area: region.data_size(),
                 max_transfer: config.max_transfer_size,
@@ -175,47 +183,49 @@ impl ShmClientLink {
     }
 
     fn limits(&self) -> CommandLimits {
-        self.buffers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map_or(
-                CommandLimits {
-                    buffer_area: 0,
-                    max_transfer: 0,
-                },
-                |b| b.limits,
-            )
+        self.buffers.get().map_or(
+            CommandLimits {
+                buffer_area: 0,
+                max_transfer: 0,
+            },
+            |b| b.limits,
+        )
     }
 }
 
 impl ClientLink for ShmClientLink {
     fn poll_set(&self) -> Result<Option<ToClient>, PeerFault> {
         use words::set::*;
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let bits = self
-            .control
-            .set_state()
-            .load(std::sync::atomic::Ordering::SeqCst);
-        let new = bits & !seen.bits;
+        let bits = self.control.set_state().load(Ordering::SeqCst);
+        let aborted = self.control.is_aborted();
+        if bits & !self.seen_bits.load(Ordering::Acquire) == 0
+            && aborted == self.seen_abort.load(Ordering::Acquire)
+        {
+            return Ok(None); // The hot path: nothing new, no lock taken.
+        }
+        let guard = self.seen_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = self.seen_bits.load(Ordering::Acquire);
+        let new = bits & !seen;
+        let mark = |bit: u32| self.seen_bits.store(seen | bit, Ordering::Release);
         if new & CONNECTED != 0 {
-            seen.bits |= CONNECTED;
+            mark(CONNECTED);
             return Ok(Some(ToClient::Connected));
         }
         if new & CONFIGURED != 0 {
-            seen.bits |= CONFIGURED;
-            drop(seen);
+            mark(CONFIGURED);
+            drop(guard);
             let (config, devices) = self.read_configuration()?;
             return Ok(Some(ToClient::Configured { config, devices }));
         }
-        if !seen.abort && self.control.is_aborted() {
-            seen.abort = true;
+        if aborted && !self.seen_abort.swap(true, Ordering::AcqRel) {
             return Ok(Some(ToClient::Abort));
         }
         if new & SERVER_CLOSED != 0 {
-            seen.bits |= SERVER_CLOSED;
+            mark(SERVER_CLOSED);
             return Ok(Some(ToClient::ServerClosed));
         }
+        // Only bits that carry no message (the client's own) are new: remember them too.
+        self.seen_bits.store(seen | bits, Ordering::Release);
         Ok(None)
     }
 
@@ -253,8 +263,9 @@ impl ClientLink for ShmClientLink {
                     completion.position,
                 );
                 // A closed ring means the set aborted: the server's abort path completed it.
+                // vdisim's server waits on the set's event count (one waiter takes the
+                // completions of every device), never on the device's completion event.
                 if dev.completions().push(&desc).is_ok() {
-                    dev.completion_event().unpark();
                     self.control.state_events().notify_all();
                 }
             }
@@ -273,18 +284,29 @@ impl ClientLink for ShmClientLink {
         ready: &mut dyn FnMut() -> bool,
     ) -> WaitOutcome<()> {
         let alive = || self.server_alive();
+        let set_news = || {
+            (
+                self.control.state_events().prepare(),
+                self.control.set_state().load(Ordering::Acquire),
+                self.control.is_aborted(),
+            )
+        };
+        // While spinning, the costly `ready` (the set's lock and state machine) runs only once
+        // one of these words moved.
         match device.and_then(|d| self.control.device(d)) {
-            Some(dev) => wait_until(
+            Some(dev) => wait_until_hinted(
                 &dev.command_event(),
                 timeout,
                 cfg,
+                || (dev.commands().pushed(), set_news()),
                 || ready().then_some(()),
                 alive,
             ),
-            None => wait_until(
+            None => wait_until_hinted(
                 &self.control.state_events(),
                 timeout,
                 cfg,
+                set_news,
                 || ready().then_some(()),
                 alive,
             ),
@@ -305,11 +327,7 @@ impl ClientLink for ShmClientLink {
     }
 
     fn buffers(&self) -> Option<Arc<dyn BufferMemory>> {
-        let b = self
-            .buffers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()?;
+        let b = self.buffers.get()?.clone();
         Some(b)
     }
 
@@ -320,12 +338,7 @@ impl ClientLink for ShmClientLink {
     fn close(&self) {
         self.control.unlink();
         // A server that died cannot remove its buffer region; its client does.
-        if let Some(b) = self
-            .buffers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
+        if let Some(b) = self.buffers.get() {
             b.region.unlink_if_orphaned();
         }
     }

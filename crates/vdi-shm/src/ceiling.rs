@@ -17,7 +17,7 @@
 //! * `rawspin`: ping-pong on two words with [`Event`](crate::Event)s and the library's
 //!   spin-then-park wait, without rings or state machines.
 
-use crate::event::{Timeout, WaitConfig, WaitOutcome, wait_until};
+use crate::event::{Timeout, WaitConfig, WaitOutcome, wait_until, wait_until_hinted};
 use crate::region::{Access, BufferRegion, ControlParams, ControlRegion};
 use crate::ring::{CommandDesc, CommandLimits, CompletionDesc, Delivered, Popped};
 use std::collections::VecDeque;
@@ -137,10 +137,12 @@ pub fn child_main(checksum: Checksum) {
             let (ping, pong) = (dev.server_state(), dev.client_state());
             let mut seen = 0;
             loop {
-                let got = wait_until(
+                // The same spinning schedule as vdisim's waits, whose news is one word too.
+                let got = wait_until_hinted(
                     &dev.command_event(),
                     Timeout::Millis(30_000),
                     &WaitConfig::SPIN_THEN_PARK,
+                    || ping.load(Ordering::Acquire),
                     || {
                         let v = ping.load(Ordering::Acquire);
                         (v != seen).then_some(v)
@@ -333,10 +335,11 @@ impl Session {
         ping.store(n, Ordering::Release);
         if spin {
             dev.command_event().unpark();
-            let got = wait_until(
+            let got = wait_until_hinted(
                 &dev.completion_event(),
                 Timeout::Millis(30_000),
                 &WaitConfig::SPIN_THEN_PARK,
+                || pong.load(Ordering::Acquire),
                 || (pong.load(Ordering::Acquire) == n).then_some(()),
                 || true,
             );

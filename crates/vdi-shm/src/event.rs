@@ -247,19 +247,77 @@ pub fn wait_until<T>(
     on: &impl Waitable,
     timeout: Timeout,
     cfg: &WaitConfig,
+    poll: impl FnMut() -> Option<T>,
+    alive: impl FnMut() -> bool,
+) -> WaitOutcome<T> {
+    let mut calls = 0u32;
+    let always_new = || {
+        calls = calls.wrapping_add(1);
+        calls
+    };
+    spin_then_park(on, timeout, cfg, Checks::PerStep, always_new, poll, alive)
+}
+
+/// [`wait_until`] for a `poll` that is costly (a lock, a state machine) beside a cheap sign of
+/// news: while spinning, `news` is read after every pause, and `poll` runs only when `news`
+/// returned something other than what it returned before the last poll. `news` must change
+/// whenever the peer may have delivered something, e.g. a ring's producer index or an event
+/// count's sequence. A change `news` misses costs only latency: the parking phase polls after
+/// every wake-up and every slice regardless.
+///
+/// Checking after every pause rather than once per backoff step keeps a late delivery from
+/// waiting out a whole step (32 pauses are about 1 µs here).
+pub fn wait_until_hinted<T, N: PartialEq>(
+    on: &impl Waitable,
+    timeout: Timeout,
+    cfg: &WaitConfig,
+    news: impl FnMut() -> N,
+    poll: impl FnMut() -> Option<T>,
+    alive: impl FnMut() -> bool,
+) -> WaitOutcome<T> {
+    spin_then_park(on, timeout, cfg, Checks::PerPause, news, poll, alive)
+}
+
+/// How often the spinning phase looks for news.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    PerStep,
+    PerPause,
+}
+
+fn spin_then_park<T, N: PartialEq>(
+    on: &impl Waitable,
+    timeout: Timeout,
+    cfg: &WaitConfig,
+    checks: Checks,
+    mut news: impl FnMut() -> N,
     mut poll: impl FnMut() -> Option<T>,
     mut alive: impl FnMut() -> bool,
 ) -> WaitOutcome<T> {
     if timeout == Timeout::Poll {
         return poll().map_or(WaitOutcome::TimedOut, WaitOutcome::Ready);
     }
+    let mut seen: Option<N> = None;
+    let mut look = || {
+        let now = news();
+        if seen.as_ref() == Some(&now) {
+            return None;
+        }
+        seen = Some(now);
+        poll()
+    };
     for step in 0..cfg.spin_steps {
-        if let Some(v) = poll() {
+        if let Some(v) = look() {
             return WaitOutcome::Ready(v);
         }
         if step < 6 {
             for _ in 0..(1u32 << step) {
                 spin_hint();
+                if checks == Checks::PerPause
+                    && let Some(v) = look()
+                {
+                    return WaitOutcome::Ready(v);
+                }
             }
         } else {
             yield_now();
@@ -483,5 +541,80 @@ mod tests {
         for t in waiters {
             assert_eq!(t.join().unwrap(), WaitOutcome::Ready(()));
         }
+    }
+
+    #[test]
+    fn hinted_spinning_polls_only_when_the_news_moves() {
+        let w = AtomicU32::new(0);
+        let polls = std::cell::Cell::new(0u32);
+        let out: WaitOutcome<()> = wait_until_hinted(
+            &Event::new(&w),
+            Timeout::Millis(1),
+            &WaitConfig::SPIN_THEN_PARK,
+            || 0u32, // never moves
+            || {
+                polls.set(polls.get() + 1);
+                None
+            },
+            || true,
+        );
+        assert_eq!(out, WaitOutcome::TimedOut);
+        // One poll before the first pause of the spinning phase, then only the parking phase's
+        // (one before each sleep, and at most a few sleeps fit into 1 ms).
+        let spinning_polls = polls.get();
+        assert!(
+            (2..=6).contains(&spinning_polls),
+            "{spinning_polls} polls: the spinning phase polled without news"
+        );
+    }
+
+    #[test]
+    fn hinted_wait_still_finds_what_its_news_missed() {
+        // `news` never moves, so only the parking phase can see the value: it must.
+        let w = Arc::new(AtomicU32::new(0));
+        let flag = Arc::new(AtomicU32::new(0));
+        let (w2, f2) = (w.clone(), flag.clone());
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            f2.store(1, Ordering::SeqCst);
+            Event::new(&w2).unpark();
+        });
+        let out = wait_until_hinted(
+            &Event::new(&w),
+            Timeout::Millis(10_000),
+            &WaitConfig::SPIN_THEN_PARK,
+            || (),
+            || (flag.load(Ordering::SeqCst) == 1).then_some(()),
+            || true,
+        );
+        assert_eq!(out, WaitOutcome::Ready(()));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn hinted_spinning_sees_news_between_pauses() {
+        // The value arrives while the waiter spins; the news word moves with it.
+        let word = Arc::new(AtomicU32::new(0));
+        let w = AtomicU32::new(0);
+        let setter = {
+            let word = word.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_micros(50));
+                word.store(5, Ordering::Release);
+            })
+        };
+        let out = wait_until_hinted(
+            &Event::new(&w),
+            Timeout::Millis(10_000),
+            &WaitConfig {
+                spin_steps: u32::MAX, // never parks: only news can end this wait
+                ..WaitConfig::SPIN_THEN_PARK
+            },
+            || word.load(Ordering::Acquire),
+            || (word.load(Ordering::Acquire) == 5).then_some(7),
+            || true,
+        );
+        assert_eq!(out, WaitOutcome::Ready(7));
+        setter.join().unwrap();
     }
 }

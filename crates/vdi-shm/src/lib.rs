@@ -12,6 +12,7 @@
 //! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices | both |
 //! | [`liveness`] | [`liveness::PeerWatch`] (pidfd) and the creator's flock token | both |
 //! | [`buffers`] | sans-IO buffer-area allocator, [`buffers::BufferHandle`] | server (allocator), client (handles) |
+//! | [`tick`] | [`tick::TickClock`]: the `now` both sides pass to the protocol core (coarse unless a transcript is recorded) | both |
 //! | `ceiling` | two-process raw ceilings (ping-pong, 1 MiB handoff) for benches | benches, `vdisim bench` |
 //!
 //! # A blocking call, end to end
@@ -80,10 +81,14 @@ pub mod padded;
 pub mod region;
 pub mod ring;
 mod sync;
+#[cfg(not(loom))]
+pub mod tick;
 
 pub use channel::{DeviceChannel, Received};
 pub use error::{PeerFault, RegionError, Side};
-pub use event::{Event, EventCount, Timeout, WaitConfig, WaitOutcome, wait_until};
+pub use event::{
+    Event, EventCount, Timeout, WaitConfig, WaitOutcome, wait_until, wait_until_hinted,
+};
 pub use ring::{
     Command, CommandDesc, CommandLimits, CommandRing, Completion, CompletionDesc, CompletionRing,
     Delivered, LocalRing, Popped, PushError,

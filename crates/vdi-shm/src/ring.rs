@@ -355,6 +355,11 @@ impl<'a> RawRing<'a> {
         }
     }
 
+    /// The producer's index with its closed mark: it changes with every push and with close.
+    fn pushed(&self) -> u64 {
+        self.tail.load(Ordering::Acquire)
+    }
+
     fn pop(&self, out: &mut [u64]) -> Result<Popped<()>, PeerFault> {
         let head = self.head.load(Ordering::Acquire);
         let raw_tail = self.tail.load(Ordering::Acquire);
@@ -443,6 +448,12 @@ impl CommandRing<'_> {
     /// Whether the closed mark is set.
     pub fn is_closed(&self) -> bool {
         self.0.is_closed()
+    }
+
+    /// A value that changes with every push and with close: one load, no validation, for a
+    /// spinning waiter to learn cheaply that a full look is worth it.
+    pub fn pushed(&self) -> u64 {
+        self.0.pushed()
     }
 
     /// Entries waiting.

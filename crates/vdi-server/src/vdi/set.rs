@@ -19,6 +19,7 @@ use vdi_proto::{
 };
 use vdi_shm::buffers::BufferArea;
 use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome};
+use vdi_shm::tick::TickClock;
 
 #[derive(Debug)]
 struct State {
@@ -41,7 +42,8 @@ const AGENT_TICK: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
-    origin: Instant,
+    /// Coarse: the server core keeps no transcript, and its watchdog counts seconds.
+    clock: TickClock,
     wait: WaitConfig,
     /// Set by `close` to stop the agent.
     stop_agent: AtomicBool,
@@ -53,7 +55,7 @@ impl Shared {
     }
 
     fn now(&self) -> Tick {
-        Tick(self.origin.elapsed().as_micros() as u64)
+        self.clock.now()
     }
 }
 
@@ -157,7 +159,7 @@ impl ServerVirtualDeviceSet {
         ServerVirtualDeviceSet {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
-                origin: Instant::now(),
+                clock: TickClock::new(),
                 wait,
                 stop_agent: AtomicBool::new(false),
             }),

@@ -4,7 +4,7 @@ use super::link::{ServerBuffers, ServerConnector, ServerLink};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use vdi_proto::{DeviceIndex, ToClient, ToServer, VdConfig, VdResult, WireCompletion};
-use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until};
+use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until_hinted};
 use vdi_shm::region::{Access, BufferRegion, ControlRegion};
 use vdi_shm::ring::{CommandDesc, Popped};
 use vdi_shm::{PeerFault, Side, words};
@@ -189,10 +189,20 @@ impl ServerLink for ShmServerLink {
         cfg: &WaitConfig,
         ready: &mut dyn FnMut() -> bool,
     ) -> WaitOutcome<()> {
-        wait_until(
+        // The client bumps the event count after every completion it pushes and every
+        // set-state change, so while spinning the costly `ready` runs only once a word moved.
+        let news = || {
+            (
+                self.control.state_events().prepare(),
+                self.control.set_state().load(Ordering::Acquire),
+                self.control.is_aborted(),
+            )
+        };
+        wait_until_hinted(
             &self.control.state_events(),
             timeout,
             cfg,
+            news,
             || ready().then_some(()),
             || self.client_alive(),
         )

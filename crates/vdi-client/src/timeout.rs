@@ -1,26 +1,6 @@
-//! The client's monotonic clock, as the protocol core's `Tick`s, and timeout decoding.
+//! The unit of the application's timeouts, and their decoding.
 
-use std::time::Instant;
-use vdi_proto::Tick;
 use vdi_shm::event::Timeout;
-
-/// Microseconds since the set object was made.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Clock {
-    origin: Instant,
-}
-
-impl Clock {
-    pub(crate) fn new() -> Clock {
-        Clock {
-            origin: Instant::now(),
-        }
-    }
-
-    pub(crate) fn now(&self) -> Tick {
-        Tick(self.origin.elapsed().as_micros() as u64)
-    }
-}
 
 /// The unit the application's timeouts are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
