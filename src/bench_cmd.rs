@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vdi_client::{ClientOptions, ClientVirtualDevice, ClientVirtualDeviceSet};
 use vdi_proto::{SendRequest, ServerOptions, VdCode, VdConfig, VdcCode, vdf, win32};
-use vdi_server::db::{Catalog, RecoveryModel};
+use vdi_server::db::{BackupKind, Catalog, RecoveryModel};
 use vdi_server::engine::sink::CollectSink;
 use vdi_server::engine::{Engine, EngineConfig};
 use vdi_server::jobs::VdiJobRunner;
+use vdi_server::stream::{BackupOptions, BackupProducer};
 use vdi_server::vdi::ServerVirtualDeviceSet;
 use vdi_server::vdi::shm::ShmServerConnector;
 use vdi_shm::ceiling::{self, MIB, Session};
@@ -270,8 +271,36 @@ fn fastish_counter() -> u32 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// One backup to a hashing client: (GB/s, client peak RSS MiB, buffer area MiB).
-fn backup_once(engine: &Arc<Engine>, devices: u16) -> (f64, f64, f64) {
+/// The fake sqlservr's own production rate, with no VDI and no client: the BACKUP stream of
+/// the bench database generated (pages built and hashed, records framed) into one reused
+/// 1 MiB buffer, as the backup job generates into the shared buffers.
+fn generate_gbps(engine: &Arc<Engine>) -> f64 {
+    let image = engine
+        .lock_catalog()
+        .get_mut(DB)
+        .expect("bench database")
+        .prepare_backup(BackupKind::Full)
+        .expect("backup image");
+    let options = BackupOptions {
+        max_transfer: MIB as u32,
+        devices: 1,
+        ..BackupOptions::default()
+    };
+    let mut producer = BackupProducer::new(image, options).expect("producer");
+    let mut buf = vec![0u8; MIB];
+    let t0 = Instant::now();
+    let mut bytes = producer.stripe_header(0, &mut buf).expect("header") as u64;
+    while let Some(t) = producer.fill_next(0, &mut buf).expect("fill") {
+        bytes += t.len as u64;
+        std::hint::black_box(&buf);
+    }
+    bytes += producer.stripe_trailer(0, &mut buf).expect("trailer") as u64;
+    gbps(bytes, t0.elapsed())
+}
+
+/// One backup to a hashing client: (GB/s, client peak RSS MiB, buffer area MiB). Without
+/// `buffer_count` the job takes its default BUFFERCOUNT (MAX_IO_DEPTH + 1 per device).
+fn backup_once(engine: &Arc<Engine>, devices: u16, buffer_count: Option<u32>) -> (f64, f64, f64) {
     let set = set_name("b");
     let wait = std::env::var("VDISIM_BENCH_WAIT").unwrap_or_else(|_| "spin".into());
     let mut client = Client::spawn("backup", &set, devices, &wait);
@@ -279,8 +308,9 @@ fn backup_once(engine: &Arc<Engine>, devices: u16) -> (f64, f64, f64) {
     run_sql(
         engine,
         &format!(
-            "BACKUP DATABASE [{DB}] TO {} WITH FORMAT, MAXTRANSFERSIZE = 1048576",
-            devices_clause(&set, devices)
+            "BACKUP DATABASE [{DB}] TO {} WITH FORMAT, MAXTRANSFERSIZE = 1048576{}",
+            devices_clause(&set, devices),
+            buffer_count.map_or(String::new(), |n| format!(", BUFFERCOUNT = {n}"))
         ),
     );
     let r = client.expect("RESULT");
@@ -446,16 +476,23 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
 
     eprintln!("vdisim bench: measuring vdisim …");
     let engine = engine(plan.db_bytes);
-    let backup1 = trials("backup1", &mut || backup_once(&engine, 1).0);
+    let generate = trials("backup1", &mut || generate_gbps(&engine));
+    let backup1 = trials("backup1", &mut || backup_once(&engine, 1, None).0);
     let restore1 = trials("restore", &mut || restore_once(&engine));
-    let backup4 = trials("backup4", &mut || backup_once(&engine, 4).0);
+    let backup4 = trials("backup4", &mut || backup_once(&engine, 4, None).0);
     let mut rss = f64::NAN;
     let mut area = f64::NAN;
     let backup64 = trials("backup64", &mut || {
-        let (g, r, a) = backup_once(&engine, 64);
+        let (g, r, a) = backup_once(&engine, 64, None);
         rss = f64::max(rss, r);
         area = a;
         g
+    });
+    // The same 64 stripes over the buffers one device gets by default: the data in flight
+    // fits in the cache again, so this isolates what striping itself costs.
+    let one_device_buffers = vdi_server::jobs::default_buffer_count(1);
+    let backup64_few = trials("backup64", &mut || {
+        backup_once(&engine, 64, Some(one_device_buffers)).0
     });
     let (spin, block) = if want("roundtrip") {
         (
@@ -513,6 +550,20 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
             handoff,
         ),
         f(
+            "generate_1mib_gbps",
+            generate,
+            "GB/s",
+            "handoff_1mib_gbps",
+            handoff,
+        ),
+        f(
+            "backup_1dev_over_generation",
+            backup1,
+            "GB/s",
+            "generate_1mib_gbps",
+            generate,
+        ),
+        f(
             "backup_1dev_over_pipe",
             backup1,
             "GB/s",
@@ -536,6 +587,13 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         f(
             "backup_64dev_gbps",
             backup64,
+            "GB/s",
+            "backup_1dev_gbps",
+            backup1,
+        ),
+        f(
+            "backup_64dev_1dev_buffers_gbps",
+            backup64_few,
             "GB/s",
             "backup_1dev_gbps",
             backup1,
