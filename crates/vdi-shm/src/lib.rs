@@ -9,7 +9,7 @@
 //! | [`region`] | [`region::ControlRegion`] (client creates at Create, server opens), [`region::BufferRegion`] (server creates at EndConfiguration, client maps), permission and header checks, [`region::cleanup_stale`] | both |
 //! | [`channel`] | [`channel::DeviceChannel`]: `send_command` / `receive_command` / `send_completion` / `receive_completion` / `drain_completions`, the blocking calls written once | both |
 //! | [`ring`] | per-device [`ring::CommandRing`] (server → client) and [`ring::CompletionRing`] (client → server), validated pops, closed mark for drain-on-abort | both |
-//! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices | both |
+//! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices, and [`event::wait_until_hinted`], which spins on a cheap sign of news before its costly poll | both |
 //! | [`liveness`] | [`liveness::PeerWatch`] (pidfd) and the creator's flock token | both |
 //! | [`buffers`] | sans-IO buffer-area allocator, [`buffers::BufferHandle`] | server (allocator), client (handles) |
 //! | [`tick`] | [`tick::TickClock`]: the `now` both sides pass to the protocol core (coarse unless a transcript is recorded) | both |
