@@ -12,7 +12,7 @@ use std::process::{Child, ChildStdout, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vdi_client::{ClientOptions, ClientVirtualDevice, ClientVirtualDeviceSet};
-use vdi_proto::{SendRequest, ServerOptions, VdCode, VdConfig, VdcCode, vdf, win32};
+use vdi_proto::{SendRequest, VdCode, VdConfig, VdcCode, vdf, win32};
 use vdi_server::db::{BackupKind, Catalog, RecoveryModel};
 use vdi_server::engine::sink::CollectSink;
 use vdi_server::engine::{Engine, EngineConfig};
@@ -21,7 +21,7 @@ use vdi_server::stream::{
     BackupOptions, BackupProducer, RestoreAssembler, StripeReader, backup_to_memory,
 };
 use vdi_server::vdi::ServerVirtualDeviceSet;
-use vdi_server::vdi::shm::ShmServerConnector;
+use vdi_server::vdi::shm::open_one_device_set;
 use vdi_shm::ceiling::{self, MIB, Session};
 use vdi_shm::event::WaitConfig;
 
@@ -402,26 +402,6 @@ fn restore_once(engine: &Arc<Engine>) -> f64 {
     field(&r, "bytes") / field(&r, "secs").max(1e-9) / 1e9
 }
 
-/// A bare server set with one opened device, for the round trip and idle figures.
-fn server_set(
-    set: &str,
-    wait: WaitConfig,
-) -> (ServerVirtualDeviceSet, vdi_server::vdi::ServerVirtualDevice) {
-    let mut s = ServerVirtualDeviceSet::with_wait(
-        Arc::new(ShmServerConnector::from_env()),
-        ServerOptions::default(),
-        wait,
-    );
-    s.open(None, set).expect("server open");
-    s.begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 60_000)
-        .expect("begin configuration");
-    s.request_buffers(65536, 0, 1).expect("request buffers");
-    s.end_configuration(&[set.to_string()])
-        .expect("end configuration");
-    let (dev, _) = s.open_device().expect("server open device");
-    (s, dev)
-}
-
 fn close_server(mut s: ServerVirtualDeviceSet, dev: vdi_server::vdi::ServerVirtualDevice) {
     let _ = s.close_device(dev);
     let _ = s.close();
@@ -434,7 +414,7 @@ fn roundtrip_us(n: usize, wait: &str) -> Vec<f64> {
     let mut client = Client::spawn("echo", &set, 1, wait);
     client.expect("READY");
     // Both sides wait alike, as both sides of the raw ping-pong they are judged against do.
-    let (s, dev) = server_set(&set, wait_config(wait));
+    let (s, dev) = open_one_device_set(&set, wait_config(wait)).expect("server set");
     client.expect("OPEN");
     let one = || {
         let t0 = Instant::now();
@@ -459,7 +439,7 @@ fn idle_cpu_percent() -> f64 {
     let set = set_name("idle");
     let mut client = Client::spawn("idle", &set, 1, "spin");
     client.expect("READY");
-    let (s, dev) = server_set(&set, WaitConfig::default());
+    let (s, dev) = open_one_device_set(&set, WaitConfig::default()).expect("server set");
     let r = client.expect("RESULT");
     close_server(s, dev);
     client.finish();

@@ -9,11 +9,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::sync::Arc;
 use vdi_client::{ClientVirtualDeviceSet, VdConfig, VdcCode, vdf, win32};
-use vdi_proto::{CmdId, DeviceIndex, SendRequest, ServerOptions};
-use vdi_server::vdi::ServerVirtualDeviceSet;
-use vdi_server::vdi::shm::ShmServerConnector;
+use vdi_proto::{CmdId, DeviceIndex, SendRequest};
+use vdi_server::vdi::shm::open_one_device_set;
+use vdi_shm::event::WaitConfig;
 use vdi_shm::region::{Access, ControlParams, ControlRegion};
 use vdi_shm::ring::{CommandDesc, CommandLimits, CompletionDesc, Delivered, Popped};
 
@@ -26,24 +25,13 @@ fn vdisim(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime
         ..VdConfig::default()
     };
     client.create(&name, &config).expect("Create");
-    let mut server = ServerVirtualDeviceSet::new(
-        Arc::new(ShmServerConnector::from_env()),
-        ServerOptions::default(),
-    );
-    server.open(None, &name).expect("server Open");
-    server
-        .begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 10_000)
-        .expect("BeginConfiguration");
-    server.request_buffers(65536, 0, 1).expect("RequestBuffers");
-    server
-        .end_configuration(std::slice::from_ref(&name))
-        .expect("EndConfiguration");
+    let (mut server, server_device) =
+        open_one_device_set(&name, WaitConfig::default()).expect("server set");
     let mut got = VdConfig::default();
     client
         .get_configuration(10_000, &mut got)
         .expect("GetConfiguration");
     let device = client.open_device(&name).expect("OpenDevice");
-    let (server_device, _) = server.open_device().expect("server OpenDevice");
     c.bench_function("vdisim", |b| {
         b.iter(|| {
             server

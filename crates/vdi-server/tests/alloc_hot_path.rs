@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, VdcCode, vdf, win32};
-use vdi_proto::{SendRequest, ServerOptions};
+use vdi_proto::SendRequest;
 use vdi_server::vdi::ServerVirtualDeviceSet;
-use vdi_server::vdi::shm::ShmServerConnector;
+use vdi_server::vdi::shm::open_one_device_set;
 use vdi_shm::counting_alloc::CountingAlloc;
+use vdi_shm::event::WaitConfig;
 
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc::new();
@@ -67,19 +68,7 @@ fn no_allocation_per_command_once_warmed_up() {
             client.close().expect("Close");
         })
     };
-    let mut server = ServerVirtualDeviceSet::new(
-        Arc::new(ShmServerConnector::from_env()),
-        ServerOptions::default(),
-    );
-    server.open(None, &name).expect("server Open");
-    server
-        .begin_configuration(vdf::WRITE_MEDIA, 512, 0, 65536, 10_000)
-        .expect("BeginConfiguration");
-    server.request_buffers(65536, 0, 1).expect("RequestBuffers");
-    server
-        .end_configuration(std::slice::from_ref(&name))
-        .expect("EndConfiguration");
-    let (dev, _) = server.open_device().expect("server OpenDevice");
+    let (mut server, dev) = open_one_device_set(&name, WaitConfig::default()).expect("server set");
     let buffer = server.allocate_buffer(65536, 0).expect("AllocateBuffer");
     assert_eq!(buffer, 0, "the one buffer starts the area");
 

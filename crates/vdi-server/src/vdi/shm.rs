@@ -9,6 +9,26 @@ use vdi_shm::region::{Access, BufferRegion, ControlRegion};
 use vdi_shm::ring::{CommandDesc, Popped};
 use vdi_shm::{PeerFault, Side, words};
 
+/// A bare server set over shared memory, opened on the client's set `set_name` and configured
+/// for writing with one device and one 64 KiB buffer requested; its device is opened. What the
+/// round-trip benches and the per-command allocation test drive, without the T-SQL engine.
+pub fn open_one_device_set(
+    set_name: &str,
+    wait: WaitConfig,
+) -> VdResult<(super::ServerVirtualDeviceSet, super::ServerVirtualDevice)> {
+    let mut set = super::ServerVirtualDeviceSet::with_wait(
+        Arc::new(ShmServerConnector::from_env()),
+        vdi_proto::ServerOptions::default(),
+        wait,
+    );
+    set.open(None, set_name)?;
+    set.begin_configuration(vdi_proto::vdf::WRITE_MEDIA, 512, 0, 65536, 60_000)?;
+    set.request_buffers(65536, 0, 1)?;
+    set.end_configuration(&[set_name.to_string()])?;
+    let (device, _) = set.open_device()?;
+    Ok((set, device))
+}
+
 /// The key a set is known by (must match the client library's).
 pub fn set_key(instance: Option<&str>, set_name: &str) -> String {
     vdi_client::shm::set_key(instance, set_name)
