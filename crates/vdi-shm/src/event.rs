@@ -445,8 +445,8 @@ mod tests {
         assert_eq!(w.load(Ordering::SeqCst), EMPTY);
     }
 
-    #[test]
-    fn cross_thread_wake() {
+    /// An event word and a flag that another thread sets, then unparks the word, after 20 ms.
+    fn flag_set_later() -> (Arc<AtomicU32>, Arc<AtomicU32>, std::thread::JoinHandle<()>) {
         let w = Arc::new(AtomicU32::new(0));
         let flag = Arc::new(AtomicU32::new(0));
         let (w2, f2) = (w.clone(), flag.clone());
@@ -455,6 +455,12 @@ mod tests {
             f2.store(1, Ordering::SeqCst);
             Event::new(&w2).unpark();
         });
+        (w, flag, t)
+    }
+
+    #[test]
+    fn cross_thread_wake() {
+        let (w, flag, t) = flag_set_later();
         let out = wait_until(
             &Event::new(&w),
             Timeout::Forever,
@@ -571,14 +577,7 @@ mod tests {
     #[test]
     fn hinted_wait_still_finds_what_its_news_missed() {
         // `news` never moves, so only the parking phase can see the value: it must.
-        let w = Arc::new(AtomicU32::new(0));
-        let flag = Arc::new(AtomicU32::new(0));
-        let (w2, f2) = (w.clone(), flag.clone());
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            f2.store(1, Ordering::SeqCst);
-            Event::new(&w2).unpark();
-        });
+        let (w, flag, t) = flag_set_later();
         let out = wait_until_hinted(
             &Event::new(&w),
             Timeout::Millis(10_000),
