@@ -15,7 +15,8 @@
 //!   differs. Mode `park` waits with [`WaitConfig::ALWAYS_PARK`], otherwise spin-then-park.
 //! * `raw`: bare futex ping-pong on two words (always a futex wait and a futex wake).
 //! * `rawspin`: ping-pong on two words with [`Event`](crate::Event)s and the library's
-//!   spin-then-park wait, without rings or state machines.
+//!   spin-then-park wait, without rings or state machines. It waits with
+//!   [`wait_until_hinted`] (the word is its own news), the schedule vdisim's waits use.
 
 use crate::event::{Timeout, WaitConfig, WaitOutcome, wait_until, wait_until_hinted};
 use crate::region::{Access, BufferRegion, ControlParams, ControlRegion};
