@@ -763,7 +763,7 @@ pub struct BufferRegion {
 /// (a Write buffer the server fills before SendCommand, a command's buffer the client holds
 /// until CompleteCommand, a Read buffer the server checks after the completion).
 ///
-/// It derefs to `[u8]` (and `[u8]` mutably for [`BufferRegion::lease_mut`]), so data is produced
+/// It derefs to `[u8]`, mutably too (one [`BufferRegion::lease`] serves both), so data is produced
 /// and consumed in place: VDI's zero-copy path. Leases are exclusive within the process (an
 /// overlapping lease is refused). Across processes exclusivity is the protocol's: a peer that
 /// breaks it (writes a range it handed over) can only garble the bytes this side sees, which
