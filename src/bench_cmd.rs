@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vdi_client::{ClientOptions, ClientVirtualDevice, ClientVirtualDeviceSet};
 use vdi_proto::{SendRequest, VdCode, VdConfig, VdcCode, vdf, win32};
-use vdi_server::db::{BackupKind, Catalog, RecoveryModel};
+use vdi_server::db::{BackupImage, BackupKind, Catalog, RecoveryModel};
 use vdi_server::engine::sink::CollectSink;
 use vdi_server::engine::{Engine, EngineConfig};
-use vdi_server::jobs::VdiJobRunner;
+use vdi_server::jobs::{JobOptions, VdiJobRunner};
 use vdi_server::stream::{
     BackupOptions, BackupProducer, RestoreAssembler, StripeReader, backup_to_memory,
 };
@@ -284,21 +284,31 @@ fn fastish_counter() -> u32 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The fake sqlservr's own production rate, with no VDI and no client: the BACKUP stream of
-/// the bench database generated (pages built and hashed, records framed) into one reused
-/// 1 MiB buffer, as the backup job generates into the shared buffers.
-fn generate_gbps(engine: &Arc<Engine>) -> f64 {
+/// The bench database's backup image and the stream options a `BACKUP ... WITH FORMAT,
+/// MAXTRANSFERSIZE = 1048576` to one device gets from the job: its default BLOCKSIZE and seed.
+fn bench_stream(engine: &Arc<Engine>) -> (BackupImage, BackupOptions) {
     let image = engine
         .lock_catalog()
         .get_mut(DB)
         .expect("bench database")
         .prepare_backup(BackupKind::Full)
         .expect("backup image");
+    let job = JobOptions::default();
     let options = BackupOptions {
+        block_size: job.default_block_size,
         max_transfer: MIB as u32,
         devices: 1,
+        seed: job.seed ^ image.meta.state_hash,
         ..BackupOptions::default()
     };
+    (image, options)
+}
+
+/// The fake sqlservr's own production rate, with no VDI and no client: the BACKUP stream of
+/// the bench database generated (pages built and hashed, records framed) into one reused
+/// 1 MiB buffer, as the backup job generates into the shared buffers.
+fn generate_gbps(engine: &Arc<Engine>) -> f64 {
+    let (image, options) = bench_stream(engine);
     let mut producer = BackupProducer::new(image, options).expect("producer");
     let mut buf = vec![0u8; MIB];
     let t0 = Instant::now();
@@ -317,17 +327,7 @@ fn generate_gbps(engine: &Arc<Engine>) -> f64 {
 /// is first copied, untimed, into one reused buffer, so that the reader checks bytes in the
 /// cache, as the restore job checks a Read buffer the client has just filled.
 fn verify_gbps(engine: &Arc<Engine>) -> f64 {
-    let image = engine
-        .lock_catalog()
-        .get_mut(DB)
-        .expect("bench database")
-        .prepare_backup(BackupKind::Full)
-        .expect("backup image");
-    let options = BackupOptions {
-        max_transfer: MIB as u32,
-        devices: 1,
-        ..BackupOptions::default()
-    };
+    let (image, options) = bench_stream(engine);
     let stripe = backup_to_memory(image, options, 1)
         .expect("backup in memory")
         .0
