@@ -591,29 +591,23 @@ mod tests {
     }
 
     #[test]
-    fn hinted_spinning_sees_news_between_pauses() {
-        // The value arrives while the waiter spins; the news word moves with it.
-        let word = Arc::new(AtomicU32::new(0));
+    fn hinted_spinning_looks_for_news_after_every_pause() {
+        // Six backoff steps spin 1 + 2 + … + 32 = 63 pauses and yield none. Looking once per
+        // step would read `news` 6 times; looking after every pause reads it 6 + 63 times.
         let w = AtomicU32::new(0);
-        let setter = {
-            let word = word.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_micros(50));
-                word.store(5, Ordering::Release);
-            })
-        };
-        let out = wait_until_hinted(
+        let reads = std::cell::Cell::new(0u32);
+        let out: WaitOutcome<()> = wait_until_hinted(
             &Event::new(&w),
-            Timeout::Millis(10_000),
+            Timeout::Millis(1),
             &WaitConfig {
-                spin_steps: u32::MAX, // never parks: only news can end this wait
+                spin_steps: 6,
                 ..WaitConfig::SPIN_THEN_PARK
             },
-            || word.load(Ordering::Acquire),
-            || (word.load(Ordering::Acquire) == 5).then_some(7),
+            || reads.set(reads.get() + 1),
+            || None,
             || true,
         );
-        assert_eq!(out, WaitOutcome::Ready(7));
-        setter.join().unwrap();
+        assert_eq!(out, WaitOutcome::TimedOut);
+        assert_eq!(reads.get(), 6 + 63, "news reads while spinning");
     }
 }
