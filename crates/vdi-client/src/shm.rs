@@ -284,13 +284,7 @@ impl ClientLink for ShmClientLink {
         ready: &mut dyn FnMut() -> bool,
     ) -> WaitOutcome<()> {
         let alive = || self.server_alive();
-        let set_news = || {
-            (
-                self.control.state_events().prepare(),
-                self.control.set_state().load(Ordering::Acquire),
-                self.control.is_aborted(),
-            )
-        };
+        let set_news = || self.control.set_news();
         // While spinning, the costly `ready` (the set's lock and state machine) runs only once
         // one of these words moved.
         match device.and_then(|d| self.control.device(d)) {

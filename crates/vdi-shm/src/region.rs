@@ -563,6 +563,18 @@ impl ControlRegion {
         self.state_events().notify_all();
     }
 
+    /// The set-level news a spinning waiter watches (see [`crate::event::wait_until_hinted`]):
+    /// the event count's sequence, the set-state word and the abort word. The value changes
+    /// whenever either side publishes a state change, a completion (the client bumps the event
+    /// count after each) or an abort.
+    pub fn set_news(&self) -> (u32, u32, bool) {
+        (
+            self.state_events().prepare(),
+            self.set_state().load(Ordering::Acquire),
+            self.is_aborted(),
+        )
+    }
+
     /// Whether either side signalled abort.
     pub fn is_aborted(&self) -> bool {
         self.header().abort.load(Ordering::SeqCst) != 0

@@ -211,18 +211,11 @@ impl ServerLink for ShmServerLink {
     ) -> WaitOutcome<()> {
         // The client bumps the event count after every completion it pushes and every
         // set-state change, so while spinning the costly `ready` runs only once a word moved.
-        let news = || {
-            (
-                self.control.state_events().prepare(),
-                self.control.set_state().load(Ordering::Acquire),
-                self.control.is_aborted(),
-            )
-        };
         wait_until_hinted(
             &self.control.state_events(),
             timeout,
             cfg,
-            news,
+            || self.control.set_news(),
             || ready().then_some(()),
             || self.client_alive(),
         )
