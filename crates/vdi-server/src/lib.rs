@@ -6,5 +6,7 @@ pub mod db;
 pub mod engine;
 pub mod jobs;
 pub mod stream;
-pub mod tsql;
 pub mod vdi;
+
+/// The T-SQL language and catalog, re-exported so `vdi_server::tsql::…` paths keep working.
+pub use tsql;

@@ -5,21 +5,21 @@
 //! well-formed statement (level 16: bad option values, too many devices) carry the line the
 //! statement starts on, where SQL Server reports errors raised while a statement runs.
 
-use super::ast::{
+use crate::ast::{
     BackupKind, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement, FileMove,
     PrintValue, RecoveryModel, RestoreKind, RestoreStatement, SortOrder, Statement, StatementKind,
     SystemVariable,
 };
-use super::lexer::{Token, TokenKind, tokenize};
-use super::messages::{self, SqlMessage};
-use super::options::{
+use crate::lexer::{Token, TokenKind, tokenize};
+use crate::messages::{self, SqlMessage};
+use crate::options::{
     self, MAX_DEVICES, OptionContext, OptionList, OptionName, OptionValue, Shape,
 };
 
 /// Parses one batch (the text between two `GO` lines) into its statements.
 ///
 /// `first_line` is the number given to the first line of `text`: pass 1 for SQL Server's
-/// batch-relative numbering (what sqlcmd prints), or [`super::Batch::first_line`] for
+/// batch-relative numbering (what sqlcmd prints), or [`crate::Batch::first_line`] for
 /// script-relative numbering. A batch holding only comments gives no statements.
 pub fn parse_batch(text: &str, first_line: u32) -> Result<Vec<Statement>, SqlMessage> {
     let tokens = tokenize(text, first_line)?;

@@ -1,10 +1,10 @@
 //! The WITH options of BACKUP and RESTORE: names, value shapes, which statement takes which,
 //! which exclude each other, and the numeric rules.
 
-use super::ast::{
+use crate::ast::{
     BackupOptions, FileMove, RecoveryOption, RestoreOptions, SqlDateTime, TransferOptions,
 };
-use super::messages::{self, SqlMessage};
+use crate::messages::{self, SqlMessage};
 
 /// The largest BUFFERCOUNT accepted (our choice; SQL Server's limit is memory).
 pub const MAX_BUFFER_COUNT: u32 = 4096;

@@ -1,6 +1,6 @@
 //! Parser tests: one or more per statement form and per WITH option, valid and invalid.
 
-use super::*;
+use crate::*;
 
 fn one(sql: &str) -> StatementKind {
     let mut statements = parse_batch(sql, 1).unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::messages::{self, SqlMessage};
+use crate::messages::{self, SqlMessage};
 
 /// The longest identifier SQL Server accepts, in characters.
 pub const MAX_IDENTIFIER_LEN: usize = 128;

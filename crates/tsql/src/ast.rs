@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::messages::Operation;
+use crate::messages::Operation;
 
 /// One parsed statement and the batch line it starts on (the line SQL Server reports for errors
 /// raised while the statement runs).
@@ -127,7 +127,7 @@ pub struct TransferOptions {
     pub block_size: Option<u32>,
     /// A multiple of 65536 from 65536 to 4194304.
     pub max_transfer_size: Option<u32>,
-    /// 1 to [`super::options::MAX_BUFFER_COUNT`].
+    /// 1 to [`crate::options::MAX_BUFFER_COUNT`].
     pub buffer_count: Option<u32>,
 }
 
