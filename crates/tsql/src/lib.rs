@@ -13,11 +13,17 @@
 
 pub mod ast;
 pub mod batches;
+pub mod catalog;
+pub mod eval;
+pub mod interp;
 pub mod lexer;
 pub mod messages;
+pub mod msdb;
 pub mod options;
 mod parser;
+pub mod query;
 pub mod resultset;
+pub mod value;
 
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,

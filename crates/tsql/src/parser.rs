@@ -255,6 +255,7 @@ impl<'t> Parser<'t> {
             database,
             devices,
             options: list.into_backup_options(),
+            variables: Vec::new(),
         })
     }
 
@@ -307,6 +308,7 @@ impl<'t> Parser<'t> {
             database,
             devices,
             options,
+            variables: Vec::new(),
         })
     }
 
@@ -427,6 +429,11 @@ impl<'t> Parser<'t> {
         let name = self.name()?;
         let mut create = CreateDatabaseStatement {
             name,
+            primary_files: Vec::new(),
+            filegroups: Vec::new(),
+            log_files: Vec::new(),
+            collation: None,
+            for_attach: false,
             size_mb: None,
             recovery: None,
             filestream_containers: None,

@@ -483,6 +483,9 @@ impl Session {
                     started,
                 );
             }
+            // The interpreter replaces this dispatcher; until then the new statements are
+            // not run.
+            _ => {}
         }
         if sink.statement_max_level > 16 {
             Flow::StopBatch
@@ -522,7 +525,7 @@ impl Session {
         }
         let size_mb = create.size_mb.unwrap_or(DEFAULT_CREATE_SIZE_MB);
         let recovery = match create.recovery.unwrap_or(RecoveryModel::Full) {
-            RecoveryModel::Full => DbRecoveryModel::Full,
+            RecoveryModel::Full | RecoveryModel::BulkLogged => DbRecoveryModel::Full,
             RecoveryModel::Simple => DbRecoveryModel::Simple,
         };
         let containers = u16::try_from(create.filestream_containers.unwrap_or(0)).unwrap_or(0);
@@ -575,7 +578,7 @@ impl Session {
             return;
         }
         let model = match model {
-            RecoveryModel::Full => DbRecoveryModel::Full,
+            RecoveryModel::Full | RecoveryModel::BulkLogged => DbRecoveryModel::Full,
             RecoveryModel::Simple => DbRecoveryModel::Simple,
         };
         let mut catalog = self.engine.lock_catalog();

@@ -1,9 +1,18 @@
 //! The statements the front end understands. Options the user left out are `None`, so the engine
 //! applies its own defaults.
 
+pub mod ddl;
+pub mod expr;
+pub mod procedural;
+pub mod query;
+
 use serde::Serialize;
 
 use crate::messages::Operation;
+pub use ddl::*;
+pub use expr::*;
+pub use procedural::*;
+pub use query::*;
 
 /// One parsed statement and the batch line it starts on (the line SQL Server reports for errors
 /// raised while the statement runs).
@@ -19,32 +28,100 @@ pub enum StatementKind {
     Restore(RestoreStatement),
     CreateDatabase(CreateDatabaseStatement),
     DropDatabase(DropDatabaseStatement),
-    /// `ALTER DATABASE name SET RECOVERY FULL|SIMPLE`
+    /// `ALTER DATABASE name SET RECOVERY FULL|SIMPLE` (the old parser's form; the new one
+    /// gives [`StatementKind::AlterDatabase`]).
     AlterDatabaseRecovery {
         database: String,
         model: RecoveryModel,
     },
-    /// `SELECT @@VERSION` / `SELECT @@SERVERNAME`
+    /// `ALTER DATABASE name|CURRENT action`
+    AlterDatabase {
+        /// `None` for `ALTER DATABASE CURRENT`.
+        database: Option<String>,
+        action: AlterDatabaseAction,
+    },
+    /// `SELECT @@VERSION` / `SELECT @@SERVERNAME` (the old parser's form; the new one gives
+    /// [`StatementKind::Select`]).
     SelectSystemVariable(SystemVariable),
-    /// `SELECT name FROM sys.databases [ORDER BY name [ASC|DESC]]`
+    /// `SELECT name FROM sys.databases [ORDER BY name [ASC|DESC]]` (old parser's form).
     SelectDatabaseNames {
         order: Option<SortOrder>,
     },
+    /// Any query; a SELECT made only of `@v = …` items assigns and returns nothing.
+    Select(Query),
     /// `USE name`
     Use {
         database: String,
     },
-    /// `PRINT 'text'` / `PRINT @@VERSION`
+    /// `PRINT 'text'` / `PRINT @@VERSION` (old parser's form).
     Print(PrintValue),
+    /// `PRINT expr`
+    PrintExpr(Expr),
     /// `WAITFOR DELAY 'hh:mm:ss'`; parsed only, the engine decides whether to wait.
     WaitForDelay {
         milliseconds: u64,
     },
+    /// `WAITFOR DELAY|TIME expr` (the new parser's form, which allows variables).
+    WaitFor(WaitFor),
     /// `DBCC VDISIM_WORKLOAD ('database', pages)` (vdisim's extension).
     Workload {
         database: String,
         pages: u32,
     },
+    /// Any other DBCC command.
+    Dbcc(Dbcc),
+    /// `CHECKPOINT [duration]`
+    Checkpoint,
+    Declare(Vec<VariableDeclaration>),
+    /// `DECLARE @t TABLE (…)`
+    DeclareTable {
+        name: String,
+        columns: Vec<ColumnDefinition>,
+    },
+    SetVariable(SetVariable),
+    SetOption(SetOption),
+    If(If),
+    While(While),
+    Break,
+    Continue,
+    /// `RETURN [expr]`
+    Return(Option<Expr>),
+    /// `BEGIN … END`
+    Block(Vec<Statement>),
+    TryCatch(TryCatch),
+    Raiserror(Raiserror),
+    Throw(Throw),
+    Exec(Exec),
+    BeginTransaction(BeginTransaction),
+    /// `COMMIT [TRAN[SACTION] [name]]` / `COMMIT WORK`
+    Commit,
+    /// `ROLLBACK [TRAN[SACTION] [name|@v]]` / `ROLLBACK WORK`
+    Rollback,
+    /// `SAVE TRAN[SACTION] name`
+    SaveTransaction(Expr),
+    CreateLogin(CreateLogin),
+    /// `DROP LOGIN name`
+    DropLogin(String),
+    /// `ALTER LOGIN name ENABLE|DISABLE|WITH PASSWORD = '…'`: upper-cased rest, ignored.
+    AlterLogin {
+        name: String,
+        password: Option<String>,
+        enable: Option<bool>,
+    },
+    CreateUser(CreateUser),
+    /// `DROP USER [IF EXISTS] name`
+    DropUser(String),
+    AlterRoleMembership(AlterRoleMembership),
+    Permission(Permission),
+    CreateTable(CreateTable),
+    /// `DROP TABLE [IF EXISTS] #t [, …]`
+    DropTable {
+        if_exists: bool,
+        names: Vec<ObjectName>,
+    },
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,6 +138,9 @@ pub struct BackupStatement {
     /// 1 to 64 distinct names; the first is the virtual device set name.
     pub devices: Vec<String>,
     pub options: BackupOptions,
+    /// Variables written in place of names or option values; the interpreter substitutes
+    /// them before the statement runs.
+    pub variables: Vec<VariableSlot>,
 }
 
 impl BackupStatement {
@@ -100,6 +180,26 @@ pub struct RestoreStatement {
     /// `RESTORE DATABASE|LOG name [WITH RECOVERY …]` without FROM, which only recovers.
     pub devices: Vec<String>,
     pub options: RestoreOptions,
+    /// As for [`BackupStatement::variables`].
+    pub variables: Vec<VariableSlot>,
+}
+
+/// A variable standing where BACKUP or RESTORE takes a name or an option value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VariableSlot {
+    pub slot: Slot,
+    /// With the `@`.
+    pub variable: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Slot {
+    Database,
+    /// The n-th device (0-based).
+    Device(usize),
+    /// A WITH option that takes a value (`NAME`, `DESCRIPTION`, `STOPAT`, `MEDIANAME`,
+    /// `STOPATMARK` …), upper-cased. The parser leaves the option's value at its default.
+    Option(String),
 }
 
 impl RestoreStatement {
@@ -211,6 +311,16 @@ pub struct RestoreOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreateDatabaseStatement {
     pub name: String,
+    /// `ON [PRIMARY] (file, …)`: the primary filegroup's files, in order.
+    pub primary_files: Vec<FileSpec>,
+    /// `, FILEGROUP fg (file, …)` after the primary files.
+    pub filegroups: Vec<FilegroupSpec>,
+    /// `LOG ON (file, …)`.
+    pub log_files: Vec<FileSpec>,
+    /// `COLLATE name`.
+    pub collation: Option<String>,
+    /// `FOR ATTACH`: accepted and refused by the engine.
+    pub for_attach: bool,
     pub size_mb: Option<u64>,
     pub recovery: Option<RecoveryModel>,
     /// The number of FILESTREAM-style containers.
@@ -228,6 +338,7 @@ pub struct DropDatabaseStatement {
 pub enum RecoveryModel {
     Full,
     Simple,
+    BulkLogged,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,0 +1,1 @@
+//! The catalog views and server functions, derived from a snapshot of the live server.

@@ -1,0 +1,1 @@
+//! Expression evaluation and the built-in scalar functions.

@@ -1,0 +1,2 @@
+//! The batch interpreter: variables, control flow, transactions and the statements it hands
+//! to the host.

@@ -1,0 +1,1 @@
+//! msdb's backup and restore history.
