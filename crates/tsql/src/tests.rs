@@ -478,6 +478,7 @@ fn create_database_forms() {
             size_mb: None,
             recovery: None,
             filestream_containers: None,
+            ..CreateDatabaseStatement::default()
         })
     );
     assert_eq!(
@@ -487,6 +488,7 @@ fn create_database_forms() {
             size_mb: Some(2048),
             recovery: Some(RecoveryModel::Simple),
             filestream_containers: Some(2),
+            ..CreateDatabaseStatement::default()
         })
     );
     let StatementKind::CreateDatabase(c) = one("CREATE DATABASE d SIZE = 10MB RECOVERY FULL")

@@ -308,7 +308,7 @@ pub struct RestoreOptions {
 
 /// `CREATE DATABASE name [SIZE = n [MB|GB]] [RECOVERY FULL|SIMPLE] [FILESTREAM n]`; the clauses
 /// after the name are vdisim's own extension, in any order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CreateDatabaseStatement {
     pub name: String,
     /// `ON [PRIMARY] (file, …)`: the primary filegroup's files, in order.
