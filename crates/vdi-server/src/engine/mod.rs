@@ -415,8 +415,8 @@ impl Session {
                 self.alter_recovery(line, database, *model, sink);
             }
             StatementKind::SelectSystemVariable(variable) => {
-                let mut rs = ResultSet::with_columns(columns::UNNAMED);
-                rs.push_row(vec![self.system_variable(*variable)]);
+                let mut rs = ResultSet::with_text_columns(columns::UNNAMED);
+                rs.push_text_row(vec![self.system_variable(*variable)]);
                 sink.result_set(rs);
             }
             StatementKind::SelectDatabaseNames { order } => {
@@ -608,9 +608,9 @@ impl Session {
                 names.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
             }
         }
-        let mut rs = ResultSet::with_columns(columns::SYS_DATABASES);
+        let mut rs = ResultSet::with_text_columns(columns::SYS_DATABASES);
         for name in names {
-            rs.push_row(vec![name]);
+            rs.push_text_row(vec![name]);
         }
         rs
     }
