@@ -34,8 +34,8 @@ pub use ast::{
 };
 pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};
-pub use parser::parse_batch;
 pub use output::{CancelToken, CollectSink, Output, OutputSink};
+pub use parser::parse_batch;
 pub use resultset::{RenderOptions, ResultSet};
 pub use value::{Column, SqlType, Table, Value};
 

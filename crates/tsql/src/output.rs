@@ -114,4 +114,3 @@ impl CancelToken {
         self.0.load(Ordering::SeqCst)
     }
 }
-

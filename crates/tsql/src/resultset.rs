@@ -162,14 +162,18 @@ impl Table {
     /// The cell as sqlcmd shows it.
     #[must_use]
     pub fn cell_text(&self, row: usize, column: usize) -> String {
-        let ty = self.columns.get(column).map_or(SqlType::SqlVariant, |c| c.ty);
+        let ty = self
+            .columns
+            .get(column)
+            .map_or(SqlType::SqlVariant, |c| c.ty);
         self.rows
             .get(row)
             .and_then(|r| r.get(column))
             .map_or_else(String::new, |v| value_text(v, ty))
     }
 
-    /// The result set as sqlcmd prints it, ending with a newline.
+    /// The result set as sqlcmd prints it, ending with a newline. The `(n rows affected)`
+    /// line that follows is the statement's row count, sent separately (NOCOUNT drops it).
     ///
     /// Without `-W` every column is as wide as the larger of its header and its type's
     /// display width (the declared length for strings, capped by `-y`/`-Y`), and numbers are
@@ -242,9 +246,6 @@ impl Table {
             out.push_str(&line(&cells));
             out.push('\n');
         }
-        let n = self.rows.len();
-        let noun = if n == 1 { "row" } else { "rows" };
-        out.push_str(&format!("\n({n} {noun} affected)\n"));
         out
     }
 }
@@ -252,7 +253,13 @@ impl Table {
 /// How wide sqlcmd shows a column of this type.
 fn column_width(column: &Column, opts: &RenderOptions) -> usize {
     let declared = column.ty.display_width();
-    let cap = |limit: usize| if limit == 0 { declared } else { declared.min(limit) };
+    let cap = |limit: usize| {
+        if limit == 0 {
+            declared
+        } else {
+            declared.min(limit)
+        }
+    };
     match column.ty {
         SqlType::VarChar(_) | SqlType::NVarChar(_) | SqlType::VarBinary(_) => {
             cap(opts.variable_width)
@@ -299,7 +306,7 @@ mod tests {
     fn padded_to_the_declared_width_with_headers() {
         assert_eq!(
             databases().render_sqlcmd(&RenderOptions::default()),
-            "name  \n------\nmaster\ndb    \n\n(2 rows affected)\n"
+            "name  \n------\nmaster\ndb    \n"
         );
     }
 
@@ -320,7 +327,7 @@ mod tests {
         rs.push(vec![Value::Int(1)]);
         assert_eq!(
             rs.render_sqlcmd(&RenderOptions::default()),
-            "           \n-----------\n          1\n\n(1 row affected)\n"
+            "           \n-----------\n          1\n"
         );
     }
 
@@ -332,10 +339,7 @@ mod tests {
             separator: ",".into(),
             ..RenderOptions::default()
         };
-        assert_eq!(
-            databases().render_sqlcmd(&opts),
-            "master\ndb\n\n(2 rows affected)\n"
-        );
+        assert_eq!(databases().render_sqlcmd(&opts), "master\ndb\n");
     }
 
     #[test]
@@ -355,7 +359,10 @@ mod tests {
     fn nulls_print_as_null() {
         let mut rs = Table::new(vec![Column::new("a", SqlType::Int, true)]);
         rs.push(vec![Value::Null]);
-        assert!(rs.render_sqlcmd(&RenderOptions::default()).contains("       NULL\n"));
+        assert!(
+            rs.render_sqlcmd(&RenderOptions::default())
+                .contains("       NULL\n")
+        );
     }
 
     #[test]
@@ -375,9 +382,6 @@ mod tests {
     #[test]
     fn empty_result() {
         let rs = Table::new(vec![Column::new("name", SqlType::VarChar(Some(2)), false)]);
-        assert_eq!(
-            rs.render_sqlcmd(&RenderOptions::default()),
-            "name\n----\n\n(0 rows affected)\n"
-        );
+        assert_eq!(rs.render_sqlcmd(&RenderOptions::default()), "name\n----\n");
     }
 }

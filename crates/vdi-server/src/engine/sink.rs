@@ -1,9 +1,7 @@
 //! Where a running batch sends its output (the types live in `tsql::output`), and the
 //! engine's error-tracking wrapper.
 
-pub use crate::tsql::output::{
-    CancelToken, CollectSink, Output, OutputSink, rows_affected_line,
-};
+pub use crate::tsql::output::{CancelToken, CollectSink, Output, OutputSink, rows_affected_line};
 use crate::tsql::{ResultSet, SqlMessage};
 
 /// Wraps the caller's sink and remembers whether an error went through it.

@@ -74,7 +74,10 @@ pub(super) fn run(
                 terminate(vec![messages::not_a_backup_set(line, &stmt.devices[0])]),
             );
         };
-        sink.result_set(header_result_set(stmt.kind, &headers, &stmt.devices));
+        let result_set = header_result_set(stmt.kind, &headers, &stmt.devices);
+        let rows = result_set.rows.len() as u64;
+        sink.result_set(result_set);
+        sink.rows_affected(rows);
         return JobResult::Succeeded;
     }
     let image = match assemble(stripes) {
