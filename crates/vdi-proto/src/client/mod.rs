@@ -245,10 +245,7 @@ impl ClientSet {
         let result = validate_instance_name(instance)
             .and_then(|()| self.check_create(name, cfg))
             .and_then(|()| attach())
-            .map(|attached| {
-                self.apply_create(name, cfg);
-                attached
-            });
+            .inspect(|_| self.apply_create(name, cfg));
         let attached = self.finish_call(now, method, None, None, result, Rule::CreateOk)?;
         self.set_phase(now, ClientPhase::Configurable);
         Ok(attached)
