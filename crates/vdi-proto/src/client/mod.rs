@@ -6,6 +6,7 @@
 //! caller: a call that would wait returns `Poll::Pending`.
 
 mod device;
+mod snapshot;
 
 use crate::config::validate_client_request;
 use crate::consts::{VdCode, VdcCode, win32};
@@ -20,6 +21,8 @@ use device::{ClientDevice, DevicePhase, Pending};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::task::Poll;
+
+pub use snapshot::ClientSnapshot;
 
 /// Longest set name accepted, in bytes (our choice; see docs/decisions.md).
 pub const MAX_SET_NAME_LEN: usize = 128;
