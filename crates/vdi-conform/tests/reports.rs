@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use vdi_conform::catalogue::{catalogue, select};
 use vdi_conform::report::{self, JsonReport, Summary};
 use vdi_conform::run::{self, RunConfig, Verdict};
+use vdi_conform::transcript;
 use vdi_conform::{CaseResult, ClientKind};
 
 fn config(client: &str) -> RunConfig {
@@ -254,11 +255,11 @@ fn skipped_cases_and_exit_codes() {
 
 /// The server's command streams of a case's transcript, one line per command.
 fn streams(dir: &std::path::Path, id: &str) -> String {
-    let t = run::read_transcript(&dir.join(run::transcript_name(id))).unwrap();
+    let t = transcript::read_transcript(&dir.join(transcript::transcript_name(id))).unwrap();
     assert_eq!(t.header.case, id);
     let mut out = String::new();
     for (i, events) in t.server.iter().enumerate() {
-        for (d, stream) in run::command_streams(events).iter().enumerate() {
+        for (d, stream) in transcript::command_streams(events).iter().enumerate() {
             for line in stream {
                 out.push_str(&format!("run{} dev{d} {line}\n", i + 1));
             }

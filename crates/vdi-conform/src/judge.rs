@@ -1,0 +1,497 @@
+//! Verdicts: what each client run and the link traffic must show, as Expected/Actual lines.
+
+use crate::catalogue::{Case, Check, Expect, Tier};
+use crate::client::{ClientOutcome, EXIT_UNSUPPORTED};
+use crate::run::{CaseResult, StepRecord, Verdict};
+use vdi_proto::config::{MediaMode, media_mode};
+use vdi_proto::vdf;
+use vdi_server::engine::jobs::JobResult;
+use vdi_server::jobs::TraceEvent;
+
+struct Judgement<'a> {
+    result: &'a mut CaseResult,
+    worst: Option<Tier>,
+}
+
+impl Judgement<'_> {
+    fn unmet(&mut self, tier: Tier, expected: String, actual: String) {
+        self.result.expected.push(expected);
+        self.result.actual.push(actual);
+        if tier != Tier::Info {
+            self.worst = Some(self.worst.map_or(tier, |w| w.min(tier)));
+        }
+    }
+}
+
+fn describe_exit(o: &ClientOutcome) -> String {
+    match o.exit {
+        Some(code) => format!("exit code {code}"),
+        None if o.timed_out => "still running".into(),
+        None => "killed by a signal".into(),
+    }
+}
+
+/// Sets the verdict and the Expected/Actual lines of `result` from the records.
+pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
+    if records
+        .iter()
+        .any(|r| r.outcome.exit == Some(EXIT_UNSUPPORTED))
+    {
+        result.verdict = Verdict::Skip;
+        result.expected.push(format!(
+            "the client supports {} over {} device(s) in {} mode",
+            records
+                .iter()
+                .zip(&case.steps)
+                .find(|(r, _)| r.outcome.exit == Some(EXIT_UNSUPPORTED))
+                .map_or("?", |(_, s)| s.op.name()),
+            case.devices,
+            case.mode.name()
+        ));
+        result.actual.push(format!(
+            "the client exited with {EXIT_UNSUPPORTED} (not supported)"
+        ));
+        return;
+    }
+    let mut j = Judgement {
+        result,
+        worst: None,
+    };
+    for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
+        let what = format!("run {} ({})", i + 1, step.op.name());
+        let o = &r.outcome;
+        if let Some(e) = &r.harness_error {
+            j.unmet(
+                Tier::Must,
+                format!("{what}: the harness sets the run up"),
+                format!("{what}: harness error: {e}"),
+            );
+            continue;
+        }
+        if o.timed_out {
+            j.unmet(
+                Tier::Must,
+                format!("{what}: the client ends within {} s", o.elapsed.as_secs()),
+                format!(
+                    "{what}: still running after {} s; killed",
+                    o.elapsed.as_secs()
+                ),
+            );
+            continue;
+        }
+        let mut misuse: Vec<String> = o.misuse.iter().map(|r| r.info().id.to_string()).collect();
+        misuse.dedup();
+        if !misuse.is_empty() {
+            let first = o.misuse[0].info();
+            j.unmet(
+                Tier::Must,
+                format!("{what}: no misuse of the VDI API"),
+                format!("{what}: {} ({})", misuse.join(", "), first.summary),
+            );
+        }
+        match step.expect {
+            Expect::Success => {
+                if r.job != Some(JobResult::Succeeded) {
+                    // Only a client that gave up (aborted or closed its set before the server
+                    // finished) fails the step's own tier; anything else is a MUST failure.
+                    let tier = if gave_up(&r.trace) {
+                        step.tier
+                    } else {
+                        Tier::Must
+                    };
+                    let why = match (&r.job, r.errors.first()) {
+                        (None, _) => format!(
+                            "no BACKUP or RESTORE reached the server ({})",
+                            describe_exit(o)
+                        ),
+                        (Some(_), Some(e)) => format!("the statement failed: {e}"),
+                        (Some(_), None) => "the statement failed".to_string(),
+                    };
+                    j.unmet(
+                        tier,
+                        format!("{what}: the statement succeeds"),
+                        format!("{what}: {why}"),
+                    );
+                } else if o.exit != Some(0) {
+                    j.unmet(
+                        Tier::Must,
+                        format!(
+                            "{what}: the client reports the success (exit code 0) [CONF-EXIT-001]"
+                        ),
+                        format!("{what}: {}", describe_exit(o)),
+                    );
+                }
+            }
+            Expect::ServerFails if r.crash.is_some() => {
+                judge_crash(&what, r, &mut j);
+            }
+            Expect::ServerFails => {
+                if r.job == Some(JobResult::Succeeded) {
+                    j.unmet(
+                        Tier::Info,
+                        format!("{what}: the injected fault fails the statement"),
+                        format!("{what}: the statement succeeded"),
+                    );
+                } else if o.exit == Some(0) {
+                    j.unmet(
+                        Tier::Should,
+                        format!("{what}: the client reports the failed statement (non-zero exit) [CONF-EXIT-001]"),
+                        format!("{what}: exit code 0"),
+                    );
+                }
+            }
+        }
+    }
+    for (check, tier) in &case.checks {
+        check_trace(case, *check, *tier, records, &mut j);
+    }
+    let worst = j.worst;
+    result.verdict = match worst {
+        // An INFO case reports; it never fails.
+        _ if case.tier == Tier::Info => Verdict::Info,
+        None => Verdict::Pass,
+        Some(Tier::Must) => Verdict::Fail,
+        Some(_) => Verdict::Warn,
+    };
+    if result.verdict == Verdict::Pass {
+        // INFO observations stay in the report but do not change a pass.
+        if result.expected.is_empty() {
+            result.actual.clear();
+        }
+    }
+}
+
+/// A run whose server process killed itself: the client must notice within the bound,
+/// report the failure, and leave no region of its set behind.
+fn judge_crash(what: &str, r: &StepRecord, j: &mut Judgement<'_>) {
+    let Some(crash) = &r.crash else { return };
+    let o = &r.outcome;
+    if !crash.server_killed {
+        // Not the client's fault: it ended (or failed) before the crash point came.
+        j.unmet(
+            Tier::Info,
+            format!("{what}: the server process reaches its crash point"),
+            format!(
+                "{what}: the server never got there (the statement ended first); the crash was not exercised"
+            ),
+        );
+    }
+    if o.exit == Some(0) {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: the client reports the failure of a server that died (non-zero exit) [CONF-EXIT-001]"
+            ),
+            format!("{what}: exit code 0"),
+        );
+    }
+    if let Some(after) = crash.noticed_after
+        && after > crash.notice_bound
+    {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: the client sees VD_E_ABORT and ends within {:.0} s of the server's death [VDI-PEER-001]",
+                crash.notice_bound.as_secs_f64()
+            ),
+            format!("{what}: it ended {:.1} s after", after.as_secs_f64()),
+        );
+    }
+    if !crash.leftover_regions.is_empty() {
+        j.unmet(
+            Tier::Must,
+            format!(
+                "{what}: no shared-memory region of the set stays in /dev/shm once the client ended (decisions 31)"
+            ),
+            format!("{what}: left {}", crash.leftover_regions.join(", ")),
+        );
+    }
+}
+
+/// Whether the client aborted or closed its set before the server aborted or closed it.
+fn gave_up(trace: &[TraceEvent]) -> bool {
+    for e in trace {
+        match e {
+            TraceEvent::ClientAbort | TraceEvent::ClientClosed => return true,
+            TraceEvent::ServerAbort | TraceEvent::ServerClosed | TraceEvent::CloseDevice { .. } => {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn opened(records: &[StepRecord]) -> Option<(u32, u32)> {
+    records.iter().flat_map(|r| &r.trace).find_map(|e| match e {
+        TraceEvent::Opened {
+            devices, features, ..
+        } => Some((*devices, *features)),
+        _ => None,
+    })
+}
+
+fn check_trace(
+    case: &Case,
+    check: Check,
+    tier: Tier,
+    records: &[StepRecord],
+    j: &mut Judgement<'_>,
+) {
+    match check {
+        Check::RequestsComplete => match opened(records) {
+            Some((_, f)) if f & vdf::REQUEST_COMPLETE != 0 => {}
+            Some(_) => j.unmet(
+                tier,
+                "Create asks for VDF_RequestComplete (0x2000) [KB3188454]".into(),
+                "the client's features lack VDF_RequestComplete".into(),
+            ),
+            None => j.unmet(
+                tier,
+                "the client creates its set".into(),
+                "the server never opened a set".into(),
+            ),
+        },
+        Check::ModeRequested => {
+            let want = match case.mode {
+                crate::catalogue::Mode::Pipe => MediaMode::Pipe,
+                crate::catalogue::Mode::Tape => MediaMode::Tape,
+                crate::catalogue::Mode::Disk => MediaMode::Disk,
+            };
+            match opened(records) {
+                Some((_, f)) if media_mode(f).ok() == Some(want) => {}
+                Some((_, f)) => j.unmet(
+                    tier,
+                    format!("Create asks for {} mode", case.mode.name()),
+                    format!("features 0x{f:x} ({:?})", media_mode(f).ok()),
+                ),
+                None => j.unmet(
+                    tier,
+                    "the client creates its set".into(),
+                    "the server never opened a set".into(),
+                ),
+            }
+        }
+        Check::AllDevicesOpened => {
+            let mut seen: Vec<u16> = records[0]
+                .trace
+                .iter()
+                .filter_map(|e| match e {
+                    // The transport tells the server nothing when a device opens; a device
+                    // that completed a command was opened and served.
+                    TraceEvent::DeviceOpened { device } | TraceEvent::Completion { device, .. } => {
+                        Some(*device)
+                    }
+                    _ => None,
+                })
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            if seen.len() != usize::from(case.devices) {
+                j.unmet(
+                    tier,
+                    format!("the client opens and serves all {} device(s)", case.devices),
+                    format!("{} device(s) completed a command", seen.len()),
+                );
+            }
+        }
+        Check::BufferLayout => {
+            for (i, r) in records.iter().enumerate() {
+                if let Err((expected, actual)) = buffer_layout(case, &r.trace) {
+                    j.unmet(
+                        tier,
+                        format!("run {}: {expected}", i + 1),
+                        format!("run {}: {actual}", i + 1),
+                    );
+                }
+            }
+        }
+        Check::FailsWithMsg(number) => {
+            for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
+                if step.expect != Expect::ServerFails {
+                    continue;
+                }
+                let what = format!("run {} ({})", i + 1, step.op.name());
+                let prefix = format!("Msg {number}:");
+                if !r.errors.iter().any(|e| e.starts_with(&prefix)) {
+                    j.unmet(
+                        tier,
+                        format!("{what}: the statement fails with Msg {number}"),
+                        format!(
+                            "{what}: {}",
+                            if r.errors.is_empty() {
+                                "no error message".to_string()
+                            } else {
+                                r.errors.join(" | ")
+                            }
+                        ),
+                    );
+                }
+                if r.outcome.exit == Some(0) {
+                    j.unmet(
+                        tier,
+                        format!("{what}: the client reports the failed statement (non-zero exit) [CONF-EXIT-001]"),
+                        format!("{what}: exit code 0"),
+                    );
+                }
+            }
+        }
+        Check::SetReleased => {
+            for (i, r) in records.iter().enumerate() {
+                if !r.leftover_regions.is_empty() {
+                    j.unmet(
+                        tier,
+                        format!("run {}: no region of the set stays in /dev/shm (the client closes its set)", i + 1),
+                        format!("run {}: left {}", i + 1, r.leftover_regions.join(", ")),
+                    );
+                }
+            }
+        }
+        Check::Observe(observation) => {
+            let (what, seen) = crate::observe::observe(observation, records);
+            j.unmet(Tier::Info, what, seen);
+        }
+        Check::ClosesAfterServer => {
+            for (i, r) in records.iter().enumerate() {
+                let mut closed = std::collections::HashSet::new();
+                for e in &r.trace {
+                    match e {
+                        TraceEvent::CloseDevice { device } => {
+                            closed.insert(*device);
+                        }
+                        TraceEvent::ServerAbort => break,
+                        TraceEvent::ClientClosed | TraceEvent::ClientAbort
+                            if closed.len() < usize::from(case.devices) =>
+                        {
+                            let what = if *e == TraceEvent::ClientClosed {
+                                "closed"
+                            } else {
+                                "aborted"
+                            };
+                            j.unmet(
+                                tier,
+                                format!("run {}: Close only after VD_E_CLOSE on every device [VDI-CLOSE-007]", i + 1),
+                                format!(
+                                    "run {}: the client {what} its set when {} of {} device(s) were closed",
+                                    i + 1,
+                                    closed.len(),
+                                    case.devices
+                                ),
+                            );
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks the server's buffers against the client's prefix zone and alignment: `Err` is an
+/// (expected, actual) pair.
+fn buffer_layout(case: &Case, trace: &[TraceEvent]) -> Result<(), (String, String)> {
+    let asked = trace.iter().find_map(|e| match e {
+        TraceEvent::Opened {
+            prefix_zone_size,
+            alignment,
+            ..
+        } => Some((*prefix_zone_size, *alignment)),
+        _ => None,
+    });
+    let want = (case.prefix_zone, case.client_alignment);
+    match asked {
+        None => {
+            return Err((
+                "the client creates its set".into(),
+                "the server never opened a set".into(),
+            ));
+        }
+        Some(got) if got != want => {
+            return Err((
+                format!(
+                    "the client asks for prefixZoneSize {} and alignment {} as told",
+                    want.0, want.1
+                ),
+                format!("prefixZoneSize {}, alignment {}", got.0, got.1),
+            ));
+        }
+        Some(_) => {}
+    }
+    let (prefix, client_alignment) = want;
+    let (server_alignment, max_transfer) = trace
+        .iter()
+        .find_map(|e| match e {
+            TraceEvent::Configured {
+                alignment,
+                max_transfer_size,
+                ..
+            } => Some((*alignment, *max_transfer_size)),
+            _ => None,
+        })
+        .unwrap_or((0, case.max_transfer));
+    let align = u64::from(client_alignment.max(server_alignment).max(1));
+    let mut buffers: Vec<u64> = trace
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Command {
+                code: vdi_proto::VdcCode::Read | vdi_proto::VdcCode::Write,
+                buffer,
+                ..
+            } => Some(*buffer),
+            _ => None,
+        })
+        .collect();
+    buffers.sort_unstable();
+    buffers.dedup();
+    if buffers.is_empty() {
+        return Err((
+            "the server sends Reads or Writes with buffers".into(),
+            "no data command was sent".into(),
+        ));
+    }
+    let expected = || {
+        format!(
+            "every buffer starts on a {align}-byte boundary with {prefix} prefix-zone bytes before it that the server never touches"
+        )
+    };
+    if let Some(b) = buffers.iter().find(|&&b| b % align != 0) {
+        return Err((expected(), format!("a buffer at offset {b}")));
+    }
+    if buffers[0] < u64::from(prefix) {
+        return Err((
+            expected(),
+            format!(
+                "the first buffer at offset {} has no room for its prefix zone",
+                buffers[0]
+            ),
+        ));
+    }
+    let stride = u64::from(prefix) + u64::from(max_transfer);
+    if let Some(w) = buffers.windows(2).find(|w| w[1] - w[0] < stride) {
+        return Err((
+            expected(),
+            format!(
+                "buffers at offsets {} and {} overlap the second one's prefix zone",
+                w[0], w[1]
+            ),
+        ));
+    }
+    for e in trace {
+        if let TraceEvent::BufferTouched { offset, len } = e {
+            // The buffer at or before `offset` must hold the whole range.
+            let i = buffers.partition_point(|&b| b <= *offset);
+            let inside = i > 0 && offset + len <= buffers[i - 1] + u64::from(max_transfer);
+            if !inside {
+                return Err((
+                    expected(),
+                    format!(
+                        "the server touched bytes {offset}..{} outside every data buffer",
+                        offset + len
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
