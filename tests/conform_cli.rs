@@ -218,3 +218,39 @@ fn crash_cases_run_a_real_server_process() {
     let out = Command::new(BIN).arg("__conform-server").output().unwrap();
     assert_ne!(out.status.code(), Some(0));
 }
+
+/// A client that opens its set in pipe mode whatever it is told (the reference client as
+/// processes, with `--mode pipe` hard-wired) fails the tape and disk cases.
+#[test]
+fn a_pipe_only_client_fails_the_tape_and_disk_cases() {
+    let exe = BIN;
+    let common = "-S {server} --db {db} --devices {devices} --mode pipe";
+    let template = format!(
+        "case {{op}} in \
+         backup) exec {exe} backup {common} --to {{dir}};; \
+         restore) exec {exe} restore {common} --from {{dir}} --replace;; \
+         verifyonly) exec {exe} restore {common} --from {{dir}} --verify-only;; \
+         *) exit 77;; esac"
+    );
+    let cases = [
+        "media/tape/backup/devices-1",
+        "media/disk/restore/devices-2",
+        "media/tape/abort-mid-stream",
+        "create/mode-disk",
+    ];
+    let mut args = vec!["--client", &template, "--jobs", "2"];
+    for c in &cases {
+        args.extend(["--cases", c]);
+    }
+    let out = conform(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    for c in cases {
+        assert!(text.contains(&format!("FAIL MUST   {c}")), "{c}: {text}");
+    }
+    assert!(
+        text.contains("Actual:   run 2 (restore): Create asked for pipe mode (features 0x"),
+        "{text}"
+    );
+    assert!(!text.contains("Some("), "{text}");
+}

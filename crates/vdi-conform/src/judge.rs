@@ -23,34 +23,49 @@ impl Judgement<'_> {
     }
 }
 
-fn describe_exit(o: &ClientOutcome) -> String {
+/// How a client run ended, in words.
+pub fn describe_exit(o: &ClientOutcome) -> String {
     match o.exit {
         Some(code) => format!("exit code {code}"),
-        None if o.timed_out => "still running".into(),
+        None if o.timed_out => "killed at the time limit".into(),
         None => "killed by a signal".into(),
     }
 }
 
 /// Sets the verdict and the Expected/Actual lines of `result` from the records.
 pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
-    if records
+    let declined = records
         .iter()
-        .any(|r| r.outcome.exit == Some(EXIT_UNSUPPORTED))
-    {
+        .zip(&case.steps)
+        .enumerate()
+        .find(|(_, (r, _))| {
+            r.outcome.not_run.is_some() || r.outcome.exit == Some(EXIT_UNSUPPORTED)
+        });
+    if let Some((i, (r, step))) = declined {
         result.verdict = Verdict::Skip;
-        result.expected.push(format!(
-            "the client supports {} over {} device(s) in {} mode",
-            records
-                .iter()
-                .zip(&case.steps)
-                .find(|(r, _)| r.outcome.exit == Some(EXIT_UNSUPPORTED))
-                .map_or("?", |(_, s)| s.op.name()),
-            case.devices,
+        let run = format!("run {} of {} ({})", i + 1, case.steps.len(), step.op.name());
+        let devices = step.devices.unwrap_or(case.devices);
+        let mut expected = format!(
+            "{run}: the client supports {} over {devices} device(s) in {} mode",
+            step.op.name(),
             case.mode.name()
-        ));
-        result.actual.push(format!(
-            "the client exited with {EXIT_UNSUPPORTED} (not supported)"
-        ));
+        );
+        if let Some(last) = case.steps.last()
+            && last.op != step.op
+        {
+            expected.push_str(&format!(" (this {} case needs it first)", last.op.name()));
+        }
+        if case.prefix_zone > 0 || case.client_alignment > 0 {
+            expected = format!(
+                "{run}: the client can be asked for prefixZoneSize {} and alignment {}",
+                case.prefix_zone, case.client_alignment
+            );
+        }
+        result.expected.push(expected);
+        result.actual.push(match &r.outcome.not_run {
+            Some(why) => format!("{run}: not run: {why}"),
+            None => format!("{run}: the client exited with {EXIT_UNSUPPORTED} (not supported)"),
+        });
         return;
     }
     let mut j = Judgement {
@@ -258,18 +273,39 @@ fn check_trace(
                 crate::catalogue::Mode::Tape => MediaMode::Tape,
                 crate::catalogue::Mode::Disk => MediaMode::Disk,
             };
-            match opened(records) {
-                Some((_, f)) if media_mode(f).ok() == Some(want) => {}
-                Some((_, f)) => j.unmet(
-                    tier,
-                    format!("Create asks for {} mode", case.mode.name()),
-                    format!("features 0x{f:x} ({:?})", media_mode(f).ok()),
-                ),
-                None => j.unmet(
+            let mut any = false;
+            for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
+                let what = format!("run {} ({})", i + 1, step.op.name());
+                let Some(f) = r.trace.iter().find_map(|e| match e {
+                    TraceEvent::Opened { features, .. } => Some(*features),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                any = true;
+                let got = media_mode(f).ok();
+                if got != Some(want) {
+                    j.unmet(
+                        tier,
+                        format!("{what}: Create asks for {} mode", case.mode.name()),
+                        format!(
+                            "{what}: Create asked for {} (features 0x{f:x})",
+                            match got {
+                                Some(MediaMode::Pipe) => "pipe mode",
+                                Some(MediaMode::Tape) => "tape mode",
+                                Some(MediaMode::Disk) => "disk mode",
+                                None => "no valid mode",
+                            }
+                        ),
+                    );
+                }
+            }
+            if !any {
+                j.unmet(
                     tier,
                     "the client creates its set".into(),
                     "the server never opened a set".into(),
-                ),
+                );
             }
         }
         Check::AllDevicesOpened => {

@@ -1,13 +1,13 @@
 //! Reports: a line per case for people, JSON and JUnit for machines, and the exit code.
 
-use crate::run::{CaseResult, Verdict};
+use crate::run::{CaseResult, ClientOutput, Verdict};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Version of the JSON report's layout.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON report's layout (2: `client_output`).
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Counts per verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,8 +80,26 @@ pub fn human(r: &CaseResult) -> String {
         for (e, a) in r.expected.iter().zip(&r.actual) {
             text.push_str(&format!("\n       Expected: {e}\n       Actual:   {a}"));
         }
+        for line in output_lines(&r.client_output) {
+            text.push_str(&format!("\n       {line}"));
+        }
     }
     text
+}
+
+/// The client's output of every run that printed something, as indented lines:
+/// `Output of run 1 (backup; exit code 2):` then `  stderr| …` and `  stdout| …`.
+pub fn output_lines(outputs: &[ClientOutput]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in outputs.iter().filter(|o| !o.is_empty()) {
+        lines.push(format!("Output of run {} ({}; {}):", o.run, o.op, o.ended));
+        for (stream, text) in [("stderr", &o.stderr), ("stdout", &o.stdout)] {
+            for l in text.lines() {
+                lines.push(format!("  {stream}| {l}"));
+            }
+        }
+    }
+    lines
 }
 
 /// The JSON report.
@@ -108,6 +126,9 @@ pub struct JsonCase {
     pub actual: Option<String>,
     pub duration_ms: u64,
     pub transcript: Option<String>,
+    /// What each client run printed (the last lines of stdout and stderr).
+    #[serde(default)]
+    pub client_output: Vec<ClientOutput>,
 }
 
 /// Builds the JSON report.
@@ -131,6 +152,7 @@ pub fn json(results: &[CaseResult], seed: u64, client: &str) -> JsonReport {
                 actual: joined(&r.actual),
                 duration_ms: r.duration_ms,
                 transcript: r.transcript.as_ref().map(|p| p.display().to_string()),
+                client_output: r.client_output.clone(),
             })
             .collect(),
     }
@@ -178,8 +200,15 @@ pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
             case.set_classname(format!("vdisim.conform.{}", area.replace('/', ".")));
             let time = Duration::from_millis(r.duration_ms);
             case.set_time(time);
-            if r.verdict == Verdict::Warn && !strict {
-                case.set_system_out(format!("{message}\n{text}"));
+            let output = output_lines(&r.client_output).join("\n");
+            match r.verdict {
+                Verdict::Warn if !strict => {
+                    case.set_system_out(format!("{message}\n{text}\n{output}").trim_end());
+                }
+                Verdict::Fail | Verdict::Warn | Verdict::Skip if !output.is_empty() => {
+                    case.set_system_out(output);
+                }
+                _ => {}
             }
             if r.verdict == Verdict::Info {
                 case.set_system_out(format!("INFO: {}", r.actual.join("\n")));

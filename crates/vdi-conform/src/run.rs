@@ -62,6 +62,49 @@ pub struct CaseResult {
     pub duration_ms: u64,
     /// The transcript file, with `--transcripts`.
     pub transcript: Option<PathBuf>,
+    /// What each client run printed (the last lines), in run order.
+    pub client_output: Vec<ClientOutput>,
+}
+
+/// What one client run printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOutput {
+    /// The run's number in its case, from 1.
+    pub run: usize,
+    /// What it was asked to do (`{op}`).
+    pub op: String,
+    /// How it ended: `exit code 2`, `killed at the time limit`, `not run: …`.
+    pub ended: String,
+    /// The last lines of its stdout.
+    pub stdout: String,
+    /// The last lines of its stderr.
+    pub stderr: String,
+}
+
+impl ClientOutput {
+    /// The output of each run of `case`.
+    pub fn of(case: &Case, records: &[StepRecord]) -> Vec<ClientOutput> {
+        records
+            .iter()
+            .zip(&case.steps)
+            .enumerate()
+            .map(|(i, (r, step))| ClientOutput {
+                run: i + 1,
+                op: step.op.name().into(),
+                ended: match &r.outcome.not_run {
+                    Some(why) => format!("not run: {why}"),
+                    None => crate::judge::describe_exit(&r.outcome),
+                },
+                stdout: r.outcome.stdout.clone(),
+                stderr: r.outcome.stderr.clone(),
+            })
+            .collect()
+    }
+
+    /// Whether the run printed anything.
+    pub fn is_empty(&self) -> bool {
+        self.stdout.is_empty() && self.stderr.is_empty()
+    }
 }
 
 /// How to run.
@@ -69,6 +112,8 @@ pub struct CaseResult {
 pub struct RunConfig {
     /// The client under test.
     pub client: ClientKind,
+    /// How the reports name it: what was given to `--client`.
+    pub client_label: String,
     /// The vdisim binary (what `sqlcmd` on the client's PATH runs).
     pub vdisim: PathBuf,
     /// Seed of every random choice (read sizes, media set ids).
@@ -89,6 +134,7 @@ impl RunConfig {
     /// Defaults for `client`; the crash cases' server is `vdisim __conform-server`.
     pub fn new(client: ClientKind, vdisim: PathBuf) -> RunConfig {
         RunConfig {
+            client_label: client.label(),
             client,
             child_server: ChildCommand::vdisim(&vdisim),
             vdisim,
@@ -275,6 +321,7 @@ pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>
         actual: Vec::new(),
         duration_ms: 0,
         transcript: None,
+        client_output: Vec::new(),
     };
     let records = match execute(case, config) {
         Ok(records) => {
@@ -289,6 +336,7 @@ pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>
         }
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
+    result.client_output = ClientOutput::of(case, &records);
     if let Some(dir) = &config.transcripts {
         match crate::transcript::write_transcript(dir, case, config, &records, &result) {
             Ok(path) => result.transcript = Some(path),

@@ -2,7 +2,6 @@
 //! client library's own events, per client run; read back by `vdisim replay`.
 
 use crate::catalogue::{CATALOGUE_VERSION, Case};
-use crate::client::ClientKind;
 use crate::run::{CaseResult, RunConfig, StepRecord};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -39,10 +38,7 @@ pub(crate) fn write_transcript(
         catalogue: CATALOGUE_VERSION,
         case: case.id.clone(),
         seed: config.seed,
-        client: match &config.client {
-            ClientKind::Builtin(f) => format!("builtin {f:?}"),
-            ClientKind::Template(t) => t.clone(),
-        },
+        client: config.client_label.clone(),
     };
     writeln!(out, "{}", serde_json::to_string(&header)?)?;
     for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
