@@ -1,25 +1,35 @@
 //! Verdicts: what each client run and the link traffic must show, as Expected/Actual lines.
 
-use crate::catalogue::{Case, Check, Expect, Tier};
+use crate::catalogue::{Case, Check, Expect, Step, Tier};
 use crate::client::{ClientOutcome, EXIT_UNSUPPORTED};
 use crate::run::{CaseResult, StepRecord, Verdict};
+use vdi_proto::VdcCode;
 use vdi_proto::config::{MediaMode, media_mode};
 use vdi_proto::vdf;
 use vdi_server::engine::jobs::JobResult;
-use vdi_server::jobs::TraceEvent;
+use vdi_server::jobs::{JobFaults, TraceEvent};
 
 struct Judgement<'a> {
     result: &'a mut CaseResult,
     worst: Option<Tier>,
+    /// The harness could not run or exercise part of the case (not the client's doing).
+    harness_failed: bool,
 }
 
 impl Judgement<'_> {
     fn unmet(&mut self, tier: Tier, expected: String, actual: String) {
-        self.result.expected.push(expected);
-        self.result.actual.push(actual);
+        // One line each, whatever the texts hold: reports join and split them on newlines.
+        self.result.expected.push(expected.replace('\n', " "));
+        self.result.actual.push(actual.replace('\n', " "));
         if tier != Tier::Info {
             self.worst = Some(self.worst.map_or(tier, |w| w.min(tier)));
         }
+    }
+
+    /// The harness's own failure: an ERROR unless the client failed something too.
+    fn harness_error(&mut self, expected: String, actual: String) {
+        self.unmet(Tier::Info, expected, actual);
+        self.harness_failed = true;
     }
 }
 
@@ -71,13 +81,13 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
     let mut j = Judgement {
         result,
         worst: None,
+        harness_failed: false,
     };
     for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
         let what = format!("run {} ({})", i + 1, step.op.name());
         let o = &r.outcome;
         if let Some(e) = &r.harness_error {
-            j.unmet(
-                Tier::Must,
+            j.harness_error(
                 format!("{what}: the harness sets the run up"),
                 format!("{what}: harness error: {e}"),
             );
@@ -127,25 +137,43 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
                         format!("{what}: the statement succeeds"),
                         format!("{what}: {why}"),
                     );
-                } else if o.exit != Some(0) {
-                    j.unmet(
-                        Tier::Must,
-                        format!(
-                            "{what}: the client reports the success (exit code 0) [CONF-EXIT-001]"
-                        ),
-                        format!("{what}: {}", describe_exit(o)),
-                    );
+                } else {
+                    if o.exit != Some(0) {
+                        j.unmet(
+                            Tier::Must,
+                            format!(
+                                "{what}: the client reports the success (exit code 0) [CONF-EXIT-001]"
+                            ),
+                            format!("{what}: {}", describe_exit(o)),
+                        );
+                    }
+                    if let Some((fault, why)) = unexercised(step, &r.trace) {
+                        j.harness_error(
+                            format!("{what}: the server {fault}"),
+                            format!("{what}: {why}: the fault was not exercised (a harness error)"),
+                        );
+                    }
                 }
             }
             Expect::ServerFails if r.crash.is_some() => {
-                judge_crash(&what, r, &mut j);
+                judge_crash(&what, step, r, &mut j);
             }
             Expect::ServerFails => {
                 if r.job == Some(JobResult::Succeeded) {
-                    j.unmet(
-                        Tier::Info,
-                        format!("{what}: the injected fault fails the statement"),
-                        format!("{what}: the statement succeeded"),
+                    let faults = crate::explain::faults_text(&step.faults);
+                    j.harness_error(
+                        format!(
+                            "{what}: the statement fails ({})",
+                            if faults.is_empty() {
+                                "the case's scenario".to_string()
+                            } else {
+                                format!("the server {}", faults.join("; "))
+                            }
+                        ),
+                        format!(
+                            "{what}: the statement succeeded after {} command(s): the fault was not exercised (a harness error)",
+                            commands_sent(&r.trace)
+                        ),
                     );
                 } else if o.exit == Some(0) {
                     j.unmet(
@@ -160,12 +188,14 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
     for (check, tier) in &case.checks {
         check_trace(case, *check, *tier, records, &mut j);
     }
-    let worst = j.worst;
+    let (worst, harness_failed) = (j.worst, j.harness_failed);
     result.verdict = match worst {
         // An INFO case reports; it never fails.
-        _ if case.tier == Tier::Info => Verdict::Info,
-        None => Verdict::Pass,
+        _ if case.tier == Tier::Info && !harness_failed => Verdict::Info,
+        // The client's own failures stand; otherwise the harness's failure is no verdict on it.
         Some(Tier::Must) => Verdict::Fail,
+        _ if harness_failed => Verdict::Error,
+        None => Verdict::Pass,
         Some(_) => Verdict::Warn,
     };
     if result.verdict == Verdict::Pass {
@@ -178,16 +208,29 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
 
 /// A run whose server process killed itself: the client must notice within the bound,
 /// report the failure, and leave no region of its set behind.
-fn judge_crash(what: &str, r: &StepRecord, j: &mut Judgement<'_>) {
+fn judge_crash(what: &str, step: &Step, r: &StepRecord, j: &mut Judgement<'_>) {
     let Some(crash) = &r.crash else { return };
     let o = &r.outcome;
     if !crash.server_killed {
-        // Not the client's fault: it ended (or failed) before the crash point came.
+        let point = step.faults.abort_at.map_or_else(String::new, |p| {
+            format!(" ({})", crate::explain::point_text(p))
+        });
+        if ended_normally(&r.trace) {
+            // The stream ended before the crash point: nothing the client did or could do.
+            j.harness_error(
+                format!("{what}: the server process reaches its crash point{point}"),
+                format!(
+                    "{what}: the statement ended normally after {} command(s), before the crash point: the crash was not exercised (a harness error)",
+                    commands_sent(&r.trace)
+                ),
+            );
+            return;
+        }
         j.unmet(
             Tier::Info,
-            format!("{what}: the server process reaches its crash point"),
+            format!("{what}: the server process reaches its crash point{point}"),
             format!(
-                "{what}: the server never got there (the statement ended first); the crash was not exercised"
+                "{what}: the server never got there (the client's run ended the statement first); the crash was not exercised"
             ),
         );
     }
@@ -221,6 +264,68 @@ fn judge_crash(what: &str, r: &StepRecord, j: &mut Judgement<'_>) {
             format!("{what}: left {}", crash.leftover_regions.join(", ")),
         );
     }
+}
+
+/// How many commands the server sent.
+fn commands_sent(trace: &[TraceEvent]) -> usize {
+    trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Command { .. }))
+        .count()
+}
+
+/// Whether the server ended the set normally: it closed it without an abort from either side
+/// or a fault of the peer.
+fn ended_normally(trace: &[TraceEvent]) -> bool {
+    trace.contains(&TraceEvent::ServerClosed)
+        && !trace.iter().any(|e| {
+            matches!(
+                e,
+                TraceEvent::ServerAbort | TraceEvent::ClientAbort | TraceEvent::PeerFault { .. }
+            )
+        })
+}
+
+/// A fault of a run that must succeed which the stream never reached: (the fault, what
+/// happened instead). Only faults that wait for a number of commands can be missed.
+fn unexercised(step: &Step, trace: &[TraceEvent]) -> Option<(String, String)> {
+    let sent = commands_sent(trace);
+    if let Some((after, _)) = step.faults.pause
+        && sent < after as usize
+    {
+        let fault = crate::explain::faults_text(&JobFaults {
+            pause: step.faults.pause,
+            ..JobFaults::default()
+        });
+        return Some((
+            fault.join(""),
+            format!("the server sent only {sent} command(s)"),
+        ));
+    }
+    if let Some((after, code)) = step.faults.inject
+        && step.op.is_backup()
+        && !trace
+            .iter()
+            .any(|e| matches!(e, TraceEvent::Command { code: c, .. } if *c == code))
+    {
+        let data = trace
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    TraceEvent::Command {
+                        code: VdcCode::Write,
+                        ..
+                    }
+                )
+            })
+            .count();
+        return Some((
+            format!("sends {code} after {after} data command(s)"),
+            format!("the stream had only {data} Write(s)"),
+        ));
+    }
+    None
 }
 
 /// Whether the client aborted or closed its set before the server aborted or closed it.
@@ -530,4 +635,105 @@ fn buffer_layout(case: &Case, trace: &[TraceEvent]) -> Result<(), (String, Strin
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::catalogue;
+    use crate::run::{CrashRecord, run_case_result};
+
+    fn case(id: &str) -> Case {
+        catalogue().into_iter().find(|c| c.id == id).unwrap()
+    }
+
+    fn command(device: u16) -> TraceEvent {
+        TraceEvent::Command {
+            device,
+            code: VdcCode::Write,
+            size: 65536,
+            position: 0,
+            buffer: 0,
+        }
+    }
+
+    fn exited(code: i32) -> ClientOutcome {
+        ClientOutcome {
+            exit: Some(code),
+            ..ClientOutcome::default()
+        }
+    }
+
+    /// The server finished the statement before its crash point: a harness error, and the
+    /// client's exit code 0 (right for a statement that succeeded) is not held against it.
+    #[test]
+    fn a_crash_the_stream_never_reached_is_a_harness_error() {
+        let case = case("crash/backup/mid-stream/devices-1");
+        let record = StepRecord {
+            outcome: exited(0),
+            crash: Some(CrashRecord::default()),
+            trace: vec![command(0), command(0), TraceEvent::ServerClosed],
+            ..StepRecord::default()
+        };
+        let result = run_case_result(&case, std::slice::from_ref(&record));
+        assert_eq!(result.verdict, Verdict::Error, "{result:?}");
+        assert_eq!(result.actual.len(), 1, "{result:?}");
+        assert!(
+            result.actual[0].contains("ended normally after 2 command(s)"),
+            "{result:?}"
+        );
+
+        // A client that ended the statement itself (it aborted) is judged as before.
+        let aborted = StepRecord {
+            trace: vec![
+                command(0),
+                TraceEvent::ClientAbort,
+                TraceEvent::ServerClosed,
+            ],
+            ..record
+        };
+        let result = run_case_result(&case, &[aborted]);
+        assert_eq!(result.verdict, Verdict::Fail, "{result:?}");
+        assert!(result.actual.iter().any(|a| a.ends_with("exit code 0")));
+    }
+
+    /// An in-process abort the statement never reached: a harness error naming the fault.
+    #[test]
+    fn an_abort_the_stream_never_reached_is_a_harness_error() {
+        let case = case("abort/server/mid-stream/backup");
+        let record = StepRecord {
+            outcome: exited(0),
+            job: Some(JobResult::Succeeded),
+            trace: vec![command(0), TraceEvent::ServerClosed],
+            ..StepRecord::default()
+        };
+        let result = run_case_result(&case, &[record]);
+        assert_eq!(result.verdict, Verdict::Error, "{result:?}");
+        assert_eq!(
+            result.expected,
+            [
+                "run 1 (backup): the statement fails (the server signals abort after 6 completion(s))"
+            ]
+        );
+    }
+
+    /// A backup whose injected command never came: the client passed everything it was given,
+    /// and the case is a harness error.
+    #[test]
+    fn an_injection_the_stream_never_reached_is_a_harness_error() {
+        let case = case("ioerror/discard-then-clearerror/devices-1");
+        let ok = |trace| StepRecord {
+            outcome: exited(0),
+            job: Some(JobResult::Succeeded),
+            trace,
+            ..StepRecord::default()
+        };
+        let records = [
+            ok(vec![command(0), TraceEvent::ServerClosed]),
+            ok(vec![TraceEvent::ServerClosed]),
+        ];
+        let result = run_case_result(&case, &records);
+        assert_eq!(result.verdict, Verdict::Error, "{result:?}");
+        assert!(result.actual[0].contains("only 1 Write(s)"), "{result:?}");
+    }
 }

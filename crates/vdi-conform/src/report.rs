@@ -19,6 +19,9 @@ pub struct Summary {
     /// INFO cases (observations; they never fail).
     #[serde(default)]
     pub info: usize,
+    /// Cases the harness could not set up or exercise (no verdict on the client).
+    #[serde(default)]
+    pub errors: usize,
 }
 
 impl Summary {
@@ -32,13 +35,14 @@ impl Summary {
                 Verdict::Warn => s.warned += 1,
                 Verdict::Skip => s.skipped += 1,
                 Verdict::Info => s.info += 1,
+                Verdict::Error => s.errors += 1,
             }
         }
         s
     }
 
-    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings` and `, N infos`
-    /// when any).
+    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings`, `, N infos` and
+    /// `, N harness errors` when any).
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed, {} skipped",
@@ -50,12 +54,22 @@ impl Summary {
         if self.info > 0 {
             line.push_str(&format!(", {} infos", self.info));
         }
+        if self.errors > 0 {
+            line.push_str(&format!(", {} harness errors", self.errors));
+        }
         line
     }
 
-    /// 0 when no MUST failed (and, with `strict`, no SHOULD); 1 otherwise.
+    /// 1 when a MUST failed (or, with `strict`, a SHOULD warned); else 3 when the harness
+    /// could not run or exercise a case; else 0.
     pub fn exit_code(&self, strict: bool) -> u8 {
-        u8::from(self.failed > 0 || (strict && self.warned > 0))
+        if self.failed > 0 || (strict && self.warned > 0) {
+            1
+        } else if self.errors > 0 {
+            3
+        } else {
+            0
+        }
     }
 }
 
@@ -193,6 +207,13 @@ pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
                 Verdict::Skip => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(text.clone());
+                    s
+                }
+                Verdict::Error => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(message.clone());
+                    s.set_type(r.verdict.name());
+                    s.set_description(text.clone());
                     s
                 }
             };

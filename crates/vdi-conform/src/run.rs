@@ -17,9 +17,8 @@ use vdi_server::engine::{Engine, EngineConfig};
 use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
 use vdi_server::tsql::{BackupStatement, RestoreStatement, ResultSet, SqlMessage};
 
-/// The database every case backs up (1 MiB, full recovery).
+/// The database every case backs up (`Case::database_bytes`, full recovery).
 pub const DATABASE: &str = "conform";
-const DATABASE_BYTES: u64 = 1 << 20;
 
 /// A case's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,10 +30,12 @@ pub enum Verdict {
     Skip,
     /// An INFO case: an observation, never a failure.
     Info,
+    /// The harness could not set the case up or exercise it: no verdict on the client.
+    Error,
 }
 
 impl Verdict {
-    /// `PASS`, `WARN`, `FAIL`, `SKIP`.
+    /// `PASS`, `WARN`, `FAIL`, `SKIP`, `INFO`, `ERROR`.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
@@ -42,6 +43,7 @@ impl Verdict {
             Verdict::Fail => "FAIL",
             Verdict::Skip => "SKIP",
             Verdict::Info => "INFO",
+            Verdict::Error => "ERROR",
         }
     }
 }
@@ -307,10 +309,9 @@ pub fn step_seed(seed: u64, id: &str, step: usize) -> u64 {
     seed ^ h ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Runs one case: its result and every client run's record.
-pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>) {
-    let started = Instant::now();
-    let mut result = CaseResult {
+/// A case's result with nothing judged yet.
+fn new_result(case: &Case) -> CaseResult {
+    CaseResult {
         id: case.id.clone(),
         area: case.area(),
         tier: case.tier,
@@ -322,14 +323,28 @@ pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>
         duration_ms: 0,
         transcript: None,
         client_output: Vec::new(),
-    };
+    }
+}
+
+/// The result `records` earn `case` (what `run_case` does after running it).
+pub fn run_case_result(case: &Case, records: &[StepRecord]) -> CaseResult {
+    let mut result = new_result(case);
+    crate::judge::judge(case, records, &mut result);
+    result.client_output = ClientOutput::of(case, records);
+    result
+}
+
+/// Runs one case: its result and every client run's record.
+pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>) {
+    let started = Instant::now();
+    let mut result = new_result(case);
     let records = match execute(case, config) {
         Ok(records) => {
             crate::judge::judge(case, &records, &mut result);
             records
         }
         Err(e) => {
-            result.verdict = Verdict::Fail;
+            result.verdict = Verdict::Error;
             result.expected.push("the harness sets the case up".into());
             result.actual.push(format!("harness error: {e}"));
             Vec::new()
@@ -359,7 +374,7 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
         client::sqlcmd_dir(root, &config.vdisim).map_err(|e| format!("cannot link sqlcmd: {e}"))?;
     let mut catalog = Catalog::new();
     catalog
-        .create(DATABASE, DATABASE_BYTES, RecoveryModel::Full, 0)
+        .create(DATABASE, case.database_bytes, RecoveryModel::Full, 0)
         .map_err(|e| e.to_string())?;
     let jobs = Arc::new(Recording {
         runner: VdiJobRunner::shared_memory(),
@@ -485,7 +500,7 @@ fn run_child_step(
     let spec = ChildSpec {
         socket: root.join(format!("child-{index}.sock")),
         database: DATABASE.into(),
-        database_bytes: DATABASE_BYTES,
+        database_bytes: case.database_bytes,
         block_size: case.block_size,
         max_transfer: case.max_transfer,
         seed: step_seed(config.seed, &case.id, index),

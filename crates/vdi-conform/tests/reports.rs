@@ -55,6 +55,7 @@ fn json_report_parses_back() {
             warned: 1,
             skipped: 0,
             info: 0,
+            errors: 0,
         }
     );
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
