@@ -272,22 +272,7 @@ fn column_width(column: &Column, opts: &RenderOptions) -> usize {
 /// A value as sqlcmd prints it.
 #[must_use]
 pub fn value_text(value: &Value, ty: SqlType) -> String {
-    // Placeholder until value::format lands: exact for NULL, bit, integers and text.
-    let _ = ty;
-    match value {
-        Value::Null => "NULL".to_owned(),
-        Value::Bit(b) => u8::from(*b).to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Decimal(d) => format!("{}e-{}", d.mantissa, d.scale),
-        Value::Float(f) => f.to_string(),
-        Value::String(s) => s.clone(),
-        Value::Binary(b) => {
-            let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
-            format!("0x{hex}")
-        }
-        Value::DateTime(d) => format!("{d:?}"),
-        Value::Guid(g) => format!("{g:?}"),
-    }
+    crate::value::format::sqlcmd_text(value, ty)
 }
 
 #[cfg(test)]
