@@ -10,6 +10,7 @@ use vdi_conform::catalogue::{self, select};
 use vdi_conform::client::ClientKind;
 use vdi_conform::report::{self, Summary};
 use vdi_conform::run::{self, RunConfig, Verdict};
+use vdi_conform::transcript;
 
 #[derive(Args, Debug)]
 pub struct ConformArgs {
@@ -152,7 +153,7 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
 }
 
 pub fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
-    let recorded = match run::read_transcript(&args.transcript) {
+    let recorded = match transcript::read_transcript(&args.transcript) {
         Ok(t) => t,
         Err(e) => return usage(e),
     };
@@ -188,7 +189,10 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
     let (result, records) = run::run_case(case, &config);
     let mut same = true;
     for (i, (old, new)) in recorded.server.iter().zip(&records).enumerate() {
-        let (old, new) = (run::command_streams(old), run::command_streams(&new.trace));
+        let (old, new) = (
+            transcript::command_streams(old),
+            transcript::command_streams(&new.trace),
+        );
         if old != new {
             same = false;
             let device = (0..old.len().max(new.len()))

@@ -218,3 +218,75 @@ fn crash_cases_run_a_real_server_process() {
     let out = Command::new(BIN).arg("__conform-server").output().unwrap();
     assert_ne!(out.status.code(), Some(0));
 }
+
+/// The reference client as processes, with `common` options for both commands (where
+/// `--client builtin-process` has `--mode {mode}` and the placeholders for prefix zones).
+fn reference_template(common: &str) -> String {
+    format!(
+        "case {{op}} in \
+         backup) exec {BIN} backup {common} --to {{dir}};; \
+         restore) exec {BIN} restore {common} --from {{dir}} --replace;; \
+         verifyonly) exec {BIN} restore {common} --from {{dir}} --verify-only;; \
+         *) exit 77;; esac"
+    )
+}
+
+/// A client that opens its set in pipe mode whatever it is told (the reference client as
+/// processes, with `--mode pipe` hard-wired) fails the tape and disk cases.
+#[test]
+fn a_pipe_only_client_fails_the_tape_and_disk_cases() {
+    let template = reference_template("-S {server} --db {db} --devices {devices} --mode pipe");
+    let cases = [
+        "media/tape/backup/devices-1",
+        "media/disk/restore/devices-2",
+        "media/tape/abort-mid-stream",
+        "create/mode-disk",
+    ];
+    let mut args = vec!["--client", &template, "--jobs", "2"];
+    for c in &cases {
+        args.extend(["--cases", c]);
+    }
+    let out = conform(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    for c in cases {
+        assert!(text.contains(&format!("FAIL MUST   {c}")), "{c}: {text}");
+    }
+    assert!(
+        text.contains("Actual:   run 2 (restore): Create asked for pipe mode (features 0x"),
+        "{text}"
+    );
+    assert!(!text.contains("Some("), "{text}");
+}
+
+/// A client whose statements ask for MAXTRANSFERSIZE = 4 MiB sends its whole stream in few
+/// transfers; every fault point that counts transfers or completions must still come before
+/// the end of it. Nothing here is the client's fault, and nothing goes unexercised.
+#[test]
+fn a_4_mib_transfer_client_meets_every_counted_fault_point() {
+    let template = reference_template(
+        "-S {server} --db {db} --devices {devices} --mode {mode} --with MAXTRANSFERSIZE=4194304",
+    );
+    let out = conform(&[
+        "--client",
+        &template,
+        "--cases",
+        "crash/*",
+        "--cases",
+        "abort/*/mid-stream/*",
+        "--cases",
+        "ioerror/discard-then-clearerror/*",
+        "--cases",
+        "info/exit-after-abort",
+        "--jobs",
+        "2",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("FAIL") && !text.contains("ERROR"), "{text}");
+    assert!(!text.contains("not exercised"), "{text}");
+    assert!(
+        last_line(&out).starts_with("18 passed, 0 failed, 0 skipped, 1 infos"),
+        "{text}"
+    );
+}

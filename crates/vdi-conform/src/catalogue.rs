@@ -10,7 +10,7 @@ use vdi_proto::VdcCode;
 use vdi_server::jobs::{Crash, FaultPoint, JobFaults, ReadSize};
 
 /// Version of the catalogue's scenarios (recorded in transcripts).
-pub const CATALOGUE_VERSION: u32 = 2;
+pub const CATALOGUE_VERSION: u32 = 3;
 
 /// How much a case matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -250,6 +250,8 @@ pub struct Case {
     pub prefix_zone: u32,
     /// The alignment the client is asked for (`{alignment}`; 0: none).
     pub client_alignment: u32,
+    /// The size of the database the case backs up.
+    pub database_bytes: u64,
     /// The client runs, in order.
     pub steps: Vec<Step>,
     /// Checks on the link traffic, with their tiers.
@@ -267,6 +269,21 @@ impl Case {
             first.to_string()
         }
     }
+}
+
+/// The database most cases back up: 1 MiB, full recovery.
+pub const DATABASE_BYTES: u64 = 1 << 20;
+/// The database of a case whose fault point counts commands: big enough that the point comes
+/// before the end of the stream whatever MAXTRANSFERSIZE the client asks for (at most 4 MiB:
+/// 32 MiB is 8 such transfers).
+pub const COUNTED_FAULT_DATABASE_BYTES: u64 = 32 << 20;
+
+/// Whether a run's fault strikes after a number of data commands or completions that a short
+/// stream (one of 1 MiB in 4 MiB transfers) may not reach. RESTORE's injected commands come
+/// after one-block reads, which any stream has enough of.
+fn counts_transfers(step: &Step) -> bool {
+    matches!(step.faults.abort_at, Some(FaultPoint::AfterCompletions(n)) if n > 1)
+        || (step.faults.inject.is_some() && step.op.is_backup())
 }
 
 const KIB: u32 = 1024;
@@ -301,6 +318,7 @@ impl Builder {
             max_transfer: DEFAULT_TRANSFER,
             prefix_zone: 0,
             client_alignment: 0,
+            database_bytes: DATABASE_BYTES,
             steps,
             checks: Vec::new(),
         });
@@ -953,6 +971,10 @@ pub fn catalogue() -> Vec<Case> {
             ],
         );
     }
+    // A client that opened its set in pipe mode has not been tested on tape or disk.
+    for case in b.cases.iter_mut().filter(|c| c.id.starts_with("media/")) {
+        case.checks.push((Check::ModeRequested, Tier::Must));
+    }
 
     // prefix: the client asks for a prefix zone and an alignment; the server honours both.
     for (prefix, alignment, server_alignment, devices, restore) in [
@@ -1174,6 +1196,11 @@ pub fn catalogue() -> Vec<Case> {
         }
     }
 
+    for case in &mut b.cases {
+        if case.steps.iter().any(counts_transfers) {
+            case.database_bytes = COUNTED_FAULT_DATABASE_BYTES;
+        }
+    }
     b.cases
 }
 

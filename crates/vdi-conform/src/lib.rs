@@ -8,9 +8,12 @@
 pub mod catalogue;
 pub mod child;
 pub mod client;
+pub mod explain;
+pub mod judge;
 pub mod observe;
 pub mod report;
 pub mod run;
+pub mod transcript;
 
 pub use catalogue::{Case, Tier, catalogue};
 pub use client::ClientKind;

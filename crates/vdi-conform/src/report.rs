@@ -1,13 +1,13 @@
 //! Reports: a line per case for people, JSON and JUnit for machines, and the exit code.
 
-use crate::run::{CaseResult, Verdict};
+use crate::run::{CaseResult, ClientOutput, Verdict};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Version of the JSON report's layout.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON report's layout (2: `client_output`).
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Counts per verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +19,9 @@ pub struct Summary {
     /// INFO cases (observations; they never fail).
     #[serde(default)]
     pub info: usize,
+    /// Cases the harness could not set up or exercise (no verdict on the client).
+    #[serde(default)]
+    pub errors: usize,
 }
 
 impl Summary {
@@ -32,13 +35,14 @@ impl Summary {
                 Verdict::Warn => s.warned += 1,
                 Verdict::Skip => s.skipped += 1,
                 Verdict::Info => s.info += 1,
+                Verdict::Error => s.errors += 1,
             }
         }
         s
     }
 
-    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings` and `, N infos`
-    /// when any).
+    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings`, `, N infos` and
+    /// `, N harness errors` when any).
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed, {} skipped",
@@ -50,12 +54,22 @@ impl Summary {
         if self.info > 0 {
             line.push_str(&format!(", {} infos", self.info));
         }
+        if self.errors > 0 {
+            line.push_str(&format!(", {} harness errors", self.errors));
+        }
         line
     }
 
-    /// 0 when no MUST failed (and, with `strict`, no SHOULD); 1 otherwise.
+    /// 1 when a MUST failed (or, with `strict`, a SHOULD warned); else 3 when the harness
+    /// could not run or exercise a case; else 0.
     pub fn exit_code(&self, strict: bool) -> u8 {
-        u8::from(self.failed > 0 || (strict && self.warned > 0))
+        if self.failed > 0 || (strict && self.warned > 0) {
+            1
+        } else if self.errors > 0 {
+            3
+        } else {
+            0
+        }
     }
 }
 
@@ -80,8 +94,26 @@ pub fn human(r: &CaseResult) -> String {
         for (e, a) in r.expected.iter().zip(&r.actual) {
             text.push_str(&format!("\n       Expected: {e}\n       Actual:   {a}"));
         }
+        for line in output_lines(&r.client_output) {
+            text.push_str(&format!("\n       {line}"));
+        }
     }
     text
+}
+
+/// The client's output of every run that printed something, as indented lines:
+/// `Output of run 1 (backup; exit code 2):` then `  stderr| …` and `  stdout| …`.
+pub fn output_lines(outputs: &[ClientOutput]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in outputs.iter().filter(|o| !o.is_empty()) {
+        lines.push(format!("Output of run {} ({}; {}):", o.run, o.op, o.ended));
+        for (stream, text) in [("stderr", &o.stderr), ("stdout", &o.stdout)] {
+            for l in text.lines() {
+                lines.push(format!("  {stream}| {l}"));
+            }
+        }
+    }
+    lines
 }
 
 /// The JSON report.
@@ -108,6 +140,9 @@ pub struct JsonCase {
     pub actual: Option<String>,
     pub duration_ms: u64,
     pub transcript: Option<String>,
+    /// What each client run printed (the last lines of stdout and stderr).
+    #[serde(default)]
+    pub client_output: Vec<ClientOutput>,
 }
 
 /// Builds the JSON report.
@@ -131,6 +166,7 @@ pub fn json(results: &[CaseResult], seed: u64, client: &str) -> JsonReport {
                 actual: joined(&r.actual),
                 duration_ms: r.duration_ms,
                 transcript: r.transcript.as_ref().map(|p| p.display().to_string()),
+                client_output: r.client_output.clone(),
             })
             .collect(),
     }
@@ -173,13 +209,27 @@ pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
                     s.set_message(text.clone());
                     s
                 }
+                Verdict::Error => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(message.clone());
+                    s.set_type(r.verdict.name());
+                    s.set_description(text.clone());
+                    s
+                }
             };
             let mut case = TestCase::new(r.id.clone(), status);
             case.set_classname(format!("vdisim.conform.{}", area.replace('/', ".")));
             let time = Duration::from_millis(r.duration_ms);
             case.set_time(time);
-            if r.verdict == Verdict::Warn && !strict {
-                case.set_system_out(format!("{message}\n{text}"));
+            let output = output_lines(&r.client_output).join("\n");
+            match r.verdict {
+                Verdict::Warn if !strict => {
+                    case.set_system_out(format!("{message}\n{text}\n{output}").trim_end());
+                }
+                Verdict::Fail | Verdict::Warn | Verdict::Skip if !output.is_empty() => {
+                    case.set_system_out(output);
+                }
+                _ => {}
             }
             if r.verdict == Verdict::Info {
                 case.set_system_out(format!("INFO: {}", r.actual.join("\n")));

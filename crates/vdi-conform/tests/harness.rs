@@ -322,15 +322,17 @@ fn a_client_that_reports_success_after_a_crash_fails() {
     );
 }
 
-/// Without a child server program the crash cases fail as harness errors (never a silent pass).
+/// Without a child server program the crash cases are harness errors: never a silent pass,
+/// and never the client's failure.
 #[test]
-fn a_crash_case_without_its_child_server_fails() {
+fn a_crash_case_without_its_child_server_is_a_harness_error() {
     let mut c = config("builtin");
     c.child_server = ChildCommand::vdisim(std::path::Path::new("/nonexistent/vdisim"));
     let all = catalogue();
     let cases = select(&all, &["crash/backup/opened/devices-1".into()], &[]);
     let results = run::run_cases(&cases, &c, &|_| {});
-    assert_eq!(results[0].verdict, Verdict::Fail);
+    assert_eq!(results[0].verdict, Verdict::Error);
+    assert_eq!(Summary::of(&results).exit_code(false), 3);
     assert!(
         results[0].actual[0].contains("harness error"),
         "{:?}",

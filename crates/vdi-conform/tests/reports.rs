@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use vdi_conform::catalogue::{catalogue, select};
 use vdi_conform::report::{self, JsonReport, Summary};
 use vdi_conform::run::{self, RunConfig, Verdict};
+use vdi_conform::transcript;
 use vdi_conform::{CaseResult, ClientKind};
 
 fn config(client: &str) -> RunConfig {
@@ -54,6 +55,7 @@ fn json_report_parses_back() {
             warned: 1,
             skipped: 0,
             info: 0,
+            errors: 0,
         }
     );
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -188,12 +190,11 @@ fn check_junit(xml: &str, strict: bool) -> (usize, usize, usize) {
                         assert!(child.text.contains("Actual: "), "{}", child.text);
                     }
                     "skipped" => skipped += 1,
-                    // Warnings go to system-out unless strict; INFO observations always do.
-                    "system-out" => assert!(
-                        !strict || child.text.starts_with("INFO: "),
-                        "{}",
-                        child.text
-                    ),
+                    // Warnings go to system-out unless strict (then they are failures); INFO
+                    // observations and the client's output always do.
+                    "system-out" => {
+                        assert!(!strict || !child.text.starts_with("WARN"), "{}", child.text)
+                    }
                     other => panic!("unexpected <{other}> in a testcase"),
                 }
             }
@@ -254,11 +255,11 @@ fn skipped_cases_and_exit_codes() {
 
 /// The server's command streams of a case's transcript, one line per command.
 fn streams(dir: &std::path::Path, id: &str) -> String {
-    let t = run::read_transcript(&dir.join(run::transcript_name(id))).unwrap();
+    let t = transcript::read_transcript(&dir.join(transcript::transcript_name(id))).unwrap();
     assert_eq!(t.header.case, id);
     let mut out = String::new();
     for (i, events) in t.server.iter().enumerate() {
-        for (d, stream) in run::command_streams(events).iter().enumerate() {
+        for (d, stream) in transcript::command_streams(events).iter().enumerate() {
             for line in stream {
                 out.push_str(&format!("run{} dev{d} {line}\n", i + 1));
             }
@@ -335,4 +336,74 @@ fn prefix_cases_skip_a_template_without_prefix_placeholders() {
     c.client = ClientKind::Template("exit 0 # {op}".into());
     let results = run_with(&c, &["prefix/zone-512/alignment-0/devices-1/backup"]);
     assert_eq!(results[0].verdict, Verdict::Skip, "{results:?}");
+}
+
+/// A template with a typo fails every case; each report shows what the shell said.
+#[test]
+fn a_template_with_a_syntax_error_shows_its_output_in_every_report() {
+    let mut c = config("builtin");
+    c.client = ClientKind::Template("if then {op} --to {dir}".into());
+    let results = run_with(&c, &["stripe/backup/devices-1"]);
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+    let said = r.client_output[0].stderr.clone();
+    assert!(said.contains("Syntax error"), "{said:?}");
+    assert_eq!(r.client_output[0].ended, "exit code 2");
+
+    let human = report::human(r);
+    assert!(
+        human.contains("Output of run 1 (backup; exit code 2):")
+            && human.contains(&format!("stderr| {}", said.lines().next().unwrap())),
+        "{human}"
+    );
+    // Under Actual, not before it.
+    assert!(human.find("Actual:").unwrap() < human.find("Output of run 1").unwrap());
+
+    let json = serde_json::to_value(report::json(&results, 1, "t")).unwrap();
+    let output = &json["cases"][0]["client_output"][0];
+    assert_eq!(output["run"], 1);
+    assert_eq!(output["op"], "backup");
+    assert!(output["stderr"].as_str().unwrap().contains("Syntax error"));
+
+    let xml = report::junit(&results, false).unwrap();
+    let doc = parse_xml(&xml);
+    let case = &doc.children[0].children[0].children[0];
+    let out = case
+        .children
+        .iter()
+        .find(|c| c.name == "system-out")
+        .expect("system-out");
+    assert!(out.text.contains("Syntax error"), "{}", out.text);
+}
+
+/// A restore case whose backup the client declines names the run that declined and what the
+/// case needed it for; a prefix case the template cannot be told about says it was not run.
+#[test]
+fn skips_say_which_run_declined_and_why() {
+    let mut c = config("builtin");
+    c.client = ClientKind::Template("exit 77 # {op}".into());
+    let results = run_with(&c, &["media/tape/restore/devices-2"]);
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Skip);
+    assert_eq!(
+        r.expected,
+        [
+            "run 1 of 2 (backup): the client supports backup over 2 device(s) in tape mode (this restore case needs it first)"
+        ]
+    );
+    assert_eq!(
+        r.actual,
+        ["run 1 of 2 (backup): the client exited with 77 (not supported)"]
+    );
+
+    c.client = ClientKind::Template("exit 0 # {op}".into());
+    let results = run_with(&c, &["prefix/zone-4096/alignment-65536/devices-1/restore"]);
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Skip);
+    assert!(!r.actual[0].contains("77"), "{r:?}");
+    assert!(
+        r.actual[0].starts_with("run 1 of 2 (backup): not run: the template has no {prefix}"),
+        "{r:?}"
+    );
+    assert!(r.client_output[0].ended.starts_with("not run: "));
 }

@@ -64,7 +64,10 @@ pub enum Literal {
     /// `1e3`, `1.5E-2`: float.
     Float(f64),
     /// `'text'` (varchar) or `N'text'` (nvarchar).
-    String { value: String, unicode: bool },
+    String {
+        value: String,
+        unicode: bool,
+    },
     /// `0x0A0B`.
     Binary(Vec<u8>),
     /// `$12.50`: money.

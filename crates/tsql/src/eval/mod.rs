@@ -1,1 +1,3 @@
 //! Expression evaluation and the built-in scalar functions.
+
+pub mod errors;
