@@ -163,8 +163,19 @@ fn a_database_that_is_not_online_cannot_be_read_through() {
         "master",
         &snap,
     );
-    // database_files comes later; sys.objects is database-scoped too.
-    let _ = err;
+    assert_eq!(err.unwrap().unwrap_err().number, 927);
+    let mut offline = snap.clone();
+    offline.databases[5].state = DatabaseState::Offline;
+    let err = system_table(&name(&["archive", "sys", "tables"]), "master", &offline)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        (err.number, err.text.as_str()),
+        (
+            942,
+            "Database 'archive' cannot be opened because it is offline."
+        )
+    );
     let err = system_table(&name(&["staging", "sys", "objects"]), "master", &snap)
         .unwrap()
         .unwrap_err();

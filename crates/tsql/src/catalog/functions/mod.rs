@@ -7,6 +7,7 @@ mod properties;
 mod security;
 
 pub use properties::{database_property, null_variant, server_property};
+pub use security::database_user;
 
 use super::args::{as_int, as_text, wrong_argument_count};
 use super::sessions::SessionInfo;

@@ -1,7 +1,10 @@
 //! The registry of system objects, name resolution, and the views by area.
 
 pub mod databases;
+pub mod dmv;
+pub mod files;
 pub mod objects;
+pub mod security;
 
 use super::model::{DatabaseInfo, DatabaseState};
 use super::snapshot::ServerSnapshot;
@@ -58,6 +61,21 @@ objects! {
     "database_recovery_status", Server, -1003, |c| databases::database_recovery_status(c.snapshot);
     "database_mirroring", Server, -1004, |c| databases::database_mirroring(c.snapshot);
     "configurations", Server, -1005, objects::configurations;
+    "master_files", Server, -1006, |c| files::master_files(c.snapshot);
+    "server_principals", Server, -1007, |c| security::server_principals(c.snapshot);
+    "sql_logins", Server, -1008, |c| security::sql_logins(c.snapshot);
+    "server_role_members", Server, -1009, |c| security::server_role_members(c.snapshot);
+    "dm_exec_requests", Server, -1010, |c| dmv::dm_exec_requests(c.snapshot);
+    "dm_exec_sessions", Server, -1011, |c| dmv::dm_exec_sessions(c.snapshot);
+    "sysprocesses", Compat, -1012, |c| dmv::sysprocesses(c.snapshot);
+    "availability_groups", Server, -1013, |_| dmv::availability_groups();
+    "availability_replicas", Server, -1014, |_| dmv::availability_replicas();
+    "dm_hadr_database_replica_states", Server, -1015, |_| dmv::dm_hadr_database_replica_states();
+    "dm_hadr_availability_replica_states", Server, -1016, |_| dmv::dm_hadr_availability_replica_states();
+    "database_files", Database, -1104, files::database_files;
+    "filegroups", Database, -1105, files::filegroups;
+    "database_principals", Database, -1106, security::database_principals;
+    "database_role_members", Database, -1107, security::database_role_members;
     "schemas", Database, -1101, objects::schemas;
     "objects", Database, -1102, objects::objects;
     "tables", Database, -1103, objects::tables;
@@ -191,3 +209,6 @@ pub fn build(resolved: &Resolved, snapshot: &ServerSnapshot) -> Result<Table, Sq
     }
     Ok((resolved.object.build)(&ViewContext { snapshot, database }))
 }
+
+#[cfg(test)]
+mod tests;
