@@ -2,9 +2,10 @@
 //!
 //! Per device: the stripe header, data transfers taken dynamically from one producer by
 //! whichever device has room (at most maxIODepth outstanding each), a Flush on every device
-//! after each FILESTREAM container, the stripe trailer, a filemark on tape, then VDC_Complete
-//! when negotiated (else the final Flush), and CloseDevice. Error completions follow the
-//! IO-ERROR protocol of vdi-facts §6.
+//! after each FILESTREAM container, the stripe trailer, a filemark on tape, then the end as
+//! SQL Server sends it: a final Flush, followed by VDC_Complete when negotiated (decision 43;
+//! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
+//! completions follow the IO-ERROR protocol of vdi-facts §6.
 
 use super::faults::FaultPoint;
 use super::messages as job_messages;
@@ -250,11 +251,7 @@ fn stream(
     let (mut sent, mut data_sent, mut completed) = (0u32, 0u32, 0u32);
     let mut injected: Option<VdcCode> = None;
     let mut closed = vec![false; devices.len()];
-    let final_code = if session.complete_enabled(faults) {
-        VdcCode::Complete
-    } else {
-        VdcCode::Flush
-    };
+    let end = end_of_stream(session.complete_enabled(faults), faults);
     let fail_with = |session: DeviceSession, errors: Vec<SqlMessage>| {
         session.abort();
         Err(errors)
@@ -268,21 +265,21 @@ fn stream(
         for d in 0..devices.len() {
             let dev_handle = session.devices[d];
             while session.set.outstanding(dev_handle.index) < depth {
+                // The command that starts the device's end of stream comes out of Final.
+                let starts_end = devices[d].phase == Phase::Final && devices[d].queue.is_empty();
                 let Some(next) = next_command(
                     d,
                     &mut devices,
                     &mut session,
                     &mut producer,
                     &mut scratch,
-                    final_code,
+                    end,
                     &mut plan,
                 )?
                 else {
                     break;
                 };
-                if faults.abort_at == Some(FaultPoint::BeforeFinal)
-                    && matches!(next, Next::Control(c) if c == final_code)
-                {
+                if faults.abort_at == Some(FaultPoint::BeforeFinal) && starts_end {
                     return fail_with(
                         session,
                         injected_abort(line, &stmt.devices[d], false, faults.crash),
@@ -507,6 +504,26 @@ fn stream(
     Ok(elapsed)
 }
 
+/// The commands that end every device's stream (decision 43): the final Flush, then
+/// VDC_Complete when it was negotiated, as SQL Server ends a backup. The harness's
+/// `complete_without_final_flush` drops the Flush; without VDC_Complete the Flush is the end.
+fn end_of_stream(complete: bool, faults: &super::JobFaults) -> &'static [VdcCode] {
+    match (complete, faults.complete_without_final_flush) {
+        (true, false) => &[VdcCode::Flush, VdcCode::Complete],
+        (true, true) => &[VdcCode::Complete],
+        (false, _) => &[VdcCode::Flush],
+    }
+}
+
+/// A Flush on every device (after a FILESTREAM container, or the harness's extra ones), except
+/// on a device whose end of stream has begun: nothing may follow its VDC_Complete, and its
+/// final Flush covers everything written.
+fn queue_mid_stream_flush(devices: &mut [Device]) {
+    for dev in devices.iter_mut().filter(|d| d.phase != Phase::Sent) {
+        dev.queue.push_back(Next::Control(VdcCode::Flush));
+    }
+}
+
 /// Puts a write given back by IO-ERROR into the device's queue in stream order: before any
 /// later write (one whose SendCommand was refused may already be back in the queue) and before
 /// everything else not yet sent.
@@ -525,7 +542,7 @@ fn next_command(
     session: &mut DeviceSession,
     producer: &mut BackupProducer,
     scratch: &mut [u8],
-    final_code: VdcCode,
+    end: &[VdcCode],
     plan: &mut FlushPlan,
 ) -> Result<Option<Next>, Vec<SqlMessage>> {
     if devices[d].io_error {
@@ -586,16 +603,12 @@ fn next_command(
                     Phase::Data => match producer.fill_next(stripe, target).map_err(internal)? {
                         Some(t) => {
                             if t.flush_after {
-                                for dev in devices.iter_mut() {
-                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
-                                }
+                                queue_mid_stream_flush(devices);
                             }
                             let percent = producer.progress().percent();
                             while plan.thresholds.front().is_some_and(|&p| percent >= p) {
                                 plan.thresholds.pop_front();
-                                for dev in devices.iter_mut() {
-                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
-                                }
+                                queue_mid_stream_flush(devices);
                             }
                             t.len
                         }
@@ -634,7 +647,10 @@ fn next_command(
             }
             Phase::Final => {
                 devices[d].phase = Phase::Sent;
-                return Ok(Some(Next::Control(final_code)));
+                let (first, rest) = end.split_first().expect("the end has a command");
+                let queue = &mut devices[d].queue;
+                queue.extend(rest.iter().map(|&code| Next::Control(code)));
+                return Ok(Some(Next::Control(*first)));
             }
             Phase::Sent => return Ok(None),
         }
