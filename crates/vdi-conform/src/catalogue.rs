@@ -10,7 +10,7 @@ use vdi_proto::VdcCode;
 use vdi_server::jobs::{Crash, FaultPoint, JobFaults, ReadSize};
 
 /// Version of the catalogue's scenarios (recorded in transcripts).
-pub const CATALOGUE_VERSION: u32 = 2;
+pub const CATALOGUE_VERSION: u32 = 3;
 
 /// How much a case matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
