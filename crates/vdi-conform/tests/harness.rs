@@ -179,15 +179,21 @@ fn close_early_fails_wherever_a_flush_arrives() {
         "abort/server/opened/backup",
         "abort/crash/mid-stream/backup",
         "media/disk/abort-mid-stream",
-        "crash/backup/mid-stream/devices-4",
         "info/create-request",
     ];
-    let expected: Vec<(&str, Verdict)> = SUBSET
+    // The server dies mid-stream: whether some device's final Flush (and so the early Close)
+    // comes before the crash point depends on how the stripes were spread. Either verdict.
+    let either = "crash/backup/mid-stream/devices-4";
+    let results = run("builtin:close-early", &SUBSET);
+    assert_eq!(results.len(), SUBSET.len());
+    let mut got = not_passing(&results);
+    got.retain(|(id, _)| id != either);
+    let expected: BTreeSet<(String, Verdict)> = SUBSET
         .iter()
-        .filter(|id| !passing.contains(id))
-        .map(|id| (*id, Verdict::Fail))
+        .filter(|id| !passing.contains(id) && **id != either)
+        .map(|id| (id.to_string(), Verdict::Fail))
         .collect();
-    expect_set("close-early", &expected);
+    assert_eq!(got, expected, "{}", explain(&results));
 }
 
 #[test]
