@@ -35,7 +35,7 @@ fn run(client: &str, globs: &[&str]) -> Vec<CaseResult> {
     let include: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
     let cases = select(&all, &include, &[]);
     assert!(!cases.is_empty());
-    run::run_cases(&cases, &config(client), &|_| {})
+    run::run_cases(&cases, &config(client), &|_: &CaseResult| {})
 }
 
 /// The cases that neither passed nor only reported (INFO).
@@ -126,7 +126,7 @@ fn expect_set(variant: &str, expected: &[(&str, Verdict)]) {
 fn the_builtin_client_passes_every_case() {
     let all = catalogue();
     let cases: Vec<_> = all.iter().collect();
-    let results = run::run_cases(&cases, &config("builtin"), &|_| {});
+    let results = run::run_cases(&cases, &config("builtin"), &|_: &CaseResult| {});
     assert_eq!(results.len(), all.len());
     let summary = Summary::of(&results);
     let info = all.iter().filter(|c| c.tier == Tier::Info).count();
@@ -315,7 +315,7 @@ fn a_client_that_reports_success_after_a_crash_fails() {
     c.client = ClientKind::Template("true {op}".into());
     let all = catalogue();
     let cases = select(&all, &["crash/backup/mid-stream/devices-1".into()], &[]);
-    let results = run::run_cases(&cases, &c, &|_| {});
+    let results = run::run_cases(&cases, &c, &|_: &CaseResult| {});
     let r = &results[0];
     assert_eq!(r.verdict, Verdict::Fail, "{}", report::human(r));
     assert!(
@@ -340,7 +340,7 @@ fn a_crash_case_without_its_child_server_is_a_harness_error() {
     c.child_server = ChildCommand::vdisim(std::path::Path::new("/nonexistent/vdisim"));
     let all = catalogue();
     let cases = select(&all, &["crash/backup/opened/devices-1".into()], &[]);
-    let results = run::run_cases(&cases, &c, &|_| {});
+    let results = run::run_cases(&cases, &c, &|_: &CaseResult| {});
     assert_eq!(results[0].verdict, Verdict::Error);
     assert_eq!(Summary::of(&results).exit_code(false), 3);
     assert!(
