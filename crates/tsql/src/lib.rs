@@ -35,6 +35,3 @@ pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};
 pub use parser::parse_batch;
 pub use resultset::{RenderOptions, ResultSet};
-
-#[cfg(test)]
-mod tests;

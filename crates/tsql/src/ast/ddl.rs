@@ -62,7 +62,10 @@ pub enum AlterDatabaseAction {
     /// Any other `SET option value` (AUTO_CLOSE OFF, PAGE_VERIFY CHECKSUM,
     /// COMPATIBILITY_LEVEL = 160, SUSPEND_FOR_SNAPSHOT_BACKUP = ON …): upper-cased option and
     /// value text.
-    SetOther { option: String, value: String },
+    SetOther {
+        option: String,
+        value: String,
+    },
     ModifyFile(FileSpec),
     /// `ADD FILE (…) [, (…)] [TO FILEGROUP fg]`
     AddFiles {
@@ -72,13 +75,19 @@ pub enum AlterDatabaseAction {
     /// `ADD LOG FILE (…)`
     AddLogFiles(Vec<FileSpec>),
     /// `ADD FILEGROUP fg [CONTAINS FILESTREAM]`
-    AddFilegroup { name: String, filestream: bool },
+    AddFilegroup {
+        name: String,
+        filestream: bool,
+    },
     /// `REMOVE FILE name`
     RemoveFile(String),
     /// `MODIFY NAME = new`
     Rename(String),
     /// `MODIFY FILEGROUP fg DEFAULT|READ_ONLY|READ_WRITE|NAME = x`: upper-cased words.
-    ModifyFilegroup { name: String, change: String },
+    ModifyFilegroup {
+        name: String,
+        change: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -31,7 +31,10 @@ pub enum SqlType {
     Int,
     BigInt,
     /// `decimal(p, s)` / `numeric(p, s)`: 1 ≤ p ≤ 38, 0 ≤ s ≤ p.
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     /// `float` (8 bytes).
     Float,
     /// `real` (4 bytes).
