@@ -72,6 +72,35 @@ impl ClientKind {
     }
 }
 
+impl ClientKind {
+    /// The `--client` value that gives this client (a template is itself).
+    pub fn label(&self) -> String {
+        match self {
+            ClientKind::Builtin(f) => {
+                let variant = [
+                    (f.flush_is_end, "flush-is-end"),
+                    (f.no_complete, "no-complete"),
+                    (f.close_early, "close-early"),
+                    (f.ignore_timeout, "ignore-timeout"),
+                    (f.short_write, "short-write"),
+                    (f.corrupt, "corrupt"),
+                ]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, name)| name)
+                .collect::<Vec<_>>()
+                .join("+");
+                if variant.is_empty() {
+                    "builtin".into()
+                } else {
+                    format!("builtin:{variant}")
+                }
+            }
+            ClientKind::Template(t) => t.clone(),
+        }
+    }
+}
+
 /// `vdisim backup|restore` as a template (what `--client builtin-process` runs).
 pub fn builtin_process_template(vdisim: &Path) -> String {
     let exe = shell_quote(&vdisim.to_string_lossy());
@@ -116,6 +145,11 @@ pub struct Invocation<'a> {
     pub alignment: u32,
 }
 
+/// How many lines of each of a client's streams the reports keep (the last ones).
+pub const OUTPUT_TAIL_LINES: usize = 20;
+/// And at most this many bytes of each.
+pub const OUTPUT_TAIL_BYTES: usize = 4096;
+
 /// How a client run ended.
 #[derive(Clone, Debug, Default)]
 pub struct ClientOutcome {
@@ -123,8 +157,13 @@ pub struct ClientOutcome {
     pub exit: Option<i32>,
     /// Killed at the time limit.
     pub timed_out: bool,
-    /// The last lines of its output.
-    pub output_tail: String,
+    /// Why the harness did not run the client at all (the case does not apply to it).
+    pub not_run: Option<String>,
+    /// The last lines of its stdout (the built-in client: the server's messages, as sqlcmd
+    /// prints them).
+    pub stdout: String,
+    /// The last lines of its stderr (the built-in client: how its transfer ended).
+    pub stderr: String,
     /// Misuse rules the in-process client library recorded (template clients: from their
     /// transcript).
     pub misuse: Vec<vdi_proto::Rule>,
@@ -211,10 +250,11 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
                 .copied()
                 .filter(|r| r.info().kind == vdi_proto::RuleKind::Misuse)
                 .collect();
-            outcome.output_tail = match output {
-                Ok(sink) => tail(&sink.render("VDISIM"), 6),
-                Err(e) => e,
-            };
+            outcome.stderr = tail(&describe_run(&run, inv.devices));
+            match output {
+                Ok(sink) => outcome.stdout = tail(&sink.render("VDISIM")),
+                Err(e) => outcome.stderr = tail(&format!("{}\n{e}", outcome.stderr)),
+            }
         }
         Err(_) => outcome.timed_out = true,
     }
@@ -248,10 +288,10 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
         && !template.contains("{alignment}")
     {
         // The template cannot be told to ask for them: not applicable (SKIP).
-        outcome.exit = Some(EXIT_UNSUPPORTED);
-        outcome.output_tail =
-            "the template takes no {prefix} or {alignment}: a prefix-zone case does not apply"
-                .into();
+        outcome.not_run = Some(
+            "the template has no {prefix} or {alignment} placeholder, so it cannot be asked for a prefix zone or an alignment"
+                .into(),
+        );
         return outcome;
     }
     let path = match std::env::var_os("PATH") {
@@ -277,30 +317,12 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
-            outcome.output_tail = format!("cannot start sh: {e}");
+            outcome.stderr = format!("vdisim conform: cannot start sh: {e}");
             return outcome;
         }
     };
-    let readers: Vec<_> = [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|mut r| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    })
-    .collect();
+    let stdout = child.stdout.take().map(|s| spawn_tail_reader(Box::new(s)));
+    let stderr = child.stderr.take().map(|s| spawn_tail_reader(Box::new(s)));
     let deadline = started + inv.limit;
     loop {
         match child.try_wait() {
@@ -322,12 +344,14 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
             }
         }
     }
-    let text: String = readers
-        .into_iter()
-        .map(|r| r.join().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("");
-    outcome.output_tail = tail(&text, 6);
+    let collect = |reader: Option<std::thread::JoinHandle<String>>| {
+        reader
+            .and_then(|r| r.join().ok())
+            .map(|text| tail(&text))
+            .unwrap_or_default()
+    };
+    outcome.stdout = collect(stdout);
+    outcome.stderr = collect(stderr);
     outcome.misuse = transcript_misuse(inv.transcript);
     outcome.elapsed = started.elapsed();
     outcome
@@ -350,9 +374,67 @@ pub fn transcript_misuse(path: &Path) -> Vec<vdi_proto::Rule> {
         .collect()
 }
 
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+/// Reads a stream to its end on a thread, keeping only its last bytes (a chatty client cannot
+/// fill the harness's memory).
+fn spawn_tail_reader(mut r: Box<dyn Read + Send>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let keep = OUTPUT_TAIL_BYTES * 4;
+        let mut kept: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    kept.extend_from_slice(&buf[..n]);
+                    if kept.len() > 2 * keep {
+                        kept.drain(..kept.len() - keep);
+                    }
+                }
+            }
+        }
+        String::from_utf8_lossy(&kept).into_owned()
+    })
+}
+
+/// The last [`OUTPUT_TAIL_LINES`] lines of `text` (at most [`OUTPUT_TAIL_BYTES`]), without
+/// trailing blank lines or terminal control characters.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let mut out = lines[lines.len().saturating_sub(OUTPUT_TAIL_LINES)..].join("\n");
+    if out.len() > OUTPUT_TAIL_BYTES {
+        let mut cut = out.len() - OUTPUT_TAIL_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut += 1;
+        }
+        out = format!("…{}", &out[cut..]);
+    }
+    out.chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect()
+}
+
+/// What the built-in client says about its transfer on stderr (as `vdisim backup` does).
+fn describe_run(run: &vdi_client::reference::ClientRun, devices: u16) -> String {
+    let mut text = format!(
+        "{} bytes over {devices} device(s); {} Flush, {} VDC_Complete",
+        run.bytes, run.flushes, run.completes
+    );
+    if let Some(e) = &run.configuration {
+        text.push_str(&format!("\nGetConfiguration: {e}"));
+    }
+    for (d, ending) in run.endings.iter().enumerate() {
+        match ending {
+            Err(e) if e.code == vdi_proto::VdCode::Close => {}
+            Err(e) => text.push_str(&format!("\ndevice {d}: GetCommand ended with {e}")),
+            Ok(()) => text.push_str(&format!("\ndevice {d}: left its command loop early")),
+        }
+    }
+    match &run.close {
+        Some(Ok(())) => {}
+        Some(Err(e)) => text.push_str(&format!("\nClose: {e}")),
+        None => text.push_str("\nthe set was not closed"),
+    }
+    text
 }
 
 /// A directory with `sqlcmd` → the vdisim binary, for the client's PATH.

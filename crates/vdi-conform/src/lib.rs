@@ -8,9 +8,13 @@
 pub mod catalogue;
 pub mod child;
 pub mod client;
+pub mod explain;
+pub mod judge;
 pub mod observe;
 pub mod report;
 pub mod run;
+pub mod selection;
+pub mod transcript;
 
 pub use catalogue::{Case, Tier, catalogue};
 pub use client::ClientKind;

@@ -1,7 +1,7 @@
 //! Running cases: a private fake server per case, the case's faults armed before each client
 //! run, the client run with a time limit, and the verdict.
 
-use crate::catalogue::{CATALOGUE_VERSION, Case, Check, Expect, ServerSide, Step, Tier};
+use crate::catalogue::{Case, Expect, ServerSide, Step, Tier};
 use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
 use serde::{Deserialize, Serialize};
@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use vdi_proto::config::{MediaMode, media_mode};
-use vdi_proto::vdf;
 use vdi_server::daemon::{Daemon, DaemonConfig};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::jobs::{JobContext, JobResult, VdiJobs};
@@ -19,9 +17,8 @@ use vdi_server::engine::{Engine, EngineConfig};
 use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
 use vdi_server::tsql::{BackupStatement, RestoreStatement, ResultSet, SqlMessage};
 
-/// The database every case backs up (1 MiB, full recovery).
+/// The database every case backs up (`Case::database_bytes`, full recovery).
 pub const DATABASE: &str = "conform";
-const DATABASE_BYTES: u64 = 1 << 20;
 
 /// A case's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,10 +30,12 @@ pub enum Verdict {
     Skip,
     /// An INFO case: an observation, never a failure.
     Info,
+    /// The harness could not set the case up or exercise it: no verdict on the client.
+    Error,
 }
 
 impl Verdict {
-    /// `PASS`, `WARN`, `FAIL`, `SKIP`.
+    /// `PASS`, `WARN`, `FAIL`, `SKIP`, `INFO`, `ERROR`.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
@@ -44,6 +43,7 @@ impl Verdict {
             Verdict::Fail => "FAIL",
             Verdict::Skip => "SKIP",
             Verdict::Info => "INFO",
+            Verdict::Error => "ERROR",
         }
     }
 }
@@ -64,6 +64,49 @@ pub struct CaseResult {
     pub duration_ms: u64,
     /// The transcript file, with `--transcripts`.
     pub transcript: Option<PathBuf>,
+    /// What each client run printed (the last lines), in run order.
+    pub client_output: Vec<ClientOutput>,
+}
+
+/// What one client run printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOutput {
+    /// The run's number in its case, from 1.
+    pub run: usize,
+    /// What it was asked to do (`{op}`).
+    pub op: String,
+    /// How it ended: `exit code 2`, `killed at the time limit`, `not run: …`.
+    pub ended: String,
+    /// The last lines of its stdout.
+    pub stdout: String,
+    /// The last lines of its stderr.
+    pub stderr: String,
+}
+
+impl ClientOutput {
+    /// The output of each run of `case`.
+    pub fn of(case: &Case, records: &[StepRecord]) -> Vec<ClientOutput> {
+        records
+            .iter()
+            .zip(&case.steps)
+            .enumerate()
+            .map(|(i, (r, step))| ClientOutput {
+                run: i + 1,
+                op: step.op.name().into(),
+                ended: match &r.outcome.not_run {
+                    Some(why) => format!("not run: {why}"),
+                    None => crate::judge::describe_exit(&r.outcome),
+                },
+                stdout: r.outcome.stdout.clone(),
+                stderr: r.outcome.stderr.clone(),
+            })
+            .collect()
+    }
+
+    /// Whether the run printed anything.
+    pub fn is_empty(&self) -> bool {
+        self.stdout.is_empty() && self.stderr.is_empty()
+    }
 }
 
 /// How to run.
@@ -71,6 +114,8 @@ pub struct CaseResult {
 pub struct RunConfig {
     /// The client under test.
     pub client: ClientKind,
+    /// How the reports name it: what was given to `--client`.
+    pub client_label: String,
     /// The vdisim binary (what `sqlcmd` on the client's PATH runs).
     pub vdisim: PathBuf,
     /// Seed of every random choice (read sizes, media set ids).
@@ -91,6 +136,7 @@ impl RunConfig {
     /// Defaults for `client`; the crash cases' server is `vdisim __conform-server`.
     pub fn new(client: ClientKind, vdisim: PathBuf) -> RunConfig {
         RunConfig {
+            client_label: client.label(),
             client,
             child_server: ChildCommand::vdisim(&vdisim),
             vdisim,
@@ -122,24 +168,58 @@ pub fn armed_faults(step: &Step, time_scale: f64) -> JobFaults {
 /// end of its run). The client library notices in about 0.1 s; the bound is for hangs.
 pub const CRASH_NOTICE_BOUND: Duration = Duration::from_secs(10);
 
-/// Runs `cases` on `config.jobs` threads; `on_done` sees each result as it finishes. Results
-/// come back in catalogue order.
-pub fn run_cases(
-    cases: &[&Case],
-    config: &RunConfig,
-    on_done: &(dyn Fn(&CaseResult) + Sync),
-) -> Vec<CaseResult> {
+/// What the caller of [`run_cases`] sees as the run goes.
+pub trait Progress: Sync {
+    /// A case finished (in completion order; for a progress bar).
+    fn finished(&self, _result: &CaseResult) {}
+
+    /// The next case in catalogue order, with its records, as soon as every case before it
+    /// was reported: whatever `--jobs` is, reports come out in one order.
+    fn report(&self, case: &Case, result: &CaseResult, records: &[StepRecord]);
+}
+
+/// A closure sees each result in catalogue order.
+impl<F: Fn(&CaseResult) + Sync> Progress for F {
+    fn report(&self, _case: &Case, result: &CaseResult, _records: &[StepRecord]) {
+        self(result)
+    }
+}
+
+/// Finished cases waiting for the ones before them.
+struct InOrder {
+    next: usize,
+    waiting: Vec<Option<(CaseResult, Vec<StepRecord>)>>,
+}
+
+/// Runs `cases` on `config.jobs` threads; `progress` sees each case finish and each result in
+/// catalogue order. Results come back in catalogue order.
+pub fn run_cases(cases: &[&Case], config: &RunConfig, progress: &dyn Progress) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
+    let order = Mutex::new(InOrder {
+        next: 0,
+        waiting: (0..cases.len()).map(|_| None).collect(),
+    });
     std::thread::scope(|s| {
         for _ in 0..config.jobs.max(1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let result = run_case(case, config).0;
-                    on_done(&result);
-                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(result);
+                    let (result, records) = run_case(case, config);
+                    progress.finished(&result);
+                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] =
+                        Some(result.clone());
+                    // Report, under the lock, every case whose predecessors are all reported.
+                    let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
+                    let order = &mut *order;
+                    order.waiting[i] = Some((result, records));
+                    while let Some(Some((result, records))) =
+                        order.waiting.get_mut(order.next).map(Option::take)
+                    {
+                        progress.report(cases[order.next], &result, &records);
+                        order.next += 1;
+                    }
                 }
             });
         }
@@ -263,10 +343,9 @@ pub fn step_seed(seed: u64, id: &str, step: usize) -> u64 {
     seed ^ h ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Runs one case: its result and every client run's record.
-pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>) {
-    let started = Instant::now();
-    let mut result = CaseResult {
+/// A case's result with nothing judged yet.
+fn new_result(case: &Case) -> CaseResult {
+    CaseResult {
         id: case.id.clone(),
         area: case.area(),
         tier: case.tier,
@@ -277,22 +356,38 @@ pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>
         actual: Vec::new(),
         duration_ms: 0,
         transcript: None,
-    };
+        client_output: Vec::new(),
+    }
+}
+
+/// The result `records` earn `case` (what `run_case` does after running it).
+pub fn run_case_result(case: &Case, records: &[StepRecord]) -> CaseResult {
+    let mut result = new_result(case);
+    crate::judge::judge(case, records, &mut result);
+    result.client_output = ClientOutput::of(case, records);
+    result
+}
+
+/// Runs one case: its result and every client run's record.
+pub fn run_case(case: &Case, config: &RunConfig) -> (CaseResult, Vec<StepRecord>) {
+    let started = Instant::now();
+    let mut result = new_result(case);
     let records = match execute(case, config) {
         Ok(records) => {
-            judge(case, &records, &mut result);
+            crate::judge::judge(case, &records, &mut result);
             records
         }
         Err(e) => {
-            result.verdict = Verdict::Fail;
+            result.verdict = Verdict::Error;
             result.expected.push("the harness sets the case up".into());
             result.actual.push(format!("harness error: {e}"));
             Vec::new()
         }
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
+    result.client_output = ClientOutput::of(case, &records);
     if let Some(dir) = &config.transcripts {
-        match write_transcript(dir, case, config, &records, &result) {
+        match crate::transcript::write_transcript(dir, case, config, &records, &result) {
             Ok(path) => result.transcript = Some(path),
             Err(e) => eprintln!(
                 "vdisim conform: cannot write the transcript of {}: {e}",
@@ -313,7 +408,7 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
         client::sqlcmd_dir(root, &config.vdisim).map_err(|e| format!("cannot link sqlcmd: {e}"))?;
     let mut catalog = Catalog::new();
     catalog
-        .create(DATABASE, DATABASE_BYTES, RecoveryModel::Full, 0)
+        .create(DATABASE, case.database_bytes, RecoveryModel::Full, 0)
         .map_err(|e| e.to_string())?;
     let jobs = Arc::new(Recording {
         runner: VdiJobRunner::shared_memory(),
@@ -439,7 +534,7 @@ fn run_child_step(
     let spec = ChildSpec {
         socket: root.join(format!("child-{index}.sock")),
         database: DATABASE.into(),
-        database_bytes: DATABASE_BYTES,
+        database_bytes: case.database_bytes,
         block_size: case.block_size,
         max_transfer: case.max_transfer,
         seed: step_seed(config.seed, &case.id, index),
@@ -516,638 +611,6 @@ fn step_failed(step: &Step, r: &StepRecord) -> bool {
             Expect::Success => r.job != Some(JobResult::Succeeded) || r.outcome.exit != Some(0),
             Expect::ServerFails => false,
         }
-}
-
-struct Judgement<'a> {
-    result: &'a mut CaseResult,
-    worst: Option<Tier>,
-}
-
-impl Judgement<'_> {
-    fn unmet(&mut self, tier: Tier, expected: String, actual: String) {
-        self.result.expected.push(expected);
-        self.result.actual.push(actual);
-        if tier != Tier::Info {
-            self.worst = Some(self.worst.map_or(tier, |w| w.min(tier)));
-        }
-    }
-}
-
-fn describe_exit(o: &ClientOutcome) -> String {
-    match o.exit {
-        Some(code) => format!("exit code {code}"),
-        None if o.timed_out => "still running".into(),
-        None => "killed by a signal".into(),
-    }
-}
-
-/// Sets the verdict and the Expected/Actual lines of `result` from the records.
-pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
-    if records
-        .iter()
-        .any(|r| r.outcome.exit == Some(EXIT_UNSUPPORTED))
-    {
-        result.verdict = Verdict::Skip;
-        result.expected.push(format!(
-            "the client supports {} over {} device(s) in {} mode",
-            records
-                .iter()
-                .zip(&case.steps)
-                .find(|(r, _)| r.outcome.exit == Some(EXIT_UNSUPPORTED))
-                .map_or("?", |(_, s)| s.op.name()),
-            case.devices,
-            case.mode.name()
-        ));
-        result.actual.push(format!(
-            "the client exited with {EXIT_UNSUPPORTED} (not supported)"
-        ));
-        return;
-    }
-    let mut j = Judgement {
-        result,
-        worst: None,
-    };
-    for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
-        let what = format!("run {} ({})", i + 1, step.op.name());
-        let o = &r.outcome;
-        if let Some(e) = &r.harness_error {
-            j.unmet(
-                Tier::Must,
-                format!("{what}: the harness sets the run up"),
-                format!("{what}: harness error: {e}"),
-            );
-            continue;
-        }
-        if o.timed_out {
-            j.unmet(
-                Tier::Must,
-                format!("{what}: the client ends within {} s", o.elapsed.as_secs()),
-                format!(
-                    "{what}: still running after {} s; killed",
-                    o.elapsed.as_secs()
-                ),
-            );
-            continue;
-        }
-        let mut misuse: Vec<String> = o.misuse.iter().map(|r| r.info().id.to_string()).collect();
-        misuse.dedup();
-        if !misuse.is_empty() {
-            let first = o.misuse[0].info();
-            j.unmet(
-                Tier::Must,
-                format!("{what}: no misuse of the VDI API"),
-                format!("{what}: {} ({})", misuse.join(", "), first.summary),
-            );
-        }
-        match step.expect {
-            Expect::Success => {
-                if r.job != Some(JobResult::Succeeded) {
-                    // Only a client that gave up (aborted or closed its set before the server
-                    // finished) fails the step's own tier; anything else is a MUST failure.
-                    let tier = if gave_up(&r.trace) {
-                        step.tier
-                    } else {
-                        Tier::Must
-                    };
-                    let why = match (&r.job, r.errors.first()) {
-                        (None, _) => format!(
-                            "no BACKUP or RESTORE reached the server ({})",
-                            describe_exit(o)
-                        ),
-                        (Some(_), Some(e)) => format!("the statement failed: {e}"),
-                        (Some(_), None) => "the statement failed".to_string(),
-                    };
-                    j.unmet(
-                        tier,
-                        format!("{what}: the statement succeeds"),
-                        format!("{what}: {why}"),
-                    );
-                } else if o.exit != Some(0) {
-                    j.unmet(
-                        Tier::Must,
-                        format!(
-                            "{what}: the client reports the success (exit code 0) [CONF-EXIT-001]"
-                        ),
-                        format!("{what}: {}", describe_exit(o)),
-                    );
-                }
-            }
-            Expect::ServerFails if r.crash.is_some() => {
-                judge_crash(&what, r, &mut j);
-            }
-            Expect::ServerFails => {
-                if r.job == Some(JobResult::Succeeded) {
-                    j.unmet(
-                        Tier::Info,
-                        format!("{what}: the injected fault fails the statement"),
-                        format!("{what}: the statement succeeded"),
-                    );
-                } else if o.exit == Some(0) {
-                    j.unmet(
-                        Tier::Should,
-                        format!("{what}: the client reports the failed statement (non-zero exit) [CONF-EXIT-001]"),
-                        format!("{what}: exit code 0"),
-                    );
-                }
-            }
-        }
-    }
-    for (check, tier) in &case.checks {
-        check_trace(case, *check, *tier, records, &mut j);
-    }
-    let worst = j.worst;
-    result.verdict = match worst {
-        // An INFO case reports; it never fails.
-        _ if case.tier == Tier::Info => Verdict::Info,
-        None => Verdict::Pass,
-        Some(Tier::Must) => Verdict::Fail,
-        Some(_) => Verdict::Warn,
-    };
-    if result.verdict == Verdict::Pass {
-        // INFO observations stay in the report but do not change a pass.
-        if result.expected.is_empty() {
-            result.actual.clear();
-        }
-    }
-}
-
-/// A run whose server process killed itself: the client must notice within the bound,
-/// report the failure, and leave no region of its set behind.
-fn judge_crash(what: &str, r: &StepRecord, j: &mut Judgement<'_>) {
-    let Some(crash) = &r.crash else { return };
-    let o = &r.outcome;
-    if !crash.server_killed {
-        // Not the client's fault: it ended (or failed) before the crash point came.
-        j.unmet(
-            Tier::Info,
-            format!("{what}: the server process reaches its crash point"),
-            format!(
-                "{what}: the server never got there (the statement ended first); the crash was not exercised"
-            ),
-        );
-    }
-    if o.exit == Some(0) {
-        j.unmet(
-            Tier::Must,
-            format!(
-                "{what}: the client reports the failure of a server that died (non-zero exit) [CONF-EXIT-001]"
-            ),
-            format!("{what}: exit code 0"),
-        );
-    }
-    if let Some(after) = crash.noticed_after
-        && after > crash.notice_bound
-    {
-        j.unmet(
-            Tier::Must,
-            format!(
-                "{what}: the client sees VD_E_ABORT and ends within {:.0} s of the server's death [VDI-PEER-001]",
-                crash.notice_bound.as_secs_f64()
-            ),
-            format!("{what}: it ended {:.1} s after", after.as_secs_f64()),
-        );
-    }
-    if !crash.leftover_regions.is_empty() {
-        j.unmet(
-            Tier::Must,
-            format!(
-                "{what}: no shared-memory region of the set stays in /dev/shm once the client ended (decisions 31)"
-            ),
-            format!("{what}: left {}", crash.leftover_regions.join(", ")),
-        );
-    }
-}
-
-/// Whether the client aborted or closed its set before the server aborted or closed it.
-fn gave_up(trace: &[TraceEvent]) -> bool {
-    for e in trace {
-        match e {
-            TraceEvent::ClientAbort | TraceEvent::ClientClosed => return true,
-            TraceEvent::ServerAbort | TraceEvent::ServerClosed | TraceEvent::CloseDevice { .. } => {
-                return false;
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
-fn opened(records: &[StepRecord]) -> Option<(u32, u32)> {
-    records.iter().flat_map(|r| &r.trace).find_map(|e| match e {
-        TraceEvent::Opened {
-            devices, features, ..
-        } => Some((*devices, *features)),
-        _ => None,
-    })
-}
-
-fn check_trace(
-    case: &Case,
-    check: Check,
-    tier: Tier,
-    records: &[StepRecord],
-    j: &mut Judgement<'_>,
-) {
-    match check {
-        Check::RequestsComplete => match opened(records) {
-            Some((_, f)) if f & vdf::REQUEST_COMPLETE != 0 => {}
-            Some(_) => j.unmet(
-                tier,
-                "Create asks for VDF_RequestComplete (0x2000) [KB3188454]".into(),
-                "the client's features lack VDF_RequestComplete".into(),
-            ),
-            None => j.unmet(
-                tier,
-                "the client creates its set".into(),
-                "the server never opened a set".into(),
-            ),
-        },
-        Check::ModeRequested => {
-            let want = match case.mode {
-                crate::catalogue::Mode::Pipe => MediaMode::Pipe,
-                crate::catalogue::Mode::Tape => MediaMode::Tape,
-                crate::catalogue::Mode::Disk => MediaMode::Disk,
-            };
-            match opened(records) {
-                Some((_, f)) if media_mode(f).ok() == Some(want) => {}
-                Some((_, f)) => j.unmet(
-                    tier,
-                    format!("Create asks for {} mode", case.mode.name()),
-                    format!("features 0x{f:x} ({:?})", media_mode(f).ok()),
-                ),
-                None => j.unmet(
-                    tier,
-                    "the client creates its set".into(),
-                    "the server never opened a set".into(),
-                ),
-            }
-        }
-        Check::AllDevicesOpened => {
-            let mut seen: Vec<u16> = records[0]
-                .trace
-                .iter()
-                .filter_map(|e| match e {
-                    // The transport tells the server nothing when a device opens; a device
-                    // that completed a command was opened and served.
-                    TraceEvent::DeviceOpened { device } | TraceEvent::Completion { device, .. } => {
-                        Some(*device)
-                    }
-                    _ => None,
-                })
-                .collect();
-            seen.sort_unstable();
-            seen.dedup();
-            if seen.len() != usize::from(case.devices) {
-                j.unmet(
-                    tier,
-                    format!("the client opens and serves all {} device(s)", case.devices),
-                    format!("{} device(s) completed a command", seen.len()),
-                );
-            }
-        }
-        Check::BufferLayout => {
-            for (i, r) in records.iter().enumerate() {
-                if let Err((expected, actual)) = buffer_layout(case, &r.trace) {
-                    j.unmet(
-                        tier,
-                        format!("run {}: {expected}", i + 1),
-                        format!("run {}: {actual}", i + 1),
-                    );
-                }
-            }
-        }
-        Check::FailsWithMsg(number) => {
-            for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
-                if step.expect != Expect::ServerFails {
-                    continue;
-                }
-                let what = format!("run {} ({})", i + 1, step.op.name());
-                let prefix = format!("Msg {number}:");
-                if !r.errors.iter().any(|e| e.starts_with(&prefix)) {
-                    j.unmet(
-                        tier,
-                        format!("{what}: the statement fails with Msg {number}"),
-                        format!(
-                            "{what}: {}",
-                            if r.errors.is_empty() {
-                                "no error message".to_string()
-                            } else {
-                                r.errors.join(" | ")
-                            }
-                        ),
-                    );
-                }
-                if r.outcome.exit == Some(0) {
-                    j.unmet(
-                        tier,
-                        format!("{what}: the client reports the failed statement (non-zero exit) [CONF-EXIT-001]"),
-                        format!("{what}: exit code 0"),
-                    );
-                }
-            }
-        }
-        Check::SetReleased => {
-            for (i, r) in records.iter().enumerate() {
-                if !r.leftover_regions.is_empty() {
-                    j.unmet(
-                        tier,
-                        format!("run {}: no region of the set stays in /dev/shm (the client closes its set)", i + 1),
-                        format!("run {}: left {}", i + 1, r.leftover_regions.join(", ")),
-                    );
-                }
-            }
-        }
-        Check::Observe(observation) => {
-            let (what, seen) = crate::observe::observe(observation, records);
-            j.unmet(Tier::Info, what, seen);
-        }
-        Check::ClosesAfterServer => {
-            for (i, r) in records.iter().enumerate() {
-                let mut closed = std::collections::HashSet::new();
-                for e in &r.trace {
-                    match e {
-                        TraceEvent::CloseDevice { device } => {
-                            closed.insert(*device);
-                        }
-                        TraceEvent::ServerAbort => break,
-                        TraceEvent::ClientClosed | TraceEvent::ClientAbort
-                            if closed.len() < usize::from(case.devices) =>
-                        {
-                            let what = if *e == TraceEvent::ClientClosed {
-                                "closed"
-                            } else {
-                                "aborted"
-                            };
-                            j.unmet(
-                                tier,
-                                format!("run {}: Close only after VD_E_CLOSE on every device [VDI-CLOSE-007]", i + 1),
-                                format!(
-                                    "run {}: the client {what} its set when {} of {} device(s) were closed",
-                                    i + 1,
-                                    closed.len(),
-                                    case.devices
-                                ),
-                            );
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Checks the server's buffers against the client's prefix zone and alignment: `Err` is an
-/// (expected, actual) pair.
-fn buffer_layout(case: &Case, trace: &[TraceEvent]) -> Result<(), (String, String)> {
-    let asked = trace.iter().find_map(|e| match e {
-        TraceEvent::Opened {
-            prefix_zone_size,
-            alignment,
-            ..
-        } => Some((*prefix_zone_size, *alignment)),
-        _ => None,
-    });
-    let want = (case.prefix_zone, case.client_alignment);
-    match asked {
-        None => {
-            return Err((
-                "the client creates its set".into(),
-                "the server never opened a set".into(),
-            ));
-        }
-        Some(got) if got != want => {
-            return Err((
-                format!(
-                    "the client asks for prefixZoneSize {} and alignment {} as told",
-                    want.0, want.1
-                ),
-                format!("prefixZoneSize {}, alignment {}", got.0, got.1),
-            ));
-        }
-        Some(_) => {}
-    }
-    let (prefix, client_alignment) = want;
-    let (server_alignment, max_transfer) = trace
-        .iter()
-        .find_map(|e| match e {
-            TraceEvent::Configured {
-                alignment,
-                max_transfer_size,
-                ..
-            } => Some((*alignment, *max_transfer_size)),
-            _ => None,
-        })
-        .unwrap_or((0, case.max_transfer));
-    let align = u64::from(client_alignment.max(server_alignment).max(1));
-    let mut buffers: Vec<u64> = trace
-        .iter()
-        .filter_map(|e| match e {
-            TraceEvent::Command {
-                code: vdi_proto::VdcCode::Read | vdi_proto::VdcCode::Write,
-                buffer,
-                ..
-            } => Some(*buffer),
-            _ => None,
-        })
-        .collect();
-    buffers.sort_unstable();
-    buffers.dedup();
-    if buffers.is_empty() {
-        return Err((
-            "the server sends Reads or Writes with buffers".into(),
-            "no data command was sent".into(),
-        ));
-    }
-    let expected = || {
-        format!(
-            "every buffer starts on a {align}-byte boundary with {prefix} prefix-zone bytes before it that the server never touches"
-        )
-    };
-    if let Some(b) = buffers.iter().find(|&&b| b % align != 0) {
-        return Err((expected(), format!("a buffer at offset {b}")));
-    }
-    if buffers[0] < u64::from(prefix) {
-        return Err((
-            expected(),
-            format!(
-                "the first buffer at offset {} has no room for its prefix zone",
-                buffers[0]
-            ),
-        ));
-    }
-    let stride = u64::from(prefix) + u64::from(max_transfer);
-    if let Some(w) = buffers.windows(2).find(|w| w[1] - w[0] < stride) {
-        return Err((
-            expected(),
-            format!(
-                "buffers at offsets {} and {} overlap the second one's prefix zone",
-                w[0], w[1]
-            ),
-        ));
-    }
-    for e in trace {
-        if let TraceEvent::BufferTouched { offset, len } = e {
-            // The buffer at or before `offset` must hold the whole range.
-            let i = buffers.partition_point(|&b| b <= *offset);
-            let inside = i > 0 && offset + len <= buffers[i - 1] + u64::from(max_transfer);
-            if !inside {
-                return Err((
-                    expected(),
-                    format!(
-                        "the server touched bytes {offset}..{} outside every data buffer",
-                        offset + len
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The first line of a conformance transcript.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TranscriptHeader {
-    pub vdisim_conform: u32,
-    pub catalogue: u32,
-    pub case: String,
-    pub seed: u64,
-    pub client: String,
-}
-
-/// The file name of a case's transcript.
-pub fn transcript_name(id: &str) -> String {
-    format!("{}.jsonl", id.replace('/', "__"))
-}
-
-fn write_transcript(
-    dir: &Path,
-    case: &Case,
-    config: &RunConfig,
-    records: &[StepRecord],
-    result: &CaseResult,
-) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(transcript_name(&case.id));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let header = TranscriptHeader {
-        vdisim_conform: 1,
-        catalogue: CATALOGUE_VERSION,
-        case: case.id.clone(),
-        seed: config.seed,
-        client: match &config.client {
-            ClientKind::Builtin(f) => format!("builtin {f:?}"),
-            ClientKind::Template(t) => t.clone(),
-        },
-    };
-    writeln!(out, "{}", serde_json::to_string(&header)?)?;
-    for (i, (r, step)) in records.iter().zip(&case.steps).enumerate() {
-        writeln!(
-            out,
-            "{}",
-            serde_json::json!({"step": i, "op": step.op.name(), "faults": step.faults})
-        )?;
-        for e in &r.trace {
-            writeln!(out, "{}", serde_json::json!({"step": i, "server": e}))?;
-        }
-        for l in &r.client_lines {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(l) {
-                writeln!(out, "{}", serde_json::json!({"step": i, "client": v}))?;
-            }
-        }
-    }
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({"verdict": result.verdict, "expected": result.expected, "actual": result.actual})
-    )?;
-    out.flush()?;
-    Ok(path)
-}
-
-/// A parsed conformance transcript: the header and, per client run, what the server sent.
-#[derive(Clone, Debug)]
-pub struct Transcript {
-    pub header: TranscriptHeader,
-    /// Per run, the server's events.
-    pub server: Vec<Vec<TraceEvent>>,
-}
-
-/// Reads a transcript written with `--transcripts`.
-pub fn read_transcript(path: &Path) -> Result<Transcript, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = text.lines();
-    let header: TranscriptHeader = lines
-        .next()
-        .ok_or("the transcript is empty")
-        .and_then(|l| {
-            serde_json::from_str(l).map_err(|_| "the first line is not a vdisim conform header")
-        })
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut server: Vec<Vec<TraceEvent>> = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 2))?;
-        if let (Some(step), Some(event)) = (v.get("step").and_then(|s| s.as_u64()), v.get("server"))
-        {
-            let step = step as usize;
-            if server.len() <= step {
-                server.resize_with(step + 1, Vec::new);
-            }
-            let event: TraceEvent = serde_json::from_value(event.clone())
-                .map_err(|e| format!("{}:{}: {e}", path.display(), n + 2))?;
-            server[step].push(event);
-        }
-    }
-    Ok(Transcript { header, server })
-}
-
-/// The commands the server sent, per device (the part of a transcript the seed decides). Reads
-/// sent after the one answered with the end of the data are cut: how many were already in
-/// flight depends on the client's speed, as with SQL Server.
-pub fn command_streams(events: &[TraceEvent]) -> Vec<Vec<String>> {
-    let mut streams: Vec<Vec<String>> = Vec::new();
-    let mut completed: Vec<usize> = Vec::new();
-    let mut cut: Vec<Option<usize>> = Vec::new();
-    for e in events {
-        match e {
-            TraceEvent::Command {
-                device,
-                code,
-                size,
-                position,
-                ..
-            } => {
-                let d = usize::from(*device);
-                if streams.len() <= d {
-                    streams.resize_with(d + 1, Vec::new);
-                }
-                streams[d].push(format!("{code} size={size} pos={position}"));
-            }
-            TraceEvent::Completion {
-                device, completion, ..
-            } => {
-                let d = usize::from(*device);
-                if completed.len() <= d {
-                    completed.resize(d + 1, 0);
-                    cut.resize(d + 1, None);
-                }
-                completed[d] += 1;
-                if cut[d].is_none() && vdi_proto::win32::is_end_of_data(*completion) {
-                    cut[d] = Some(completed[d]);
-                }
-            }
-            _ => {}
-        }
-    }
-    for (d, stream) in streams.iter_mut().enumerate() {
-        if let Some(Some(n)) = cut.get(d) {
-            stream.truncate(*n);
-        }
-    }
-    streams
 }
 
 /// Runs the case's client for one step against the server on `socket`, with the step's media

@@ -415,12 +415,24 @@ impl Session {
                 self.alter_recovery(line, database, *model, sink);
             }
             StatementKind::SelectSystemVariable(variable) => {
-                let mut rs = ResultSet::with_columns(columns::UNNAMED);
-                rs.push_row(vec![self.system_variable(*variable)]);
+                let width = match variable {
+                    SystemVariable::Version => 300,
+                    SystemVariable::ServerName => 128,
+                };
+                let mut rs = ResultSet::new(vec![tsql::Column::new(
+                    "",
+                    tsql::SqlType::NVarChar(Some(width)),
+                    true,
+                )]);
+                rs.push(vec![self.system_variable(*variable).into()]);
                 sink.result_set(rs);
+                sink.rows_affected(1);
             }
             StatementKind::SelectDatabaseNames { order } => {
-                sink.result_set(self.database_names(*order));
+                let rs = self.database_names(*order);
+                let rows = rs.rows.len() as u64;
+                sink.result_set(rs);
+                sink.rows_affected(rows);
             }
             StatementKind::Use { database } => self.use_database(line, database, sink),
             StatementKind::Print(value) => {
@@ -608,9 +620,13 @@ impl Session {
                 names.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
             }
         }
-        let mut rs = ResultSet::with_columns(columns::SYS_DATABASES);
+        let mut rs = ResultSet::new(vec![tsql::Column::new(
+            columns::SYS_DATABASES[0],
+            tsql::value::SYSNAME,
+            false,
+        )]);
         for name in names {
-            rs.push_row(vec![name]);
+            rs.push(vec![name.into()]);
         }
         rs
     }

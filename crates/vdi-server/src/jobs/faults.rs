@@ -9,7 +9,7 @@ use crate::vdi::link::{ServerBuffers, ServerConnector, ServerLink};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use vdi_proto::{CmdId, DeviceIndex, ToClient, ToServer, VdConfig, VdResult, VdcCode, vdf};
 use vdi_shm::PeerFault;
 use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome};
@@ -25,7 +25,8 @@ pub enum FaultPoint {
     DevicesOpen,
     /// After this many completions came back.
     AfterCompletions(u32),
-    /// Backup: every data transfer done, before the final Flush or VDC_Complete.
+    /// Backup: every data transfer done, before the end of the stream (the final Flush, then
+    /// VDC_Complete when negotiated) goes out.
     BeforeFinal,
     /// Backup: right after the first Flush was sent (the client holds it or is about to).
     FlushSent,
@@ -81,6 +82,11 @@ pub struct JobFaults {
     /// Do not grant VDC_Complete even when the client asks (an older server): the client's
     /// configuration lacks VDF_CompleteEnabled and the backup ends with a Flush.
     pub refuse_complete: bool,
+    /// Backup with VDC_Complete negotiated: end every device with VDC_Complete alone, no final
+    /// Flush before it (vdisim's end before issue 19). SQL Server, and vdisim by default, send
+    /// a final Flush on every device, then VDC_Complete (docs/decisions.md #43).
+    #[serde(default)]
+    pub complete_without_final_flush: bool,
     /// SignalAbort and fail the statement at this point.
     pub abort_at: Option<FaultPoint>,
     /// With `abort_at`: a crash instead of an orderly abort.
@@ -167,26 +173,50 @@ pub enum TraceEvent {
     PeerFault { detail: String },
 }
 
+/// A trace event and when it happened: microseconds since the trace was made (the harness
+/// draws each case's timeline from these).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedEvent {
+    pub t_us: u64,
+    #[serde(flatten)]
+    pub event: TraceEvent,
+}
+
 /// A job's trace, shared with whoever armed the job.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct JobTrace {
-    events: Mutex<Vec<TraceEvent>>,
+    origin: Instant,
+    events: Mutex<Vec<TimedEvent>>,
     /// Also written here, a JSON line per event as it happens: a server that is killed
     /// leaves its trace behind.
     file: Option<Mutex<std::fs::File>>,
 }
 
+impl Default for JobTrace {
+    fn default() -> JobTrace {
+        JobTrace {
+            origin: Instant::now(),
+            events: Mutex::default(),
+            file: None,
+        }
+    }
+}
+
 impl JobTrace {
-    /// A trace that also appends every event to `file` at once.
+    /// A trace that also appends every event (a [`TimedEvent`] line) to `file` at once.
     pub fn to_file(file: std::fs::File) -> JobTrace {
         JobTrace {
-            events: Mutex::default(),
             file: Some(Mutex::new(file)),
+            ..JobTrace::default()
         }
     }
 
     /// Appends an event.
     pub fn push(&self, event: TraceEvent) {
+        let event = TimedEvent {
+            t_us: self.origin.elapsed().as_micros() as u64,
+            event,
+        };
         if let Some(file) = &self.file
             && let Ok(line) = serde_json::to_string(&event)
         {
@@ -202,6 +232,11 @@ impl JobTrace {
 
     /// Takes every event recorded so far.
     pub fn take(&self) -> Vec<TraceEvent> {
+        self.take_timed().into_iter().map(|e| e.event).collect()
+    }
+
+    /// Takes every event recorded so far, with its time.
+    pub fn take_timed(&self) -> Vec<TimedEvent> {
         std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
@@ -446,5 +481,32 @@ pub(super) fn sleep_unless(total: Duration, cancelled: &dyn Fn() -> bool) {
             break;
         }
         std::thread::sleep(step.min(deadline - now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_events_round_trip_as_one_json_object() {
+        let trace = JobTrace::default();
+        trace.push(TraceEvent::ServerAbort);
+        trace.push(TraceEvent::CloseDevice { device: 3 });
+        let events = trace.take_timed();
+        assert!(events[0].t_us <= events[1].t_us);
+        for e in &events {
+            let line = serde_json::to_string(e).unwrap();
+            assert!(
+                line.contains("\"t_us\":") && line.contains("\"event\":"),
+                "{line}"
+            );
+            let back: TimedEvent = serde_json::from_str(&line).unwrap();
+            assert_eq!(&back, e);
+            // A reader of plain events ignores the time.
+            let plain: TraceEvent = serde_json::from_str(&line).unwrap();
+            assert_eq!(plain, e.event);
+        }
+        assert!(trace.take().is_empty());
     }
 }

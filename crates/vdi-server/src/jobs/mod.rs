@@ -7,7 +7,9 @@ mod messages;
 mod restore;
 mod session;
 
-pub use faults::{Crash, FaultPoint, JobFaults, JobTrace, ReadSize, TraceEvent, kill_this_process};
+pub use faults::{
+    Crash, FaultPoint, JobFaults, JobTrace, ReadSize, TimedEvent, TraceEvent, kill_this_process,
+};
 pub use session::{JobOptions, default_buffer_count};
 
 use crate::engine::jobs::{JobContext, JobResult, VdiJobs};

@@ -2,11 +2,12 @@
 //! by queues instead of shared memory. The end-to-end test bodies run over it and over shared
 //! memory, so a behaviour that differs between them is a transport bug, not a protocol one.
 
-use super::link::{ServerBuffers, ServerConnector, ServerLink};
+use crate::client::{BufferMemory, ClientLink, Connector};
+use crate::server::{ServerBuffers, ServerConnector, ServerLink};
+use crate::set_key;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use vdi_client::link::{BufferMemory, ClientLink, Connector};
 use vdi_proto::{
     DeviceIndex, Rule, SecondaryView, ToClient, ToServer, VdConfig, VdError, VdResult,
 };
@@ -320,7 +321,7 @@ impl Connector for InProcHub {
         name: &str,
         requested: &VdConfig,
     ) -> VdResult<Arc<dyn ClientLink>> {
-        let key = vdi_client::shm::set_key(instance, name);
+        let key = set_key(instance, name);
         let mut sets = self.lock();
         if sets.contains_key(&key) {
             return Err(VdError::new(Rule::CreateNameInUse));
@@ -351,11 +352,7 @@ impl Connector for InProcHub {
         instance: Option<&str>,
         name: &str,
     ) -> (SecondaryView, Option<Arc<dyn ClientLink>>) {
-        let Some(set) = self
-            .lock()
-            .get(&vdi_client::shm::set_key(instance, name))
-            .cloned()
-        else {
+        let Some(set) = self.lock().get(&set_key(instance, name)).cloned() else {
             return (SecondaryView::Missing, None);
         };
         let q = set.lock();
@@ -382,10 +379,7 @@ impl Connector for InProcHub {
 
 impl ServerConnector for InProcHub {
     fn open(&self, instance: Option<&str>, set_name: &str) -> VdResult<Arc<dyn ServerLink>> {
-        let set = self
-            .lock()
-            .get(&vdi_client::shm::set_key(instance, set_name))
-            .cloned();
+        let set = self.lock().get(&set_key(instance, set_name)).cloned();
         match set {
             Some(set) => Ok(Arc::new(ServerEnd { set })),
             None => Err(VdError::new(Rule::SrvOpenNoSet)),

@@ -1,5 +1,7 @@
-//! Shared pieces of the end-to-end tests: a scripted server engine and a well-behaved client,
-//! both driving the real libraries over real shared memory.
+//! Shared pieces of the tests that pair the client library with the server-side set (they live
+//! in the root package, which depends on both; `vdi-server` itself never sees `vdi-client`):
+//! a scripted server engine and a well-behaved client, both driving the real libraries over
+//! real shared memory.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -162,11 +164,11 @@ pub fn run_server_on(
                     len: MTS,
                 });
             } else {
-                plan.push_back(Step::Control(if complete {
-                    VdcCode::Complete
-                } else {
-                    VdcCode::Flush
-                }));
+                // The end as SQL Server sends it: a final Flush, then VDC_Complete (decision 43).
+                plan.push_back(Step::Control(VdcCode::Flush));
+                if complete {
+                    plan.push_back(Step::Control(VdcCode::Complete));
+                }
             }
             plan
         })

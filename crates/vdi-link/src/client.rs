@@ -1,7 +1,8 @@
 //! What the client library needs from a transport, and how it finds one.
 //!
 //! A link carries the protocol core's messages (`ToClient`, `ToServer`) between the client set
-//! and the server: over shared memory between processes ([`vdi_shm`]), or in memory for tests.
+//! and the server: over shared memory between processes (`vdi_client::shm`, on [`vdi_shm`]),
+//! or in memory for tests ([`crate::inproc`]).
 //! Set-level messages (configuration, abort, close) and per-device messages (commands and the
 //! close marker) arrive on separate channels, as they do in shared memory.
 

@@ -1,9 +1,9 @@
 //! The client library and the server-side set over real shared memory, the server on its own
 //! thread: backup and restore streams byte-compared, striping, Close and abort semantics.
 
-mod common;
+mod pair;
 
-use common::*;
+use pair::*;
 use std::sync::Arc;
 use vdi_client::ClientOptions;
 use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig, win32};

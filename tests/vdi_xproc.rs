@@ -3,9 +3,9 @@
 //!
 //! The test binary re-executes itself with `VDI_XPROC_ROLE` set to play the other process.
 
-mod common;
+mod pair;
 
-use common::*;
+use pair::*;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
