@@ -34,6 +34,7 @@ fn first_select_exprs(body: &QueryBody) -> Vec<Option<&Expr>> {
             })
             .collect(),
         QueryBody::SetOperation { left, .. } => first_select_exprs(left),
+        QueryBody::With { body, .. } => first_select_exprs(body),
     }
 }
 
