@@ -48,6 +48,9 @@ pub struct ServerInfo {
     pub default_data_path: String,
     pub default_log_path: String,
     pub default_backup_path: String,
+    /// What xp_msver reports as ProcessorCount and PhysicalMemory.
+    pub cpu_count: i32,
+    pub physical_memory_mb: i64,
 }
 
 impl ServerInfo {
@@ -77,6 +80,8 @@ impl ServerInfo {
             default_data_path: "/var/opt/mssql/data/".to_owned(),
             default_log_path: "/var/opt/mssql/data/".to_owned(),
             default_backup_path: "/var/opt/mssql/data/".to_owned(),
+            cpu_count: 2,
+            physical_memory_mb: 8192,
         }
     }
 
