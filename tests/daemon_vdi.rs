@@ -311,10 +311,11 @@ fn three_mid_stream_flushes_with_and_without_complete() {
     ]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let media = server.dir.join("streams");
-    // With VDC_Complete: a Flush after each of the 3 containers, then Complete.
+    // With VDC_Complete: a Flush after each of the 3 containers, the final Flush, then Complete
+    // (decision 43).
     let out = client(&server, "backup", &["--db", "Streams"], &media);
     ok(&out);
-    assert_eq!(flushes_and_completes(&out), (3, 1));
+    assert_eq!(flushes_and_completes(&out), (4, 1));
     // Without: the same 3, then the final Flush is the end.
     let out = client(
         &server,

@@ -38,6 +38,3 @@ pub use output::{CancelToken, CollectSink, Output, OutputSink};
 pub use parser::parse_batch;
 pub use resultset::{RenderOptions, ResultSet};
 pub use value::{Column, SqlType, Table, Value};
-
-#[cfg(test)]
-mod tests;

@@ -143,8 +143,11 @@ pub fn check_text(check: Check, case: &Case) -> String {
 /// What a run must end in, in words.
 pub fn expectation_text(step: &Step) -> String {
     match (step.expect, step.server) {
+        (Expect::Success, _) if step.tier == Tier::Must => {
+            "the statement succeeds and the client exits 0 (MUST)".into()
+        }
         (Expect::Success, _) => format!(
-            "the statement succeeds and the client exits 0 ({}; a client that gives up fails the run's tier)",
+            "the statement succeeds and the client exits 0 ({} if the client gave up, aborting or closing its set before the server finished; MUST otherwise)",
             step.tier.name()
         ),
         (Expect::ServerFails, ServerSide::ChildProcess) => {
@@ -171,7 +174,20 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
         case.block_size,
         case.max_transfer
     );
-    let _ = writeln!(s, "Client: {client_label}");
+    match client {
+        ClientKind::Builtin(_) => {
+            let _ = writeln!(
+                s,
+                "Client: {client_label} (the reference client, in this process)"
+            );
+        }
+        ClientKind::Template(_) => {
+            let _ = writeln!(
+                s,
+                "Client: the template, each run through sh -c with the placeholders substituted (SCRATCH: the case's scratch directory)"
+            );
+        }
+    }
     for (i, step) in case.steps.iter().enumerate() {
         let devices = step.devices.unwrap_or(case.devices);
         let _ = writeln!(
@@ -199,16 +215,17 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
         }
         let _ = writeln!(s, "  expected: {}", expectation_text(step));
         if let ClientKind::Template(template) = client {
-            let dir = format!("$SCRATCH/media-{}", step.media);
+            // The case's scratch directory is made when it runs; `SCRATCH` stands for it.
+            let dir = format!("SCRATCH/media-{}", step.media);
             let inv = Invocation {
                 op: step.op,
                 db: crate::run::DATABASE,
                 dir: Path::new(&dir),
-                socket: Path::new("$SCRATCH/sqlservr.sock"),
+                socket: Path::new("SCRATCH/sqlservr.sock"),
                 devices,
                 mode: case.mode,
-                transcript: Path::new("$SCRATCH/client.jsonl"),
-                bin_dir: Path::new("$SCRATCH/bin"),
+                transcript: Path::new("SCRATCH/client.jsonl"),
+                bin_dir: Path::new("SCRATCH/bin"),
                 limit: Duration::ZERO,
                 prefix_zone: case.prefix_zone,
                 alignment: case.client_alignment,
@@ -222,11 +239,7 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
                     "  not run: the template has no {{prefix}} or {{alignment}} placeholder (SKIP)"
                 );
             } else {
-                let _ = writeln!(
-                    s,
-                    "  runs: sh -c {}",
-                    crate::client::shell_quote(&expand(template, &inv))
-                );
+                let _ = writeln!(s, "  runs: {}", expand(template, &inv));
             }
         }
     }

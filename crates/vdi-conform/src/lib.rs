@@ -13,6 +13,7 @@ pub mod judge;
 pub mod observe;
 pub mod report;
 pub mod run;
+pub mod selection;
 pub mod transcript;
 
 pub use catalogue::{Case, Tier, catalogue};

@@ -168,24 +168,58 @@ pub fn armed_faults(step: &Step, time_scale: f64) -> JobFaults {
 /// end of its run). The client library notices in about 0.1 s; the bound is for hangs.
 pub const CRASH_NOTICE_BOUND: Duration = Duration::from_secs(10);
 
-/// Runs `cases` on `config.jobs` threads; `on_done` sees each result as it finishes. Results
-/// come back in catalogue order.
-pub fn run_cases(
-    cases: &[&Case],
-    config: &RunConfig,
-    on_done: &(dyn Fn(&CaseResult) + Sync),
-) -> Vec<CaseResult> {
+/// What the caller of [`run_cases`] sees as the run goes.
+pub trait Progress: Sync {
+    /// A case finished (in completion order; for a progress bar).
+    fn finished(&self, _result: &CaseResult) {}
+
+    /// The next case in catalogue order, with its records, as soon as every case before it
+    /// was reported: whatever `--jobs` is, reports come out in one order.
+    fn report(&self, case: &Case, result: &CaseResult, records: &[StepRecord]);
+}
+
+/// A closure sees each result in catalogue order.
+impl<F: Fn(&CaseResult) + Sync> Progress for F {
+    fn report(&self, _case: &Case, result: &CaseResult, _records: &[StepRecord]) {
+        self(result)
+    }
+}
+
+/// Finished cases waiting for the ones before them.
+struct InOrder {
+    next: usize,
+    waiting: Vec<Option<(CaseResult, Vec<StepRecord>)>>,
+}
+
+/// Runs `cases` on `config.jobs` threads; `progress` sees each case finish and each result in
+/// catalogue order. Results come back in catalogue order.
+pub fn run_cases(cases: &[&Case], config: &RunConfig, progress: &dyn Progress) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
+    let order = Mutex::new(InOrder {
+        next: 0,
+        waiting: (0..cases.len()).map(|_| None).collect(),
+    });
     std::thread::scope(|s| {
         for _ in 0..config.jobs.max(1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let result = run_case(case, config).0;
-                    on_done(&result);
-                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(result);
+                    let (result, records) = run_case(case, config);
+                    progress.finished(&result);
+                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] =
+                        Some(result.clone());
+                    // Report, under the lock, every case whose predecessors are all reported.
+                    let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
+                    let order = &mut *order;
+                    order.waiting[i] = Some((result, records));
+                    while let Some(Some((result, records))) =
+                        order.waiting.get_mut(order.next).map(Option::take)
+                    {
+                        progress.report(cases[order.next], &result, &records);
+                        order.next += 1;
+                    }
                 }
             });
         }

@@ -200,6 +200,12 @@ pub enum Slot {
     /// A WITH option that takes a value (`NAME`, `DESCRIPTION`, `STOPAT`, `MEDIANAME`,
     /// `STOPATMARK` …), upper-cased. The parser leaves the option's value at its default.
     Option(String),
+    /// The logical (`physical: false`) or physical name of `options.moves[index]` in
+    /// `MOVE @logical TO @physical`; the parser leaves that name empty.
+    Move {
+        index: usize,
+        physical: bool,
+    },
 }
 
 impl RestoreStatement {
