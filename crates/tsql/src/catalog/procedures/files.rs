@@ -120,15 +120,19 @@ fn not_in_database(kind: &str, name: &str) -> SqlMessage {
     )
 }
 
-/// `sp_helpdb [[@dbname =] 'name']`: one row per database; with a name, that row and its
-/// files.
+/// `sp_helpdb [[@dbname =] 'name']`: one row per database, by name; with a name, that row
+/// and its files.
 pub fn sp_helpdb(args: &[ProcArg], ctx: &FunctionContext<'_>) -> Outcome {
     let bound = bind("sp_helpdb", &["@dbname"], args)?;
     let name = bound[0].and_then(ProcArg::text);
     let snap = ctx.snapshot;
     let dbs: Vec<&DatabaseInfo> = match &name {
         Some(n) => vec![snap.database(n).ok_or_else(|| no_such_database(n))?],
-        None => snap.databases.iter().collect(),
+        None => {
+            let mut all: Vec<&DatabaseInfo> = snap.databases.iter().collect();
+            all.sort_by_key(|d| d.name.to_ascii_lowercase());
+            all
+        }
     };
     let mut summary = table(&[
         ("name", SYSNAME, false),
