@@ -115,16 +115,28 @@ pub fn missing_parameter(procedure: &str, parameter: &str) -> SqlMessage {
     )
 }
 
-/// Msg 174: a built-in function called with the wrong number of arguments.
+/// Msg 174 (a fixed count) or Msg 189 (a range): a built-in function called with the wrong
+/// number of arguments. SQL Server names the function in lower case.
 #[must_use]
-pub fn wrong_argument_count(function: &str, expected: &str) -> SqlMessage {
-    SqlMessage::new(
-        174,
-        15,
-        1,
-        0,
-        format!("The {function} function requires {expected} argument(s)."),
-    )
+pub fn wrong_argument_count(function: &str, min: usize, max: usize) -> SqlMessage {
+    let function = function.to_ascii_lowercase();
+    if min == max {
+        SqlMessage::new(
+            174,
+            15,
+            1,
+            0,
+            format!("The {function} function requires {min} argument(s)."),
+        )
+    } else {
+        SqlMessage::new(
+            189,
+            15,
+            1,
+            0,
+            format!("The {function} function requires {min} to {max} arguments."),
+        )
+    }
 }
 
 /// The text of a value given where a name is expected (`DB_ID(N'pubs')`, `@dbname`):
