@@ -451,3 +451,53 @@ fn backup_inside_a_transaction_and_marks() {
     ]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
+
+#[test]
+fn a_running_backup_shows_in_dm_exec_requests() {
+    let server = Server::start_with("requests", &["--open-timeout", "4"]);
+    let socket = server.socket.clone();
+    // No client ever creates this set: the BACKUP waits for it, as it waits for a slow agent.
+    let waiting = std::thread::spawn(move || {
+        Command::new(BIN)
+            .args([
+                "sqlcmd",
+                "-S",
+                &format!("unix:{}", socket.display()),
+                "-U",
+                "sa",
+                "-P",
+                PW,
+            ])
+            .args([
+                "-Q",
+                "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'agent_not_started_yet'",
+            ])
+            .output()
+            .unwrap()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let mut seen = Vec::new();
+    while seen.is_empty() && std::time::Instant::now() < deadline {
+        seen = rows(
+            &server,
+            "SELECT r.command, DB_NAME(r.database_id), r.status, s.login_name
+             FROM sys.dm_exec_requests r JOIN sys.dm_exec_sessions s ON s.session_id = r.session_id
+             WHERE r.command LIKE 'BACKUP%'",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0][0], "BACKUP DATABASE");
+    assert_eq!(seen[0][1], "pubs");
+    assert_eq!(seen[0][3], "sa");
+    let out = waiting.join().unwrap();
+    assert!(stdout(&out).contains("Msg 3201"), "{}", stdout(&out));
+    assert_eq!(
+        rows(
+            &server,
+            "SELECT COUNT(*) FROM sys.dm_exec_requests WHERE command LIKE 'BACKUP%'"
+        ),
+        [["0"]],
+        "the request ends with the statement"
+    );
+}
