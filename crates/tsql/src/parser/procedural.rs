@@ -392,6 +392,11 @@ impl Parser<'_> {
         } else {
             self.eat_word("WORK");
         }
+        // COMMIT … WITH (DELAYED_DURABILITY = ON): durability is not emulated.
+        if commit && self.at_word("WITH") && self.peek_at(1).is_some_and(|t| t.is_symbol('(')) {
+            self.pos += 1;
+            self.skip_parenthesized()?;
+        }
         Ok(if commit {
             StatementKind::Commit
         } else {
