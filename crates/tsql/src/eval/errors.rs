@@ -289,11 +289,6 @@ pub fn must_declare_variable(name: &str) -> SqlMessage {
     compile_error(137, format!("Must declare the scalar variable \"{name}\"."))
 }
 
-/// 4145-like misuse of a date part keyword as a value.
-pub fn invalid_date_part_use(part: &str) -> SqlMessage {
-    error(207, format!("Invalid column name '{part}'."))
-}
-
 /// 10753
 pub fn window_function_needs_over(name: &str) -> SqlMessage {
     compile_error(
@@ -538,13 +533,5 @@ pub fn not_comparable(ty: &str) -> SqlMessage {
     error(
         421,
         format!("The {ty} data type cannot be selected as DISTINCT because it is not comparable."),
-    )
-}
-
-/// 8116-like refusal for `SELECT … INTO`, which the interpreter owns.
-pub fn into_not_supported() -> SqlMessage {
-    error(
-        59010,
-        "vdisim does not emulate SELECT … INTO in this context; create the table and INSERT … SELECT.",
     )
 }
