@@ -185,9 +185,9 @@ impl Parser<'_> {
         if !(self.eat_word("TO") || (action == PermissionAction::Revoke && self.eat_word("FROM"))) {
             return Err(self.unexpected());
         }
-        let mut principals = vec![self.name()?];
+        let mut principals = vec![self.principal()?];
         while self.eat_symbol(',') {
-            principals.push(self.name()?);
+            principals.push(self.principal()?);
         }
         self.eat_words(&["WITH", "GRANT", "OPTION"]);
         self.eat_word("CASCADE");
@@ -200,5 +200,13 @@ impl Parser<'_> {
             on,
             principals,
         }))
+    }
+
+    /// A principal's name; the reserved word PUBLIC names the public role.
+    fn principal(&mut self) -> Parsed<String> {
+        if self.eat_word("PUBLIC") {
+            return Ok("public".to_owned());
+        }
+        self.name()
     }
 }

@@ -375,6 +375,10 @@ fn permissions() {
         one("GRANT CONTROL ON DATABASE::pubs TO x WITH GRANT OPTION"),
         StatementKind::Permission(Permission { on: Some(ref o), .. }) if o == "DATABASE::pubs"
     ));
+    assert!(matches!(
+        one("GRANT SELECT ON sys.databases TO public"),
+        StatementKind::Permission(Permission { ref principals, .. }) if principals == &["public"]
+    ));
     assert_eq!(err_number("GRANT TO x"), 156);
     assert_eq!(err_number("GRANT SELECT FROM x"), 156);
 }

@@ -6,6 +6,7 @@ mod expr;
 mod legacy;
 mod procedural;
 mod query;
+mod tools;
 mod types;
 
 pub(super) use crate::ast::*;
