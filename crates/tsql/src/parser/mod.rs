@@ -7,10 +7,12 @@
 //!
 //! Submodules by statement family: [`expr`] and [`functions`] (expressions and conditions),
 //! [`types`] (data types), [`query`] (SELECT), [`procedural`] (variables, SET options,
-//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`ddl`] (databases),
+//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`cursor`], [`ddl`]
+//! (databases),
 //! [`security`] (logins, users, permissions), [`dml`] (tables), [`backup`] (BACKUP/RESTORE).
 
 mod backup;
+mod cursor;
 mod ddl;
 mod dml;
 mod exec;
@@ -342,6 +344,8 @@ impl<'t> Parser<'t> {
                 Ok(StatementKind::Checkpoint)
             }
             "DECLARE" => self.declare(),
+            "OPEN" | "CLOSE" | "DEALLOCATE" => self.cursor_command(),
+            "FETCH" => self.fetch(),
             "SET" => self.set(),
             "IF" => self.if_statement(),
             "WHILE" => self.while_statement(),
