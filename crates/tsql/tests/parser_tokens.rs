@@ -132,6 +132,11 @@ const VOCABULARY: &[&str] = &[
     "LEVEL",
     "READ",
     "COMMITTED",
+    "CURSOR",
+    "OPEN",
+    "CLOSE",
+    "DEALLOCATE",
+    "FAST_FORWARD",
     "STATISTICS",
     "IO",
     // expressions
