@@ -23,6 +23,7 @@ use crate::messages::SqlMessage;
 use crate::value::{DateTime, SqlType, Table, Value};
 
 pub(crate) use arith::binary as binary_op;
+pub(crate) use expr::is_null_literal;
 pub use functions::{aggregate_type, is_aggregate_name, is_ranking_name};
 pub use like::like_match;
 pub use nullability::nullable;
@@ -87,6 +88,8 @@ pub(crate) struct Evaluator<'e> {
     /// Values assigned so far by `SELECT @v = …` (read before the environment's).
     pub(crate) assigned: Vec<(String, Typed)>,
     pub(crate) type_only: bool,
+    /// The common table expressions in scope, innermost last.
+    pub(crate) ctes: Vec<crate::query::CteBinding>,
     depth: u32,
 }
 
@@ -105,6 +108,7 @@ impl<'e> Evaluator<'e> {
             env,
             assigned: Vec::new(),
             type_only: false,
+            ctes: Vec::new(),
             depth: 0,
         }
     }

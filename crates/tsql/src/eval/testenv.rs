@@ -152,3 +152,40 @@ impl Environment for TestEnv {
         self.caught.clone()
     }
 }
+
+/// Parses and runs one SELECT statement.
+pub(crate) fn run(env: &mut TestEnv, sql: &str) -> Result<crate::query::QueryResult, SqlMessage> {
+    let statements = crate::parse_batch(sql, 1)?;
+    match statements.into_iter().next().map(|s| s.kind) {
+        Some(crate::ast::StatementKind::Select(q)) => crate::query::run(&q, env),
+        other => panic!("not a query: {sql}: {other:?}"),
+    }
+}
+
+/// `SELECT expr` in a fresh environment: the column's type and the value.
+pub(crate) fn scalar(expr: &str) -> Result<Typed, SqlMessage> {
+    scalar_in(&mut TestEnv::new(), expr)
+}
+
+pub(crate) fn scalar_in(env: &mut TestEnv, expr: &str) -> Result<Typed, SqlMessage> {
+    let result = run(env, &format!("SELECT {expr}"))?;
+    let ty = result.table.columns[0].ty;
+    let value = result.table.rows[0][0].clone();
+    Ok((ty, value))
+}
+
+/// The value of `SELECT expr` as sqlcmd prints it.
+pub(crate) fn shown(expr: &str) -> String {
+    match scalar(expr) {
+        Ok((ty, v)) => crate::value::format::sqlcmd_text(&v, ty),
+        Err(e) => panic!("{expr}: {e}"),
+    }
+}
+
+/// The message number `SELECT expr` fails with.
+pub(crate) fn fails(expr: &str) -> u32 {
+    match scalar(expr) {
+        Ok(v) => panic!("{expr} gave {v:?}"),
+        Err(e) => e.number,
+    }
+}

@@ -23,6 +23,7 @@ pub(crate) fn children(expr: &Expr) -> Vec<&Expr> {
         Expr::Binary { left, right, .. } => vec![left, right],
         Expr::IsNull { expr, .. } | Expr::Cast { expr, .. } => vec![expr],
         Expr::InSubquery { expr, .. } => vec![expr],
+        Expr::Quantified { left, .. } => vec![left],
         Expr::Like {
             expr,
             pattern,

@@ -10,12 +10,15 @@
 //! `SELECT … INTO` is returned like a plain SELECT: the interpreter creates the table from the
 //! result.
 
+mod cte;
 mod from;
 mod group;
 mod order;
 mod select;
 mod setop;
 mod window;
+
+pub(crate) use cte::CteBinding;
 
 use crate::ast::{Query, QueryBody};
 use crate::eval::{Environment, Evaluator, RowScope, errors};
@@ -63,6 +66,8 @@ pub(crate) struct Output {
     pub assigns: bool,
     pub assignments: Vec<(String, Value)>,
     pub null_eliminated: bool,
+    /// Columns that are a bare NULL (no type of their own in UNION).
+    pub untyped: Vec<bool>,
 }
 
 impl Output {
@@ -103,6 +108,7 @@ pub(crate) fn execute(
 ) -> Result<Output, SqlMessage> {
     match &query.body {
         QueryBody::Select(select) => select::run(ev, select, query, outer),
+        QueryBody::With { ctes, body } => cte::run(ev, ctes, body, query, outer),
         body => setop::run(ev, body, query, outer),
     }
 }
