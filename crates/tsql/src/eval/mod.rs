@@ -39,7 +39,9 @@ pub trait Environment {
     fn variable(&self, name: &str) -> Option<Typed>;
 
     /// `@@SPID`, `@@VERSION`, `@@ROWCOUNT`, `@@IDENTITY` …, upper-cased with the `@@`;
-    /// `None` if unknown (137). `SCOPE_IDENTITY()` reads `@@SCOPE_IDENTITY`.
+    /// `None` if unknown (137). The evaluator also reads `@@DATEFIRST` (DATEPART weekday and
+    /// week, DATETRUNC week; 7 when absent) and `SCOPE_IDENTITY()` reads `@@SCOPE_IDENTITY`,
+    /// else `@@IDENTITY`.
     fn system_variable(&self, name: &str) -> Option<Typed>;
 
     /// A function the evaluator does not know itself (SERVERPROPERTY, DB_ID, OBJECT_ID,

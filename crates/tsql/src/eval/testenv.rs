@@ -12,6 +12,7 @@ pub(crate) struct TestEnv {
     pub tables: Vec<(String, Table)>,
     pub random: u128,
     pub caught: Option<SqlMessage>,
+    pub date_first: Option<i64>,
 }
 
 impl TestEnv {
@@ -90,6 +91,7 @@ impl Environment for TestEnv {
                 Value::text("Microsoft SQL Server 2022"),
             )),
             "@@SCOPE_IDENTITY" => Some((SqlType::Int, Value::Int(7))),
+            "@@DATEFIRST" => self.date_first.map(|n| (SqlType::TinyInt, Value::Int(n))),
             _ => None,
         }
     }

@@ -212,7 +212,20 @@ impl Evaluator<'_> {
             | "DATE_BUCKET" => return self.date_part_function(&upper, args, scope),
             _ => {}
         }
-        let values = self.eval_args(args, scope)?;
+        let mut values = self.eval_args(args, scope)?;
+        if matches!(upper.as_str(), "GREATEST" | "LEAST") {
+            // A bare NULL takes the type of the others.
+            let typed = args
+                .iter()
+                .zip(&values)
+                .find(|(a, _)| !super::expr::is_null_literal(a))
+                .map(|(_, v)| v.0);
+            for (a, v) in args.iter().zip(values.iter_mut()) {
+                if super::expr::is_null_literal(a) {
+                    v.0 = typed.unwrap_or(v.0);
+                }
+            }
+        }
         if let Some(result) = self.builtin(&upper, &values)? {
             return Ok(result);
         }
@@ -341,3 +354,6 @@ impl Evaluator<'_> {
 fn bad_argument(ty: SqlType, position: usize, function: &str) -> SqlMessage {
     errors::argument_type_invalid(base_name(ty), position, function)
 }
+
+#[cfg(test)]
+mod tests;

@@ -145,6 +145,7 @@ pub(super) fn call(
             let value = ev
                 .env
                 .system_variable("@@SCOPE_IDENTITY")
+                .or_else(|| ev.env.system_variable("@@IDENTITY"))
                 .filter(|_| !ev.type_only && name == "SCOPE_IDENTITY")
                 .map_or(Ok(Value::Null), |(t, v)| convert::implicit(&v, t, ty))?;
             (ty, value)
