@@ -565,7 +565,8 @@ pub fn derived_guid(name: &str, salt: u64) -> Guid {
     let mut g = [0u8; 16];
     g[..8].copy_from_slice(&h1.to_le_bytes());
     g[8..].copy_from_slice(&h2.to_le_bytes());
-    g[7] = (g[7] & 0x0f) | 0x40;
+    // Text order (as Value::Guid holds it): the version nibble leads the third group.
+    g[6] = (g[6] & 0x0f) | 0x40;
     g[8] = (g[8] & 0x3f) | 0x80;
     g
 }

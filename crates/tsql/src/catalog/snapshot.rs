@@ -9,7 +9,7 @@ use super::model::{
 };
 use super::principals::LoginInfo;
 use super::sessions::{RequestInfo, RequestStatus, SessionInfo, SessionStatus};
-use crate::msdb::Msdb;
+use crate::msdb::{BackupRecord, BackupType, Msdb};
 use crate::value::DateTime;
 
 /// SQL Server 2022 RTM's build.
@@ -48,6 +48,9 @@ pub struct ServerInfo {
     pub default_data_path: String,
     pub default_log_path: String,
     pub default_backup_path: String,
+    /// What xp_msver reports as ProcessorCount and PhysicalMemory.
+    pub cpu_count: i32,
+    pub physical_memory_mb: i64,
 }
 
 impl ServerInfo {
@@ -77,6 +80,8 @@ impl ServerInfo {
             default_data_path: "/var/opt/mssql/data/".to_owned(),
             default_log_path: "/var/opt/mssql/data/".to_owned(),
             default_backup_path: "/var/opt/mssql/data/".to_owned(),
+            cpu_count: 2,
+            physical_memory_mb: 8192,
         }
     }
 
@@ -377,6 +382,35 @@ impl ServerSnapshot {
         self.databases
             .iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The databases in `database_id` order, as the catalog views list them.
+    #[must_use]
+    pub fn databases_by_id(&self) -> Vec<&DatabaseInfo> {
+        let mut dbs: Vec<&DatabaseInfo> = self.databases.iter().collect();
+        dbs.sort_by_key(|d| d.database_id);
+        dbs
+    }
+
+    /// A msdb record of a backup of `database` as this snapshot describes it (see
+    /// [`BackupRecord::for_database`]), with this server's name and `user` as the one who
+    /// ran it; `None` for an unknown database.
+    #[must_use]
+    pub fn backup_record(
+        &self,
+        database: &str,
+        backup_type: BackupType,
+        devices: &[&str],
+        start: DateTime,
+        finish: DateTime,
+        user: &str,
+    ) -> Option<BackupRecord> {
+        let db = self.database(database)?;
+        let mut rec = BackupRecord::for_database(db, backup_type, devices, start, finish);
+        rec.server_name = self.server.server_name();
+        rec.machine_name.clone_from(&self.server.machine_name);
+        user.clone_into(&mut rec.user_name);
+        Some(rec)
     }
 
     #[must_use]

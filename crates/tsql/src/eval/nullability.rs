@@ -37,7 +37,7 @@ pub fn nullable(expr: &Expr, scope: &RowScope) -> bool {
     match expr {
         Expr::Literal(Literal::Null) => true,
         Expr::Literal(_) => false,
-        Expr::Variable(_) | Expr::Subquery(_) => true,
+        Expr::Variable(_) | Expr::Subquery(_) | Expr::Quantified { .. } => true,
         Expr::SystemVariable(name) => !matches!(
             name.as_str(),
             "@@SPID" | "@@ROWCOUNT" | "@@ERROR" | "@@TRANCOUNT" | "@@VERSION" | "@@SERVERNAME"

@@ -2,7 +2,7 @@
 //! `sp_delete_database_backuphistory`. Both return no result set.
 
 use super::Msdb;
-use crate::catalog::args::{ProcArg, as_datetime, as_text, bind, missing_parameter};
+use crate::catalog::args::{ProcArg, as_datetime, bind, missing_parameter};
 use crate::messages::SqlMessage;
 use crate::value::Table;
 
@@ -33,7 +33,7 @@ pub fn delete_backuphistory(args: &[ProcArg], msdb: &mut Msdb) -> Result<Vec<Tab
     const NAME: &str = "sp_delete_backuphistory";
     let bound = bind(NAME, &["@oldest_date"], args)?;
     let value = bound[0].ok_or_else(|| missing_parameter(NAME, "@oldest_date"))?;
-    if let Some(oldest) = as_datetime(value)? {
+    if let Some(oldest) = as_datetime(value.ty, &value.value)? {
         msdb.delete_history(oldest);
     }
     Ok(Vec::new())
@@ -47,7 +47,7 @@ pub fn delete_database_backuphistory(
     const NAME: &str = "sp_delete_database_backuphistory";
     let bound = bind(NAME, &["@database_name"], args)?;
     let value = bound[0].ok_or_else(|| missing_parameter(NAME, "@database_name"))?;
-    if let Some(db) = as_text(value) {
+    if let Some(db) = value.text() {
         msdb.delete_database_history(&db);
     }
     Ok(Vec::new())

@@ -329,3 +329,45 @@ fn flags_follow_the_bit_columns() {
     assert_eq!(physical_drive("D:\\x.bak"), "D:\\");
     assert_eq!(physical_drive("vd_1"), "");
 }
+
+#[test]
+fn the_snapshot_fills_server_and_user_names() {
+    let snap = ServerSnapshot::sample();
+    let rec = snap
+        .backup_record(
+            "PUBS",
+            BackupType::Log,
+            &["vd"],
+            datetime(2024, 5, 1, 0, 0, 0),
+            datetime(2024, 5, 1, 0, 0, 1),
+            "backup_op",
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            rec.server_name.as_str(),
+            rec.machine_name.as_str(),
+            rec.user_name.as_str()
+        ),
+        ("VDISIM01", "VDISIM01", "backup_op")
+    );
+    assert_eq!(rec.database_name, "pubs");
+    assert!(
+        snap.backup_record(
+            "nosuch",
+            BackupType::Log,
+            &[],
+            datetime(2024, 5, 1, 0, 0, 0),
+            datetime(2024, 5, 1, 0, 0, 0),
+            "sa"
+        )
+        .is_none()
+    );
+    let mut msdb = Msdb::new();
+    msdb.record_backup(rec);
+    let set = msdb.table("backupset").unwrap();
+    assert_eq!(cell(&set, 0, "server_name"), &Value::text("VDISIM01"));
+    assert_eq!(cell(&set, 0, "type"), &Value::text("L"));
+    // A log backup's size is its log file's.
+    assert_eq!(cell(&set, 0, "backup_size"), &whole(8 << 20));
+}

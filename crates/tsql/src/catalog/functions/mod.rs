@@ -74,12 +74,7 @@ fn arity(name: &str, args: &[Typed], min: usize, max: usize) -> Result<(), SqlMe
     if (min..=max).contains(&args.len()) {
         return Ok(());
     }
-    let expected = if min == max {
-        min.to_string()
-    } else {
-        format!("{min} to {max}")
-    };
-    Err(wrong_argument_count(name, &expected))
+    Err(wrong_argument_count(name, min, max))
 }
 
 /// The text of argument `i`, or `None` when absent or NULL.

@@ -120,7 +120,7 @@ pub(super) fn call(
                 .map(|db| has_access(ctx, db)))
         }),
         "has_perms_by_name" => arity(&upper, args, 3, 5).map(|()| has_perms_by_name(args, ctx)),
-        "schema_name" => arity(&upper, args, 0, 1).and_then(|()| schema_name(args, ctx)),
+        "schema_name" => arity(&upper, args, 0, 1).and_then(|()| schema_name(args)),
         "schema_id" => arity(&upper, args, 0, 1).map(|()| {
             let name = text_arg(args, 0).unwrap_or_else(|| "dbo".to_owned());
             let id = crate::catalog::views::objects::SCHEMAS
@@ -172,12 +172,12 @@ fn user_name(args: &[Typed], ctx: &FunctionContext<'_>) -> Result<Typed, SqlMess
     Ok(p.map_or_else(|| null_of(NAME), |p| nvarchar_value(&p.name)))
 }
 
-fn schema_name(args: &[Typed], ctx: &FunctionContext<'_>) -> Result<Typed, SqlMessage> {
+/// SCHEMA_NAME([id]): every database has the same schemas, so the id alone decides.
+fn schema_name(args: &[Typed]) -> Result<Typed, SqlMessage> {
     let id = match args.first() {
         None => Some(1),
         Some((ty, v)) => as_int(*ty, v)?,
     };
-    let _ = ctx;
     let name = id.and_then(|id| {
         crate::catalog::views::objects::SCHEMAS
             .iter()

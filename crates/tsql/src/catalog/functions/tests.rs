@@ -151,6 +151,11 @@ fn db_id_db_name_and_databasepropertyex() {
                 .number,
             174
         );
+        let err = call("DB_NAME", &[i(1), i(2)], ctx).unwrap().unwrap_err();
+        assert_eq!(
+            (err.number, err.text.as_str()),
+            (189, "The db_name function requires 0 to 1 arguments.")
+        );
     });
 }
 
@@ -300,4 +305,16 @@ fn object_names_split_like_the_parser() {
     );
     assert_eq!(split_object_name("\"a\".b").parts, ["a", "b"]);
     assert_eq!(split_object_name("[a]]b]").parts, ["a]b"]);
+}
+
+#[test]
+fn schemas_by_id_and_name() {
+    with_ctx("sa", "pubs", |ctx| {
+        assert_eq!(ok("SCHEMA_NAME", &[], ctx), s("dbo"));
+        assert_eq!(ok("SCHEMA_NAME", &[i(4)], ctx), s("sys"));
+        assert_eq!(ok("SCHEMA_ID", &[s("INFORMATION_SCHEMA")], ctx), i(3));
+        assert_eq!(ok("SCHEMA_ID", &[s("nosuch")], ctx).1, Value::Null);
+        assert_eq!(ok("USER_ID", &[s("guest")], ctx), i(2));
+        assert_eq!(ok("DATABASE_PRINCIPAL_ID", &[], ctx), i(1));
+    });
 }

@@ -117,7 +117,7 @@ fn is_one_of(db: &DatabaseInfo, names: &[&str]) -> bool {
 #[must_use]
 pub fn databases(snap: &ServerSnapshot) -> Table {
     let mut t = table(DATABASES);
-    for db in &snap.databases {
+    for db in snap.databases_by_id() {
         let open = is_open(db);
         let system = db.is_system();
         let snapshot_isolation = is_one_of(db, &["master", "msdb"]);
@@ -272,7 +272,7 @@ pub fn sysdatabases(snap: &ServerSnapshot) -> Table {
         ("filename", nvarchar(260), true),
         ("version", SMALLINT, true),
     ]);
-    for db in &snap.databases {
+    for db in snap.databases_by_id() {
         let primary = db.files.iter().find(|f| f.file_id == 1);
         t.push(vec![
             text(db.name.clone()),
@@ -309,7 +309,7 @@ pub fn database_recovery_status(snap: &ServerSnapshot) -> Table {
         ("first_recovery_fork_guid", GUID, true),
         ("fork_point_lsn", LSN, true),
     ]);
-    for db in &snap.databases {
+    for db in snap.databases_by_id() {
         if !is_open(db) {
             t.push(vec![
                 int(db.database_id),
@@ -363,7 +363,7 @@ pub fn database_mirroring(snap: &ServerSnapshot) -> Table {
         ("mirroring_replication_lsn", LSN, true),
     ];
     let mut t = table(specs);
-    for db in &snap.databases {
+    for db in snap.databases_by_id() {
         let mut row = vec![Value::Null; specs.len()];
         row[0] = int(db.database_id);
         t.push(row);

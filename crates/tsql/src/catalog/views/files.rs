@@ -95,7 +95,7 @@ pub fn master_files(snap: &ServerSnapshot) -> Table {
     specs.extend_from_slice(FILE_COLUMNS);
     specs.push(("credential_id", INT, true));
     let mut t = table(&specs);
-    for db in &snap.databases {
+    for db in snap.databases_by_id() {
         for f in &db.files {
             let mut row = vec![int(db.database_id)];
             row.extend(file_values(db, f));

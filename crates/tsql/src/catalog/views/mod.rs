@@ -5,6 +5,8 @@ pub mod dmv;
 pub mod files;
 pub mod objects;
 pub mod security;
+pub mod server;
+pub mod types;
 
 use super::model::{DatabaseInfo, DatabaseState};
 use super::snapshot::ServerSnapshot;
@@ -72,10 +74,14 @@ objects! {
     "availability_replicas", Server, -1014, |_| dmv::availability_replicas();
     "dm_hadr_database_replica_states", Server, -1015, |_| dmv::dm_hadr_database_replica_states();
     "dm_hadr_availability_replica_states", Server, -1016, |_| dmv::dm_hadr_availability_replica_states();
+    "dm_os_host_info", Server, -1017, |_| server::dm_os_host_info();
+    "backup_devices", Server, -1018, |_| server::backup_devices();
+    "dm_database_encryption_keys", Server, -1019, |_| server::dm_database_encryption_keys();
     "database_files", Database, -1104, files::database_files;
     "filegroups", Database, -1105, files::filegroups;
     "database_principals", Database, -1106, security::database_principals;
     "database_role_members", Database, -1107, security::database_role_members;
+    "types", Database, -1108, types::types;
     "schemas", Database, -1101, objects::schemas;
     "objects", Database, -1102, objects::objects;
     "tables", Database, -1103, objects::tables;

@@ -284,3 +284,37 @@ fn always_on_views_are_empty_with_their_columns() {
     let t = view(&["sys", "dm_hadr_database_replica_states"], "master");
     assert!(t.column_index("is_primary_replica").is_some());
 }
+
+#[test]
+fn sys_types_lists_the_system_types() {
+    let t = view(&["sys", "types"], "pubs");
+    assert_eq!(t.rows.len(), 34);
+    let row = |n: &str| {
+        t.rows
+            .iter()
+            .find(|r| r[0] == Value::text(n))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("int")[1..3], [Value::Int(56), Value::Int(56)]);
+    assert_eq!(row("sysname")[2], Value::Int(256));
+    assert_eq!(row("sysname")[9], Value::Bit(false));
+    assert_eq!(
+        row("nvarchar")[8],
+        Value::text("SQL_Latin1_General_CP1_CI_AS")
+    );
+    assert_eq!(row("int")[8], Value::Null);
+    assert_eq!(row("geography")[11], Value::Bit(true));
+}
+
+#[test]
+fn host_info_backup_devices_and_encryption_keys() {
+    let host = view(&["sys", "dm_os_host_info"], "master");
+    assert_eq!(host.rows[0][0], Value::text("Linux"));
+    assert!(view(&["sys", "backup_devices"], "master").rows.is_empty());
+    assert!(
+        view(&["sys", "dm_database_encryption_keys"], "master")
+            .rows
+            .is_empty()
+    );
+}

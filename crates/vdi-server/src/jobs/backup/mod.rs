@@ -131,6 +131,10 @@ pub(super) fn run(
         ));
     }
     let total: u64 = files.iter().map(|(_, p)| p).sum();
+    if let Err(e) = ctx.record_backup(stmt, &meta, elapsed, total * 8192) {
+        // The backup is on the media; only its history could not be written.
+        ctx.log(&format!("msdb history not written: {e}"));
+    }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
     ));
@@ -429,6 +433,7 @@ fn stream(
                 dev.clear_sent = true;
             }
         }
+        ctx.report_progress(producer.progress().percent());
         if let Some(step) = stats {
             let percent = producer.progress().percent();
             while reported_percent + step <= percent.min(100) {
