@@ -66,7 +66,7 @@ pub fn nullable(expr: &Expr, scope: &RowScope) -> bool {
         Expr::InList { expr, list, .. } => {
             nullable(expr, scope) || list.iter().any(|e| nullable(e, scope))
         }
-        Expr::InSubquery { .. } | Expr::Quantified { .. } => true,
+        Expr::InSubquery { .. } => true,
         Expr::Case {
             branches,
             otherwise,
