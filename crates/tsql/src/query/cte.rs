@@ -238,6 +238,9 @@ fn recursive(ev: &mut Evaluator, binding: &CteBinding, query: &Query) -> Result<
         if let Some(e) = failure {
             return Err(e);
         }
+        if result.rows.len() + produced.len() > super::MAX_ROWS {
+            return Err(errors::too_many_rows(super::MAX_ROWS));
+        }
         result.rows.extend(produced.iter().cloned());
         working = produced;
     }

@@ -274,6 +274,9 @@ fn join(
                 matched = true;
                 right_matched[j] = true;
                 rows.push(row);
+                if rows.len() > super::MAX_ROWS {
+                    return Err(errors::too_many_rows(super::MAX_ROWS));
+                }
             }
         }
         if outer_left && !matched {
@@ -336,6 +339,9 @@ fn apply(
                 row.extend_from_slice(l);
                 row.extend(rr);
                 rows.push(row);
+            }
+            if rows.len() > super::MAX_ROWS {
+                return Err(errors::too_many_rows(super::MAX_ROWS));
             }
         }
     }

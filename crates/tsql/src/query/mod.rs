@@ -25,6 +25,10 @@ use crate::eval::{Environment, Evaluator, RowScope, errors};
 use crate::messages::SqlMessage;
 use crate::value::{Column, Table, Value};
 
+/// The most rows a join, APPLY or recursive CTE may produce (59050 past it), so a hostile
+/// query cannot exhaust memory.
+pub const MAX_ROWS: usize = 1_000_000;
+
 /// The outcome of a query.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryResult {

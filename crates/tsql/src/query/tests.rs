@@ -419,3 +419,9 @@ fn assignments() {
     let result = run(&mut env, "SELECT @n += 5").unwrap();
     assert_eq!(result.assignments, [("@n".to_owned(), Value::Null)]);
 }
+
+#[test]
+fn row_limit_stops_runaway_joins() {
+    let sql = "SELECT COUNT(*) FROM GENERATE_SERIES(1, 1001) a CROSS JOIN GENERATE_SERIES(1, 1000) b";
+    assert_eq!(error(sql).0, 59050);
+}
