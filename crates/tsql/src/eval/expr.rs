@@ -427,13 +427,47 @@ pub(crate) fn compare(a: &Typed, b: &Typed) -> Result<Option<Ordering>, SqlMessa
         let y = convert::implicit(vb, *tb, common)?;
         return Ok(compare_values(&x, &y));
     }
-    let common = common_type(*ta, *tb);
-    if matches!(common, SqlType::SqlVariant) {
-        return Ok(compare_values(va, vb));
+    if *ta == SqlType::SqlVariant || *tb == SqlType::SqlVariant {
+        return compare_variants(a, b);
     }
+    let common = common_type(*ta, *tb);
     let x = convert::implicit(va, *ta, common)?;
     let y = convert::implicit(vb, *tb, common)?;
     Ok(compare_values(&x, &y))
+}
+
+/// The family rank of a sql_variant's base type: values of different families compare by
+/// family alone ("sql_variant (Transact-SQL)": date and time above approximate numeric above
+/// exact numeric above Unicode (which holds char and varchar too) above binary above
+/// uniqueidentifier).
+fn variant_family(ty: SqlType) -> u8 {
+    match ty {
+        t if t.is_datetime() => 7,
+        SqlType::Float | SqlType::Real => 6,
+        t if t.is_numeric() => 5,
+        t if t.is_string() => 4,
+        t if t.is_binary() => 2,
+        _ => 1,
+    }
+}
+
+fn compare_variants(a: &Typed, b: &Typed) -> Result<Option<Ordering>, SqlMessage> {
+    if a.1.is_null() || b.1.is_null() {
+        return Ok(None);
+    }
+    let base = |(t, v): &Typed| {
+        if *t == SqlType::SqlVariant {
+            convert::variant_base_type(v)
+        } else {
+            *t
+        }
+    };
+    let (x, y) = ((base(a), a.1.clone()), (base(b), b.1.clone()));
+    let (fx, fy) = (variant_family(x.0), variant_family(y.0));
+    if fx != fy {
+        return Ok(Some(fx.cmp(&fy)));
+    }
+    compare(&x, &y)
 }
 
 /// `v IN (items)`: true on a match, unknown if no match but a NULL, false otherwise.

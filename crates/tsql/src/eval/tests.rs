@@ -255,6 +255,19 @@ fn nesting_depth_is_bounded() {
 }
 
 #[test]
+fn sql_variants_compare_by_family_first() {
+    let mut env = TestEnv::new();
+    env.declare("@v", SqlType::SqlVariant, Value::text("16"));
+    env.declare("@n", SqlType::SqlVariant, Value::Int(16));
+    let truth = |env: &mut TestEnv, c: &str| scalar_in(env, &format!("IIF({c}, 1, 0)")).unwrap().1;
+    // An nvarchar variant is below any exact number.
+    assert_eq!(truth(&mut env, "@v >= 13"), Value::Int(0));
+    assert_eq!(truth(&mut env, "@n >= 13"), Value::Int(1));
+    assert_eq!(truth(&mut env, "@v = N'16'"), Value::Int(1));
+    assert_eq!(truth(&mut env, "CAST(@v AS int) >= 13"), Value::Int(1));
+}
+
+#[test]
 fn decimal_values_keep_scale() {
     assert_eq!(
         scalar("1.50").unwrap().1,

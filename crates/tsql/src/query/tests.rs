@@ -422,6 +422,7 @@ fn assignments() {
 
 #[test]
 fn row_limit_stops_runaway_joins() {
-    let sql = "SELECT COUNT(*) FROM GENERATE_SERIES(1, 1001) a CROSS JOIN GENERATE_SERIES(1, 1000) b";
+    let sql =
+        "SELECT COUNT(*) FROM GENERATE_SERIES(1, 1001) a CROSS JOIN GENERATE_SERIES(1, 1000) b";
     assert_eq!(error(sql).0, 59050);
 }

@@ -250,4 +250,17 @@ fn system_functions() {
     assert_eq!(shown("LEAST('b', 'a', NULL)"), "a");
     assert_eq!(shown("SQL_VARIANT_PROPERTY(1.5, 'BaseType')"), "numeric");
     assert_eq!(shown("SQL_VARIANT_PROPERTY(N'ab', 'MaxLength')"), "4");
+    assert_eq!(shown("PARSENAME('srv.db.dbo.[my.table]', 1)"), "my.table");
+    assert_eq!(shown("PARSENAME('db..t', 2)"), "NULL");
+    assert_eq!(shown("PARSENAME('db..t', 3)"), "db");
+    assert_eq!(shown("PARSENAME('a.b.c.d.e', 1)"), "NULL");
+    assert_eq!(
+        shown("COLLATIONPROPERTY('SQL_Latin1_General_CP1_CI_AS', 'LCID')"),
+        "1033"
+    );
+    assert_eq!(
+        shown("CONVERT(nvarchar(40), CONNECTIONPROPERTY('net_transport'))"),
+        "TCP"
+    );
+    assert_eq!(shown("FULLTEXTSERVICEPROPERTY('IsFullTextInstalled')"), "0");
 }
