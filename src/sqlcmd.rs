@@ -342,6 +342,7 @@ fn execute(opts: &Options) -> Result<ExitCode, String> {
             headers: opts.headers,
             trim: opts.trim,
             separator: opts.separator.clone().unwrap_or_else(|| " ".to_owned()),
+            ..RenderOptions::default()
         },
         redirect: opts.redirect,
         min_error_severity: opts.min_error_severity,

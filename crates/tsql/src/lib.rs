@@ -13,11 +13,18 @@
 
 pub mod ast;
 pub mod batches;
+pub mod catalog;
+pub mod eval;
+pub mod interp;
 pub mod lexer;
 pub mod messages;
+pub mod msdb;
 pub mod options;
+pub mod output;
 mod parser;
+pub mod query;
 pub mod resultset;
+pub mod value;
 
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
@@ -27,8 +34,7 @@ pub use ast::{
 };
 pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};
+pub use output::{CancelToken, CollectSink, Output, OutputSink};
 pub use parser::parse_batch;
 pub use resultset::{RenderOptions, ResultSet};
-
-#[cfg(test)]
-mod tests;
+pub use value::{Column, SqlType, Table, Value};

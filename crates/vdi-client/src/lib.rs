@@ -14,7 +14,8 @@
 pub(crate) mod timeout;
 pub use timeout::TimeoutUnit;
 mod device;
-pub mod link;
+/// The link interfaces, from `vdi-link` (kept here so `vdi_client::link::…` paths still work).
+pub use vdi_link::client as link;
 pub mod reference;
 mod set;
 pub mod shm;

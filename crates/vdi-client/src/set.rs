@@ -201,14 +201,15 @@ impl ClientVirtualDeviceSet {
         let now = self.shared.clock.now();
         let connector = self.shared.options.connector.clone();
         let mut state = self.shared.lock();
-        let mut link = None;
         let result = state
             .proto
             .create_with(now, method, instance, name, config, || {
-                link = Some(connector.create(instance.filter(|i| !i.is_empty()), name, config)?);
-                Ok(())
+                connector.create(instance.filter(|i| !i.is_empty()), name, config)
             });
-        state.link = link;
+        // Only a Create that succeeded brings a transport. A refused one (VD_E_PROTOCOL: the
+        // set exists) must leave the set's own link alone: dropping it unlinked the set's
+        // shared memory and left GetConfiguration with nothing to wait on.
+        let result = result.map(|link| state.link = Some(link));
         state.flush();
         result
     }
@@ -380,7 +381,10 @@ pub(crate) fn wait_for<T>(
     let link = shared.lock().link.clone();
     let Some(link) = link else {
         // No transport (the set was closed meanwhile): one more attempt reports the state.
+        // A set that still waits has a link (Create and OpenInSecondary attach one only when
+        // they succeed); without one a timeout here would come at once, not after `timeout`.
         try_once(&mut result);
+        debug_assert!(result.is_some(), "a pending set without a transport");
         return result.unwrap_or_else(|| Err(timed_out(&mut shared.lock(), shared.clock.now())));
     };
     let timeout = shared.options.timeout_unit.timeout(timeout);

@@ -16,14 +16,8 @@ use vdi_shm::ring::{CommandLimits, CompletionDesc, Delivered, Popped};
 use vdi_shm::words;
 use vdi_shm::{PeerFault, Side};
 
-/// The key a set is known by: its name, qualified by the instance for a named instance.
-/// NUL never occurs in either part (both are refused), so the key is unambiguous.
-pub fn set_key(instance: Option<&str>, set_name: &str) -> String {
-    match instance {
-        Some(i) if !i.is_empty() => format!("{i}\0{set_name}"),
-        _ => set_name.to_string(),
-    }
-}
+/// The key a set is known by, shared with the server (from `vdi-link`).
+pub use vdi_link::set_key;
 
 /// Makes and joins sets in POSIX shared memory.
 #[derive(Clone, Debug)]

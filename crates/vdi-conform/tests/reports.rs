@@ -370,11 +370,12 @@ fn info_cases_report_observations() {
     assert_eq!(flushes.verdict, Verdict::Info);
     assert_eq!(
         flushes.actual.as_deref(),
-        Some("3 Flush(es) sent, completed: 3 × ERROR_SUCCESS (0)")
+        // The 3 mid-stream Flushes and the final one before VDC_Complete (decision 43).
+        Some("4 Flush(es) sent, completed: 4 × ERROR_SUCCESS (0)")
     );
     let xml = report::junit(&results, true, &meta(1, "builtin")).unwrap();
     assert_eq!(check_junit(&xml, true), (3, 0, 0));
-    assert!(xml.contains("INFO: 3 Flush(es) sent"), "{xml}");
+    assert!(xml.contains("INFO: 4 Flush(es) sent"), "{xml}");
 }
 
 /// A template that cannot be told about prefix zones skips the prefix cases.

@@ -19,7 +19,8 @@ pub mod transcript;
 pub mod wire;
 
 pub use client::{
-    ClientPhase, ClientSet, CommandHandle, DeliveredCommand, DeviceHandle, SecondaryView,
+    ClientPhase, ClientSet, ClientSnapshot, CommandHandle, DeliveredCommand, DeviceHandle,
+    SecondaryView,
 };
 pub use config::{Direction, MediaMode, ServerChoice};
 pub use consts::{VdCode, VdcCode, vdf, win32};

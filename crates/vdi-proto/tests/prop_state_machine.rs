@@ -3,7 +3,9 @@
 //! The reference model predicts the client's phase and the documented code of every set-level
 //! call; the invariants check command accounting across both machines: no command is delivered
 //! after abort, every command is completed exactly once (by the client or as aborted), and no
-//! handle from before a Close works afterwards.
+//! handle from before a Close works afterwards. Every client call goes through
+//! [`Sut::client`]: a call refused with a misuse code (or a wait that timed out) must leave the
+//! client set exactly as it was, so the next blocking call still blocks (issue 19, defect 1).
 
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
@@ -12,8 +14,8 @@ use std::task::Poll;
 use vdi_proto::config::ServerChoice;
 use vdi_proto::sim::Pair;
 use vdi_proto::{
-    ClientPhase, CmdId, CommandHandle, DeviceHandle, DeviceIndex, SendRequest, ServerOptions,
-    ServerPhase, VdCode, VdConfig, VdcCode, vdf, win32,
+    ClientPhase, ClientSet, CmdId, CommandHandle, DeviceHandle, DeviceIndex, Rule, SendRequest,
+    ServerOptions, ServerPhase, Tick, VdCode, VdConfig, VdError, VdResult, VdcCode, vdf, win32,
 };
 
 const DEVICES: u16 = 2;
@@ -32,6 +34,8 @@ enum Step {
     ServerConfigure,
     GetConfiguration,
     OpenDevice(u16),
+    OpenUnknownDevice,
+    WaitTimesOut(Option<u16>),
     ServerSend(u16),
     GetCommand(u16),
     Complete { device: u16, pick: usize, ok: bool },
@@ -76,6 +80,8 @@ impl ReferenceStateMachine for Reference {
             2 => Just(Step::ServerConfigure),
             2 => Just(Step::GetConfiguration),
             2 => dev.clone().prop_map(Step::OpenDevice),
+            1 => Just(Step::OpenUnknownDevice),
+            2 => prop::option::of(dev.clone()).prop_map(Step::WaitTimesOut),
             4 => dev.clone().prop_map(Step::ServerSend),
             4 => dev.clone().prop_map(Step::GetCommand),
             4 => (dev.clone(), 0..4usize, prop::bool::weighted(0.85)).prop_map(|(device, pick, ok)| Step::Complete { device, pick, ok }),
@@ -103,7 +109,9 @@ impl ReferenceStateMachine for Reference {
             Step::ServerConfigure if m.phase() != Dne && !m.server_open => {
                 m.server_open = true;
             }
-            Step::GetConfiguration if m.phase() == Configurable && m.configured => {
+            Step::GetConfiguration | Step::WaitTimesOut(None)
+                if m.phase() == Configurable && m.configured =>
+            {
                 m.phase = Some(Initializing)
             }
             Step::OpenDevice(d)
@@ -137,7 +145,121 @@ struct Sut {
     model: Model,
 }
 
+/// What a client call returned, as a refusal if it was one.
+trait Outcome: std::fmt::Debug {
+    fn refusal(&self) -> Option<VdError>;
+}
+
+impl<T: std::fmt::Debug> Outcome for VdResult<T> {
+    fn refusal(&self) -> Option<VdError> {
+        self.as_ref().err().copied()
+    }
+}
+
+impl<T: std::fmt::Debug> Outcome for Poll<VdResult<T>> {
+    fn refusal(&self) -> Option<VdError> {
+        match self {
+            Poll::Ready(Err(e)) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
+/// The two errors the table pairs with a state change: Close with devices open (VD_E_OPEN,
+/// which aborts and releases the set) and GetCommand's VD_E_CLOSE (the device's normal end).
+fn changes_state(e: &VdError) -> bool {
+    e.rule == Rule::CloseDevicesOpen || e.code == VdCode::Close
+}
+
 impl Sut {
+    /// Runs a client call. If it was refused, the set must be exactly as before the call.
+    fn client<R: Outcome>(&mut self, f: impl FnOnce(&mut ClientSet, Tick) -> R) -> R {
+        let before = self.pair.client.snapshot();
+        let got = self.pair.client(f);
+        if let Some(e) = got.refusal()
+            && !changes_state(&e)
+        {
+            assert_eq!(
+                self.pair.client.snapshot(),
+                before,
+                "a call refused with {e:?} changed the client set"
+            );
+        }
+        got
+    }
+
+    /// GetConfiguration, checked against the model; true when it would block.
+    fn get_configuration(&mut self, before: &Model, phase_before: ClientPhase) -> bool {
+        let got = self.client(|c, t| c.get_configuration(t));
+        let expected = match phase_before {
+            ClientPhase::Dne => Some(Err(VdCode::Protocol)),
+            ClientPhase::Abort => Some(Err(VdCode::Abort)),
+            // Still blocking unless the model says the configuration arrived: a refused call in
+            // between must not have changed that.
+            ClientPhase::Configurable if !before.configured => None,
+            _ => Some(Ok(())),
+        };
+        match (got, expected) {
+            (Poll::Pending, None) => true,
+            (Poll::Ready(Ok(_)), Some(Ok(()))) => false,
+            (Poll::Ready(Err(e)), Some(Err(code))) => {
+                assert_eq!(e.code, code);
+                false
+            }
+            (got, want) => {
+                panic!("GetConfiguration in {phase_before:?}: got {got:?}, want {want:?}")
+            }
+        }
+    }
+
+    /// GetCommand on device `d` if this client opened it; true when it would block.
+    fn get_command(&mut self, d: u16, phase_before: ClientPhase) -> bool {
+        let Some(&h) = self.devices.get(&d) else {
+            return false;
+        };
+        match self.client(|c, t| c.get_command(t, h)) {
+            Poll::Ready(Ok(cmd)) => {
+                assert_ne!(
+                    phase_before,
+                    ClientPhase::Abort,
+                    "a command was delivered after abort"
+                );
+                assert!(self.sent.contains(&(self.incarnation, cmd.handle.id())));
+                self.held.entry(d).or_default().push(cmd.handle);
+                false
+            }
+            Poll::Ready(Err(e)) => {
+                if phase_before == ClientPhase::Abort {
+                    assert_eq!(e.code, VdCode::Abort);
+                }
+                if e.code == VdCode::Close {
+                    self.closed.insert(d);
+                    self.held.remove(&d);
+                }
+                false
+            }
+            Poll::Pending => {
+                assert_ne!(phase_before, ClientPhase::Abort);
+                true
+            }
+        }
+    }
+
+    /// The caller's wait ran out: VD_E_TIMEOUT, and the set exactly as before (§8.3).
+    fn time_out(&mut self, handle: Option<(u16, DeviceHandle)>) {
+        let snapshot = self.pair.client.snapshot();
+        let err = match handle {
+            None => self.pair.client(|c, t| c.get_configuration_timed_out(t)),
+            Some((_, h)) => self.pair.client(|c, t| c.get_command_timed_out(t, h)),
+        };
+        assert_eq!(err.code, VdCode::Timeout);
+        assert_eq!(
+            self.pair.client.snapshot(),
+            snapshot,
+            "a timeout changed the set"
+        );
+    }
+
     fn drain_completions(&mut self) {
         while let Some(done) = self.pair.server.poll_completion() {
             if let Some(id) = done.id {
@@ -190,7 +312,6 @@ impl StateMachineTest for Test {
         match step {
             Step::Create => {
                 let got = sut
-                    .pair
                     .client(|c, t| c.create(t, "set", &VdConfig::with_devices(u32::from(DEVICES))));
                 if phase_before == ClientPhase::Dne {
                     got.unwrap();
@@ -228,24 +349,10 @@ impl StateMachineTest for Test {
                 }
             }
             Step::GetConfiguration => {
-                let got = sut.pair.client(|c, t| c.get_configuration(t));
-                let expected = match phase_before {
-                    ClientPhase::Dne => Some(Err(VdCode::Protocol)),
-                    ClientPhase::Abort => Some(Err(VdCode::Abort)),
-                    ClientPhase::Configurable if sut.pair.client.configuration().is_none() => None,
-                    _ => Some(Ok(())),
-                };
-                match (got, expected) {
-                    (Poll::Pending, None) => {}
-                    (Poll::Ready(Ok(_)), Some(Ok(()))) => {}
-                    (Poll::Ready(Err(e)), Some(Err(code))) => assert_eq!(e.code, code),
-                    (got, want) => {
-                        panic!("GetConfiguration in {phase_before:?}: got {got:?}, want {want:?}")
-                    }
-                }
+                sut.get_configuration(before, phase_before);
             }
             Step::OpenDevice(d) => {
-                let got = sut.pair.client(|c, t| c.open_device(t, &name(d)));
+                let got = sut.client(|c, t| c.open_device(t, &name(d)));
                 match got {
                     Ok(h) => {
                         assert!(matches!(
@@ -269,6 +376,47 @@ impl StateMachineTest for Test {
                     }
                 }
             }
+            Step::OpenUnknownDevice => {
+                let got = sut.client(|c, t| c.open_device(t, "no such device"));
+                let want = match phase_before {
+                    ClientPhase::Abort => VdCode::Abort,
+                    ClientPhase::Initializing | ClientPhase::Active
+                        if before.opened.iter().all(|o| *o) =>
+                    {
+                        VdCode::Open
+                    }
+                    ClientPhase::Initializing | ClientPhase::Active => VdCode::Invalid,
+                    _ => VdCode::Protocol,
+                };
+                assert_eq!(
+                    got.unwrap_err().code,
+                    want,
+                    "unknown device in {phase_before:?}"
+                );
+            }
+            Step::WaitTimesOut(device) => {
+                // A blocking call that would wait, and whose wait then runs out: VD_E_TIMEOUT
+                // and nothing else (§8.3); the same call still blocks afterwards.
+                // GetConfiguration, or GetCommand on a device this client opened.
+                let target = match device {
+                    None => Some(None),
+                    Some(d) => sut.devices.get(&d).map(|&h| Some((d, h))),
+                };
+                if let Some(handle) = target {
+                    let pending = match handle {
+                        None => sut.get_configuration(before, phase_before),
+                        Some((d, _)) => sut.get_command(d, phase_before),
+                    };
+                    if pending {
+                        sut.time_out(handle);
+                        let still = match handle {
+                            None => sut.get_configuration(before, phase_before),
+                            Some((d, _)) => sut.get_command(d, phase_before),
+                        };
+                        assert!(still, "after a timeout the same call no longer blocks");
+                    }
+                }
+            }
             Step::ServerSend(d) => {
                 let got = sut.pair.server(|s, t| {
                     s.send_command(t, DeviceIndex(d), SendRequest::control(VdcCode::Flush))
@@ -281,29 +429,7 @@ impl StateMachineTest for Test {
                 }
             }
             Step::GetCommand(d) => {
-                if let Some(&h) = sut.devices.get(&d) {
-                    match sut.pair.client(|c, t| c.get_command(t, h)) {
-                        Poll::Ready(Ok(cmd)) => {
-                            assert_ne!(
-                                phase_before,
-                                ClientPhase::Abort,
-                                "a command was delivered after abort"
-                            );
-                            assert!(sut.sent.contains(&(sut.incarnation, cmd.handle.id())));
-                            sut.held.entry(d).or_default().push(cmd.handle);
-                        }
-                        Poll::Ready(Err(e)) => {
-                            if phase_before == ClientPhase::Abort {
-                                assert_eq!(e.code, VdCode::Abort);
-                            }
-                            if e.code == VdCode::Close {
-                                sut.closed.insert(d);
-                                sut.held.remove(&d);
-                            }
-                        }
-                        Poll::Pending => assert_ne!(phase_before, ClientPhase::Abort),
-                    }
-                }
+                sut.get_command(d, phase_before);
             }
             Step::Complete { device, pick, ok } => {
                 if let (Some(&h), Some(list)) =
@@ -316,9 +442,7 @@ impl StateMachineTest for Test {
                     } else {
                         win32::ERROR_IO_DEVICE
                     };
-                    let got = sut
-                        .pair
-                        .client(|c, t| c.complete_command(t, h, cmd, code, 0, 0));
+                    let got = sut.client(|c, t| c.complete_command(t, h, cmd, code, 0, 0));
                     match phase_before {
                         ClientPhase::Active => got.unwrap(),
                         ClientPhase::Abort => assert_eq!(got.unwrap_err().code, VdCode::Abort),
@@ -335,9 +459,7 @@ impl StateMachineTest for Test {
                     sut.devices.get(&other),
                     sut.held.get(&d).and_then(|l| l.first().copied()),
                 ) {
-                    let got = sut
-                        .pair
-                        .client(|c, t| c.complete_command(t, h, cmd, 0, 0, 0));
+                    let got = sut.client(|c, t| c.complete_command(t, h, cmd, 0, 0, 0));
                     assert!(
                         got.is_err(),
                         "completing device {d}'s command on device {other} must fail"
@@ -348,9 +470,7 @@ impl StateMachineTest for Test {
                 if let (Some(&cmd), Some(&h)) =
                     (sut.old_commands.last(), sut.devices.values().next())
                 {
-                    let got = sut
-                        .pair
-                        .client(|c, t| c.complete_command(t, h, cmd, 0, 0, 0));
+                    let got = sut.client(|c, t| c.complete_command(t, h, cmd, 0, 0, 0));
                     assert!(
                         got.is_err(),
                         "a command from before Close must not complete"
@@ -358,7 +478,7 @@ impl StateMachineTest for Test {
                 }
             }
             Step::ClientAbort => {
-                let got = sut.pair.client(|c, t| c.signal_abort(t));
+                let got = sut.client(|c, t| c.signal_abort(t));
                 if phase_before == ClientPhase::Dne {
                     assert_eq!(got.unwrap_err().code, VdCode::Protocol);
                 } else {
@@ -374,7 +494,7 @@ impl StateMachineTest for Test {
             Step::Close => {
                 // Devices this client opened and that have not returned VD_E_CLOSE.
                 let open = sut.devices.keys().any(|d| !sut.closed.contains(d));
-                let got = sut.pair.client(|c, t| c.close(t));
+                let got = sut.client(|c, t| c.close(t));
                 match phase_before {
                     ClientPhase::Dne => assert_eq!(got.unwrap_err().code, VdCode::Protocol),
                     ClientPhase::Abort => got.unwrap(),
@@ -393,7 +513,7 @@ impl StateMachineTest for Test {
             }
             Step::UseOldDevice => {
                 if let Some(&h) = sut.old_devices.last() {
-                    let got = sut.pair.client(|c, t| c.get_command(t, h));
+                    let got = sut.client(|c, t| c.get_command(t, h));
                     assert!(
                         matches!(got, Poll::Ready(Err(e)) if e.code == VdCode::Protocol),
                         "stale device gave {got:?}"
@@ -420,8 +540,8 @@ impl StateMachineTest for Test {
 
     fn teardown(mut sut: Sut, _: Model) {
         // Wind everything down: after abort and Close every command must be accounted for.
-        let _ = sut.pair.client(|c, t| c.signal_abort(t));
-        let _ = sut.pair.client(|c, t| c.close(t));
+        let _ = sut.client(|c, t| c.signal_abort(t));
+        let _ = sut.client(|c, t| c.close(t));
         sut.pair.deliver();
         let _ = sut.pair.server(|s, t| s.signal_abort(t));
         let _ = sut.pair.server(|s, t| s.close(t));

@@ -22,7 +22,7 @@ pub(crate) enum Pending {
     Close,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ClientDevice {
     pub(crate) name: String,
     pub(crate) phase: DevicePhase,

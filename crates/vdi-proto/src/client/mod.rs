@@ -6,6 +6,7 @@
 //! caller: a call that would wait returns `Poll::Pending`.
 
 mod device;
+mod snapshot;
 
 use crate::config::validate_client_request;
 use crate::consts::{VdCode, VdcCode, win32};
@@ -20,6 +21,8 @@ use device::{ClientDevice, DevicePhase, Pending};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::task::Poll;
+
+pub use snapshot::ClientSnapshot;
 
 /// Longest set name accepted, in bytes (our choice; see docs/decisions.md).
 pub const MAX_SET_NAME_LEN: usize = 128;
@@ -230,23 +233,25 @@ impl ClientSet {
 
     /// Create or CreateEx with a transport step: `attach` runs after every check passed and
     /// before the set changes state; its error (a name in use, a security failure) is the
-    /// call's result and leaves the set in DNE.
-    pub fn create_with(
+    /// call's result and leaves the set in DNE. What `attach` made (the transport) comes back
+    /// only from a call that succeeded: a rejected Create has nothing to hand over, so the
+    /// caller cannot replace the transport of the set it already has.
+    pub fn create_with<T>(
         &mut self,
         now: Tick,
         method: Method,
         instance: Option<&str>,
         name: &str,
         cfg: &VdConfig,
-        attach: impl FnOnce() -> VdResult<()>,
-    ) -> VdResult<()> {
+        attach: impl FnOnce() -> VdResult<T>,
+    ) -> VdResult<T> {
         let result = validate_instance_name(instance)
             .and_then(|()| self.check_create(name, cfg))
             .and_then(|()| attach())
-            .map(|()| self.apply_create(name, cfg));
-        self.finish_call(now, method, None, None, result, Rule::CreateOk)?;
+            .inspect(|_| self.apply_create(name, cfg));
+        let attached = self.finish_call(now, method, None, None, result, Rule::CreateOk)?;
         self.set_phase(now, ClientPhase::Configurable);
-        Ok(())
+        Ok(attached)
     }
 
     fn check_create(&self, name: &str, cfg: &VdConfig) -> VdResult<()> {

@@ -89,7 +89,7 @@ impl Client {
         loop {
             match read_response(&mut self.reader)? {
                 Response::Message(m) => sink.message(m.into()),
-                Response::ResultSet(rs) => sink.result_set(rs.into()),
+                Response::ResultSet(rs) => sink.result_set(rs),
                 Response::RowsAffected(n) => sink.rows_affected(n),
                 Response::BatchDone(done) => return Ok(done),
                 Response::ProtocolError(e) => return Err(ClientError::Protocol(e.text)),

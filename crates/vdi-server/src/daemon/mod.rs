@@ -483,7 +483,7 @@ impl OutputSink for WireSink<'_> {
     }
 
     fn result_set(&mut self, result_set: ResultSet) {
-        self.emit(&Response::ResultSet(result_set.into()));
+        self.emit(&Response::ResultSet(result_set));
     }
 
     fn rows_affected(&mut self, count: u64) {

@@ -53,7 +53,7 @@ pub struct BatchRequest {
 }
 
 /// Server → client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Response {
     LoginOk(LoginOk),
@@ -130,31 +130,8 @@ impl From<WireMessage> for SqlMessage {
     }
 }
 
-/// [`ResultSet`] on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireResultSet {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-impl From<ResultSet> for WireResultSet {
-    fn from(rs: ResultSet) -> Self {
-        WireResultSet {
-            columns: rs.columns,
-            rows: rs.rows,
-        }
-    }
-}
-
-impl From<WireResultSet> for ResultSet {
-    fn from(rs: WireResultSet) -> Self {
-        let mut result = ResultSet::new(rs.columns);
-        for row in rs.rows {
-            result.push_row(row);
-        }
-        result
-    }
-}
+/// [`ResultSet`] on the wire: typed columns and values, as the engine made them.
+pub type WireResultSet = ResultSet;
 
 /// One event as a JSON line, newline included.
 #[must_use]

@@ -74,7 +74,10 @@ pub(super) fn run(
                 terminate(vec![messages::not_a_backup_set(line, &stmt.devices[0])]),
             );
         };
-        sink.result_set(header_result_set(stmt.kind, &headers, &stmt.devices));
+        let result_set = header_result_set(stmt.kind, &headers, &stmt.devices);
+        let rows = result_set.rows.len() as u64;
+        sink.result_set(result_set);
+        sink.rows_affected(rows);
         return JobResult::Succeeded;
     }
     let image = match assemble(stripes) {
@@ -154,6 +157,9 @@ pub(super) fn run(
         if let Err(errors) = install(ctx, stmt, state) {
             return fail(sink, terminate(errors));
         }
+    }
+    if let Err(e) = ctx.record_restore(stmt, &image.meta, elapsed, total * 8192) {
+        ctx.log(&format!("msdb history not written: {e}"));
     }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
@@ -565,7 +571,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
     let set = &h.set;
     match kind {
         RestoreKind::FileListOnly => {
-            let mut rs = ResultSet::with_columns(&[
+            let mut rs = ResultSet::with_text_columns(&[
                 "LogicalName",
                 "PhysicalName",
                 "Type",
@@ -580,7 +586,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
                     crate::db::FileKind::Filestream => "S",
                 };
                 let group = if ty == "L" { "NULL" } else { "PRIMARY" };
-                rs.push_row(vec![
+                rs.push_text_row(vec![
                     f.logical_name.clone(),
                     f.physical_name.clone(),
                     ty.into(),
@@ -592,7 +598,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
             rs
         }
         RestoreKind::LabelOnly => {
-            let mut rs = ResultSet::with_columns(&[
+            let mut rs = ResultSet::with_text_columns(&[
                 "MediaName",
                 "MediaSetId",
                 "FamilyCount",
@@ -605,7 +611,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
                 .iter()
                 .map(|b| format!("{b:02X}"))
                 .collect();
-            rs.push_row(vec![
+            rs.push_text_row(vec![
                 "NULL".into(),
                 id,
                 h.media.family_count.to_string(),
@@ -615,7 +621,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
             rs
         }
         _ => {
-            let mut rs = ResultSet::with_columns(&[
+            let mut rs = ResultSet::with_text_columns(&[
                 "BackupName",
                 "BackupDescription",
                 "BackupType",
@@ -639,7 +645,7 @@ fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -
                     s.to_string()
                 }
             };
-            rs.push_row(vec![
+            rs.push_text_row(vec![
                 null_if_empty(&set.backup_name),
                 null_if_empty(&set.description),
                 ty.to_string(),

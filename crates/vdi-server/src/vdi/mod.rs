@@ -1,8 +1,10 @@
 //! The server side of a virtual device set: what SQL Server's IServerVirtualDeviceSet2 does,
 //! over vdisim's shared-memory transport.
 
-pub mod inproc;
-pub mod link;
+/// The in-memory transport, from `vdi-link` (kept here so `vdi_server::vdi::inproc::…` works).
+pub use vdi_link::inproc;
+/// The server's link interfaces, from `vdi-link`.
+pub use vdi_link::server as link;
 mod set;
 pub mod shm;
 

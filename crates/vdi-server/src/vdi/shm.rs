@@ -29,10 +29,8 @@ pub fn open_one_device_set(
     Ok((set, device))
 }
 
-/// The key a set is known by (must match the client library's).
-pub fn set_key(instance: Option<&str>, set_name: &str) -> String {
-    vdi_client::shm::set_key(instance, set_name)
-}
+/// The key a set is known by, shared with the client library (from `vdi-link`).
+pub use vdi_link::set_key;
 
 /// Opens client sets in POSIX shared memory.
 #[derive(Clone, Debug)]
