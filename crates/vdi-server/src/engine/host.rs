@@ -126,7 +126,6 @@ impl Host for Session {
             args.iter()
                 .filter(|a| a.name.is_none())
                 .nth(i)
-                .or_else(|| None)
                 .and_then(|a| match &a.value {
                     Value::String(s) => Some(s.clone()),
                     _ => None,
