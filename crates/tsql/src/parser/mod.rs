@@ -228,25 +228,18 @@ impl<'t> Parser<'t> {
 
     /// An optionally negative integer literal.
     fn integer(&mut self) -> Parsed<i64> {
-        let negative = self.at_symbol('-');
-        let Some(t) = self.peek_at(usize::from(negative)) else {
-            if negative {
+        let negative = self.eat_symbol('-');
+        match self.peek() {
+            Some(t) if t.kind == TokenKind::Integer => {
                 self.pos += 1;
+                let value: i64 = t
+                    .text
+                    .parse()
+                    .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
+                Ok(if negative { -value } else { value })
             }
-            return Err(self.unexpected());
-        };
-        if t.kind != TokenKind::Integer {
-            if negative {
-                self.pos += 1;
-            }
-            return Err(self.unexpected());
+            _ => Err(self.unexpected()),
         }
-        self.pos += 1 + usize::from(negative);
-        let value: i64 = t
-            .text
-            .parse()
-            .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
-        Ok(if negative { -value } else { value })
     }
 
     // ---- statements ----------------------------------------------------------------------
