@@ -7,12 +7,10 @@
 //!
 //! Submodules by statement family: [`expr`] and [`functions`] (expressions and conditions),
 //! [`types`] (data types), [`query`] (SELECT), [`procedural`] (variables, SET options,
-//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`cursor`], [`ddl`]
-//! (databases),
+//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`ddl`] (databases),
 //! [`security`] (logins, users, permissions), [`dml`] (tables), [`backup`] (BACKUP/RESTORE).
 
 mod backup;
-mod cursor;
 mod ddl;
 mod dml;
 mod exec;
@@ -337,8 +335,6 @@ impl<'t> Parser<'t> {
                 Ok(StatementKind::Checkpoint)
             }
             "DECLARE" => self.declare(),
-            "OPEN" | "CLOSE" | "DEALLOCATE" => self.cursor_command(),
-            "FETCH" => self.fetch(),
             "SET" => self.set(),
             "IF" => self.if_statement(),
             "WHILE" => self.while_statement(),
