@@ -78,16 +78,6 @@ pub enum StatementKind {
         name: String,
         columns: Vec<ColumnDefinition>,
     },
-    /// `DECLARE name CURSOR … FOR select`
-    DeclareCursor(DeclareCursor),
-    /// `OPEN cursor`
-    OpenCursor(String),
-    /// `FETCH … cursor [INTO …]`
-    Fetch(Fetch),
-    /// `CLOSE cursor`
-    CloseCursor(String),
-    /// `DEALLOCATE cursor`
-    DeallocateCursor(String),
     SetVariable(SetVariable),
     SetOption(SetOption),
     If(If),
