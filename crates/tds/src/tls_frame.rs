@@ -7,20 +7,20 @@ use crate::error::{Result, TdsError};
 use crate::packet::{Framer, HEADER_LEN, MAX_PACKET_SIZE, PacketHeader, packet_type};
 
 /// The handshake-time framing. Feed it socket bytes with [`PreloginTlsFraming::handle_bytes`],
-/// read TLS bytes from [`PreloginTlsFraming::take_tls`], and wrap TLS output with
+/// take one PRELOGIN packet's TLS bytes at a time with [`PreloginTlsFraming::next_tls`] (the
+/// handshake may end after any packet; what follows it is bare TLS, taken with
+/// [`PreloginTlsFraming::into_remaining`]), and wrap TLS output with
 /// [`PreloginTlsFraming::wrap`].
 #[derive(Debug)]
 pub struct PreloginTlsFraming {
-    partial: Vec<u8>,
-    tls_in: Vec<u8>,
+    buf: Vec<u8>,
     framer: Framer,
 }
 
 impl Default for PreloginTlsFraming {
     fn default() -> Self {
         PreloginTlsFraming {
-            partial: Vec::new(),
-            tls_in: Vec::new(),
+            buf: Vec::new(),
             framer: Framer::new(crate::packet::DEFAULT_PACKET_SIZE, 0),
         }
     }
@@ -32,53 +32,58 @@ impl PreloginTlsFraming {
         PreloginTlsFraming::default()
     }
 
-    /// Socket bytes in; PRELOGIN packets' bodies become TLS input. Anything else is an error.
-    pub fn handle_bytes(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
-            if self.partial.len() < HEADER_LEN {
-                let take = (HEADER_LEN - self.partial.len()).min(data.len());
-                self.partial.extend_from_slice(&data[..take]);
-                data = &data[take..];
-                if self.partial.len() < HEADER_LEN {
-                    break;
-                }
-                let header = self.header();
-                if header.packet_type != packet_type::PRELOGIN {
-                    return Err(TdsError::UnexpectedPacket {
-                        packet_type: header.packet_type,
-                        during: "during the TLS handshake",
-                    });
-                }
-                let length = usize::from(header.length);
-                if !(HEADER_LEN..=MAX_PACKET_SIZE).contains(&length) {
-                    return Err(TdsError::BadPacketLength {
-                        length,
-                        min: HEADER_LEN,
-                        max: MAX_PACKET_SIZE,
-                    });
-                }
-            }
-            let length = usize::from(self.header().length);
-            let take = (length - self.partial.len()).min(data.len());
-            self.partial.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            if self.partial.len() == length {
-                self.tls_in.extend_from_slice(&self.partial[HEADER_LEN..]);
-                self.partial.clear();
-            }
-        }
-        Ok(())
+    /// Socket bytes in (kept until taken packet by packet).
+    pub fn handle_bytes(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
     }
 
-    /// Whether a packet is half read (the handshake cannot be over then).
+    /// Bytes held that no packet has taken yet.
     #[must_use]
-    pub fn in_packet(&self) -> bool {
-        !self.partial.is_empty()
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
     }
 
-    /// The TLS bytes received so far.
-    pub fn take_tls(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.tls_in)
+    /// The TLS bytes of the next complete PRELOGIN packet; `None` until one is complete.
+    /// Anything but a PRELOGIN packet is an error.
+    pub fn next_tls(&mut self) -> Result<Option<Vec<u8>>> {
+        if self.buf.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let mut h = [0u8; HEADER_LEN];
+        h.copy_from_slice(&self.buf[..HEADER_LEN]);
+        let header = PacketHeader::parse(&h);
+        if header.packet_type != packet_type::PRELOGIN {
+            return Err(TdsError::UnexpectedPacket {
+                packet_type: header.packet_type,
+                during: "during the TLS handshake",
+            });
+        }
+        let length = usize::from(header.length);
+        if !(HEADER_LEN..=MAX_PACKET_SIZE).contains(&length) {
+            return Err(TdsError::BadPacketLength {
+                length,
+                min: HEADER_LEN,
+                max: MAX_PACKET_SIZE,
+            });
+        }
+        if self.buf.len() < length {
+            return Ok(None);
+        }
+        let body = self.buf[HEADER_LEN..length].to_vec();
+        self.buf.drain(..length);
+        Ok(Some(body))
+    }
+
+    /// Whether what is buffered starts with a bare TLS record rather than a PRELOGIN packet.
+    #[must_use]
+    pub fn starts_bare_tls(&self) -> bool {
+        matches!(self.buf.as_slice(), [0x14..=0x17, 0x03, ..])
+    }
+
+    /// What came after the handshake's last packet: bare TLS records.
+    #[must_use]
+    pub fn into_remaining(self) -> Vec<u8> {
+        self.buf
     }
 
     /// TLS bytes out, as PRELOGIN packets (each flight is one message).
@@ -86,12 +91,6 @@ impl PreloginTlsFraming {
         if !tls.is_empty() {
             self.framer.message(packet_type::PRELOGIN, tls, out);
         }
-    }
-
-    fn header(&self) -> PacketHeader {
-        let mut h = [0u8; HEADER_LEN];
-        h.copy_from_slice(&self.partial[..HEADER_LEN]);
-        PacketHeader::parse(&h)
     }
 }
 
@@ -117,15 +116,22 @@ mod tests {
         let mut wrapped = Vec::new();
         let mut a = PreloginTlsFraming::new();
         a.wrap(&tls, &mut wrapped);
+        wrapped.extend_from_slice(b"bare");
         let mut b = PreloginTlsFraming::new();
+        let mut got = Vec::new();
         for chunk in wrapped.chunks(333) {
-            b.handle_bytes(chunk).unwrap();
+            b.handle_bytes(chunk);
+            while let Some(tls) = b.next_tls().unwrap() {
+                got.extend_from_slice(&tls);
+            }
         }
-        assert_eq!(b.take_tls(), tls);
-        assert!(!b.in_packet());
+        assert_eq!(got, tls);
+        assert_eq!(b.into_remaining(), b"bare");
         let mut other = Vec::new();
         Framer::new(512, 0).message(packet_type::LOGIN7, b"x", &mut other);
-        assert!(PreloginTlsFraming::new().handle_bytes(&other).is_err());
+        let mut c = PreloginTlsFraming::new();
+        c.handle_bytes(&other);
+        assert!(c.next_tls().is_err());
     }
 
     #[test]
