@@ -93,9 +93,10 @@ pub enum StatementKind {
     Throw(Throw),
     Exec(Exec),
     BeginTransaction(BeginTransaction),
-    /// `COMMIT [TRAN[SACTION] [name]]` / `COMMIT WORK`
+    /// `COMMIT [TRAN[SACTION] [name]]` / `COMMIT WORK`; the name is not kept.
     Commit,
-    /// `ROLLBACK [TRAN[SACTION] [name|@v]]` / `ROLLBACK WORK`
+    /// `ROLLBACK [TRAN[SACTION] [name|@v]]` / `ROLLBACK WORK`; the name (a transaction's or a
+    /// savepoint's) is not kept.
     Rollback,
     /// `SAVE TRAN[SACTION] name`
     SaveTransaction(Expr),
