@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Rust, idempotently (a second run changes nothing):
-#   - headless Chromium, for the HTML report's rendering test (crates/vdi-conform/tests/html.rs);
+#   - headless Chromium, for the HTML report's rendering test (tests/conform_html.rs);
 #   - FreeTDS's `tsql` (Debian freetds-bin) and libltdl7, which Microsoft's ODBC Driver 18
 #     (bundled in PyPI mssql-python) loads, for the TDS tests (docs/tds.md);
 #   - a Python venv at target/tds-venv with python-tds (pytds) and mssql-python.
