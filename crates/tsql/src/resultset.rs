@@ -333,9 +333,7 @@ fn column_width(column: &Column, opts: &RenderOptions) -> Option<usize> {
         SqlType::VarChar(None)
         | SqlType::NVarChar(None)
         | SqlType::VarBinary(None)
-        | SqlType::SqlVariant => {
-            (opts.variable_width != 0).then_some(opts.variable_width)
-        }
+        | SqlType::SqlVariant => (opts.variable_width != 0).then_some(opts.variable_width),
         SqlType::Char(_)
         | SqlType::NChar(_)
         | SqlType::VarChar(Some(_))

@@ -294,7 +294,6 @@ impl<'a> Run<'a> {
             StatementKind::CreateDatabase(_)
             | StatementKind::DropDatabase(_)
             | StatementKind::AlterDatabase { .. }
-            | StatementKind::AlterDatabaseRecovery { .. }
                 if self.state.transaction_count > 0 =>
             {
                 let verb = match &statement.kind {
