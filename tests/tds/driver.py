@@ -79,15 +79,18 @@ if scenario == "basic":
         out["error911"] = error_of(e)
 elif scenario == "run":
     started = time.monotonic()
+    messages = []
     try:
         cur.execute(sql)
-        while cur.nextset() if driver == "odbc" else False:
-            pass
+        messages += messages_of(cur, conn)
+        while driver == "odbc" and cur.nextset():
+            messages += messages_of(cur, conn)
         out["error"] = None
     except Exception as e:
+        messages += messages_of(cur, conn)
         out["error"] = error_of(e)
     out["seconds"] = round(time.monotonic() - started, 3)
-    out["messages"] = messages_of(cur, conn)
+    out["messages"] = messages
     if driver == "pytds":
         conn.timeout = None if hasattr(conn, "timeout") else None
     else:
