@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use vdi_server::daemon::{Daemon, DaemonConfig, default_socket_path};
+use vdi_server::daemon::{
+    DEFAULT_LOGIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Daemon, DaemonConfig, default_socket_path,
+};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::{DEFAULT_SERVER_NAME, Engine, EngineConfig, utc_timestamp};
 
@@ -35,6 +37,14 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    /// Connections served at once, logged in or not; one more gets Msg 17809 and is closed.
+    /// Meant to cover every endpoint of the server (the Unix socket, and TDS when it listens).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a new connection may take to send its login before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOGIN_TIMEOUT.as_secs_f64())]
+    login_timeout: f64,
 }
 
 fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
@@ -111,7 +121,16 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
     let socket = args.socket.clone().unwrap_or_else(default_socket_path);
-    let daemon = Daemon::start(DaemonConfig::new(&socket, engine)).map_err(|e| e.to_string())?;
+    let config = DaemonConfig {
+        max_connections: args.max_connections as usize,
+        login_timeout: Duration::from_secs_f64(args.login_timeout.max(0.001)),
+        ..DaemonConfig::new(&socket, engine)
+    };
+    let daemon = Daemon::start(config).map_err(|e| e.to_string())?;
+    // Regions of crashed sets that no survivor removed (decision 44).
+    let sweeper =
+        vdi_server::vdi::shm::Sweeper::start(vdi_server::vdi::shm::SWEEP_INTERVAL, move |t| log(t))
+            .map_err(|e| format!("cannot start the shared-memory sweep: {e}"))?;
     log(&format!(
         "vdisim server {} ready: databases {}; Ctrl-C or SIGTERM stops it",
         args.server_name,
@@ -122,6 +141,7 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
     }
     log("signal received, shutting down");
     daemon.shutdown();
+    drop(sweeper);
     Ok(ExitCode::SUCCESS)
 }
 

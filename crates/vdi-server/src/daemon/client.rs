@@ -44,10 +44,19 @@ impl Client {
         })?;
         let mut writer = stream.try_clone()?;
         let mut reader = BufReader::new(stream);
-        writer.write_all(&encode(&Request::Login(login.clone())))?;
+        // A server that refuses the connection (17809: too many connections) may close it
+        // before reading the login: its reply is still there to read.
+        let sent = writer.write_all(&encode(&Request::Login(login.clone())));
         let mut refused = Vec::new();
         loop {
-            match read_response(&mut reader)? {
+            let response = match (read_response(&mut reader), &sent) {
+                (Ok(r), _) => r,
+                (Err(_), Err(e)) => {
+                    return Err(ClientError::Io(io::Error::new(e.kind(), e.to_string())));
+                }
+                (Err(e), Ok(())) => return Err(e),
+            };
+            match response {
                 Response::LoginOk(ok) => {
                     return Ok(Client {
                         reader,
