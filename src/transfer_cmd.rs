@@ -50,6 +50,16 @@ pub struct Common {
     /// VDConfig alignment: the minimum buffer alignment the client needs (0: none).
     #[arg(long, value_name = "BYTES", default_value_t = 0)]
     alignment: u32,
+    /// The virtual device set's name, as vendors with a fixed name use it (other devices are
+    /// NAME_1, NAME_2, …) [default: a new GUID, as the SDK samples make].
+    #[arg(long, value_name = "NAME")]
+    set: Option<String>,
+}
+
+impl Common {
+    fn set_name(&self) -> String {
+        self.set.clone().unwrap_or_else(reference::new_set_name)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -140,7 +150,7 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         &args.common.user,
         &args.common.password,
     )?;
-    let set = reference::new_set_name();
+    let set = args.common.set_name();
     let what = if args.log { "LOG" } else { "DATABASE" };
     let mut with = vec!["FORMAT".to_string()];
     if args.differential {
@@ -185,7 +195,7 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
         &args.common.user,
         &args.common.password,
     )?;
-    let set = reference::new_set_name();
+    let set = args.common.set_name();
     let mut with = Vec::new();
     if args.replace {
         with.push("REPLACE".to_string());
