@@ -322,6 +322,7 @@ fn socket_is_0600_under_umask_000_and_a_second_daemon_is_refused() {
     let second = Command::new(BIN)
         .args(["server", "--socket"])
         .arg(&socket)
+        .arg("--no-tds")
         .output()
         .unwrap();
     assert_eq!(second.status.code(), Some(1));

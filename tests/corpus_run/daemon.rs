@@ -78,6 +78,8 @@ impl Daemon {
             .arg(&socket)
             // A statement whose device set nobody creates (`needs: no-client`) gives up sooner.
             .args(["--sa-password", PASSWORD, "--open-timeout", "2"])
+            // Several daemons run at once: none takes the default TDS port.
+            .arg("--no-tds")
             .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

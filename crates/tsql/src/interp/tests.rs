@@ -376,3 +376,13 @@ fn host_statement_errors_go_to_catch() {
     assert!(ran.errors().is_empty());
     assert_eq!(ran.scalar(), Value::Int(911));
 }
+
+#[test]
+fn a_procedure_named_by_a_variable_runs() {
+    let ran = run(
+        "DECLARE @sp_executesql nvarchar(max) = N'[master].sys.sp_executesql'
+         EXECUTE @sp_executesql @stmt = N'SELECT @n * 2', @params = N'@n int', @n = 21",
+    );
+    assert!(ran.errors().is_empty(), "{:?}", ran.sink.render("S"));
+    assert_eq!(ran.scalar(), Value::Int(42));
+}
