@@ -263,9 +263,9 @@ fn no_server_is_a_connection_error_with_exit_code_1() {
         .output()
         .unwrap();
     assert_eq!(code(&out), 1);
-    let out = Command::new(BIN).args(["sqlcmd", "-Z"]).output().unwrap();
+    let out = Command::new(BIN).args(["sqlcmd", "-T"]).output().unwrap();
     assert_eq!(code(&out), 1);
-    assert!(stdout(&out).contains("'-Z': Unknown Option"));
+    assert!(stdout(&out).contains("'-T': Unknown Option"));
     fs::remove_dir_all(dir).unwrap();
 }
 
