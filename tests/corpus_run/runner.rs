@@ -19,8 +19,8 @@ const DELIBERATE: &[(u32, &str)] = &[
     (59002, "SNAPSHOT backups and restores"),
     (59007, "DISK, TAPE and URL devices"),
     (59008, "backup and restore of system databases"),
-    (59020, "permanent user tables"),
-    (59021, "CREATE DATABASE … FOR ATTACH"),
+    (59030, "permanent user tables"),
+    (59031, "CREATE DATABASE … FOR ATTACH"),
     (59050, "joins past 1,000,000 rows"),
 ];
 

@@ -57,6 +57,10 @@ pub(super) fn run(
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
+        // Stopped by the shutdown while it waited for the client: say so, not 3201.
+        Err(_) if ctx.engine().is_shutting_down() => {
+            return fail(sink, terminate(vec![super::messages::stopped(line, true)]));
+        }
         Err(errors) => return fail(sink, terminate(errors)),
     };
     let headers_only = matches!(
@@ -305,7 +309,8 @@ fn read_all(
     let mut closed = vec![false; devices.len()];
     loop {
         if ctx.is_cancelled() {
-            return abort(session, vec![messages::operation_aborted(line)]);
+            let shutting_down = ctx.engine().is_shutting_down();
+            return abort(session, vec![super::messages::stopped(line, shutting_down)]);
         }
         for (d, dev) in devices.iter_mut().enumerate() {
             let handle = session.devices[d];
