@@ -77,9 +77,7 @@ impl Daemon {
             .args(["server", "--socket"])
             .arg(&socket)
             // A statement whose device set nobody creates (`needs: no-client`) gives up sooner.
-            .args(["--sa-password", PASSWORD, "--open-timeout", "2"])
-            // Several daemons run at once: none takes the default TDS port.
-            .arg("--no-tds")
+            .args(["--sa-password", PASSWORD, "--open-timeout", "2", "--no-tds"])
             .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -21,6 +21,7 @@ const DELIBERATE: &[(u32, &str)] = &[
     (59008, "backup and restore of system databases"),
     (59030, "permanent user tables"),
     (59031, "CREATE DATABASE … FOR ATTACH"),
+    (59050, "joins past 1,000,000 rows"),
 ];
 
 /// A backup stream a batch or the runner wrote, kept for later RESTOREs of the file.
