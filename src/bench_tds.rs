@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream as TokioTcp;
@@ -204,7 +204,6 @@ pub fn measure(round_trips: usize, connections: usize) -> Result<Vec<TdsFigure>,
         drop(open);
         Ok::<_, String>((rss, cpu_after - cpu_before, wall))
     })?;
-    tokio::time::sleep(Duration::from_millis(0));
     let queries = (connections * per_connection) as f64;
     Ok(vec![
         ("tds_select_rt_median_us", percentile(&tds_times, 0.5), "us", "tcp_echo_rt_median_us", percentile(&echo, 0.5)),

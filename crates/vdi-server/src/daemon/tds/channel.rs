@@ -18,7 +18,7 @@ pub(super) enum Channel {
     Tls {
         read: Mutex<TcpStream>,
         write: Mutex<TcpStream>,
-        conn: Mutex<rustls::ServerConnection>,
+        conn: Box<Mutex<rustls::ServerConnection>>,
     },
 }
 
@@ -44,7 +44,7 @@ impl Channel {
         Ok(Channel::Tls {
             read: Mutex::new(stream.try_clone()?),
             write: Mutex::new(stream.try_clone()?),
-            conn: Mutex::new(conn),
+            conn: Box::new(Mutex::new(conn)),
         })
     }
 
