@@ -712,7 +712,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
     ];
     if want("tds") {
         eprintln!("vdisim bench: measuring the TDS front end …");
-        let (round_trips, connections) = if args.quick { (2_000, 256) } else { (20_000, 256) };
+        let (round_trips, connections) = if args.quick {
+            (2_000, 256)
+        } else {
+            (20_000, 256)
+        };
         for (name, value, unit, ceiling_name, ceiling_value) in
             crate::bench_tds::measure(round_trips, connections)?
         {

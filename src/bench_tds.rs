@@ -46,7 +46,14 @@ fn start_daemon(max_connections: usize) -> Result<Daemon, String> {
     let mut child = Command::new(exe)
         .args(["server", "--socket"])
         .arg(dir.join("s.sock"))
-        .args(["--sa-password", PW, "--tds", "127.0.0.1:0", "--tds-encryption", "off"])
+        .args([
+            "--sa-password",
+            PW,
+            "--tds",
+            "127.0.0.1:0",
+            "--tds-encryption",
+            "off",
+        ])
         .args(["--max-connections", &max_connections.to_string()])
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
@@ -55,14 +62,21 @@ fn start_daemon(max_connections: usize) -> Result<Daemon, String> {
     let stderr = child.stderr.take().ok_or("no stderr")?;
     let mut lines = BufReader::new(stderr).lines();
     let addr = loop {
-        let line = lines.next().ok_or("the server exited before listening")?.map_err(|e| e.to_string())?;
+        let line = lines
+            .next()
+            .ok_or("the server exited before listening")?
+            .map_err(|e| e.to_string())?;
         if let Some(addr) = line.split("TDS ready on ").nth(1) {
             break addr.trim().parse().map_err(|e| format!("{e}"))?;
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Ok(Daemon { child, addr, dir: PathBufGuard(dir) })
+    Ok(Daemon {
+        child,
+        addr,
+        dir: PathBufGuard(dir),
+    })
 }
 
 async fn connect(addr: SocketAddr) -> Result<Client<Compat<TokioTcp>>, String> {
@@ -73,7 +87,9 @@ async fn connect(addr: SocketAddr) -> Result<Client<Compat<TokioTcp>>, String> {
     config.encryption(EncryptionLevel::NotSupported);
     let tcp = TokioTcp::connect(addr).await.map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    Client::connect(config, tcp.compat_write()).await.map_err(|e| e.to_string())
+    Client::connect(config, tcp.compat_write())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn query(client: &mut Client<Compat<TokioTcp>>, sql: &str) -> Result<(), String> {
@@ -120,7 +136,10 @@ fn echo_round_trips(n: usize, request: usize, response: usize) -> Result<Vec<f64
         s.read_exact(&mut resp).map_err(|e| e.to_string())?;
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    server.join().map_err(|_| "echo thread panicked")?.map_err(|e| e.to_string())?;
+    server
+        .join()
+        .map_err(|_| "echo thread panicked")?
+        .map_err(|e| e.to_string())?;
     Ok(times)
 }
 
@@ -132,21 +151,39 @@ fn proc_stat(pid: u32) -> (f64, f64) {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(f64::NAN);
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
     (rss_kb / 1024.0, ticks / 100.0)
 }
 
 /// The figures; `round_trips` queries for the latency, `connections` for the load.
 pub fn measure(round_trips: usize, connections: usize) -> Result<Vec<TdsFigure>, String> {
     let daemon = start_daemon(connections + 8)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let addr = daemon.addr;
     // SELECT 1 needs the T-SQL interpreter; until it lands, the smallest query the engine runs.
     let sql = rt.block_on(async {
         let mut c = connect(addr).await?;
-        Ok::<_, String>(if query(&mut c, "SELECT 1").await.is_ok() { "SELECT 1" } else { "SELECT @@SERVERNAME" })
+        Ok::<_, String>(if query(&mut c, "SELECT 1").await.is_ok() {
+            "SELECT 1"
+        } else {
+            "SELECT @@SERVERNAME"
+        })
     })?;
     let mut tds_times = rt.block_on(async {
         let mut c = connect(addr).await?;
@@ -163,11 +200,17 @@ pub fn measure(round_trips: usize, connections: usize) -> Result<Vec<TdsFigure>,
     })?;
     // The same sizes on the wire: the SQL_BATCH packet and the response tokens.
     let request = 8 + 22 + 2 * sql.len();
-    let response = if sql == "SELECT 1" { 8 + 9 + 6 + 13 } else { 8 + 200 };
+    let response = if sql == "SELECT 1" {
+        8 + 9 + 6 + 13
+    } else {
+        8 + 200
+    };
     let mut echo = echo_round_trips(round_trips, request, response)?;
     tds_times.sort_by(f64::total_cmp);
     echo.sort_by(f64::total_cmp);
-    eprintln!("vdisim bench: TDS round trips with `{sql}` ({request} B request, ~{response} B response)");
+    eprintln!(
+        "vdisim bench: TDS round trips with `{sql}` ({request} B request, ~{response} B response)"
+    );
 
     let pid = daemon.child.id();
     let (rss_idle, _) = proc_stat(pid);
@@ -206,12 +249,42 @@ pub fn measure(round_trips: usize, connections: usize) -> Result<Vec<TdsFigure>,
     })?;
     let queries = (connections * per_connection) as f64;
     Ok(vec![
-        ("tds_select_rt_median_us", percentile(&tds_times, 0.5), "us", "tcp_echo_rt_median_us", percentile(&echo, 0.5)),
-        ("tds_select_rt_p99_us", percentile(&tds_times, 0.99), "us", "tcp_echo_rt_p99_us", percentile(&echo, 0.99)),
-        ("tcp_echo_rt_median_us", percentile(&echo, 0.5), "us", "", 0.0),
+        (
+            "tds_select_rt_median_us",
+            percentile(&tds_times, 0.5),
+            "us",
+            "tcp_echo_rt_median_us",
+            percentile(&echo, 0.5),
+        ),
+        (
+            "tds_select_rt_p99_us",
+            percentile(&tds_times, 0.99),
+            "us",
+            "tcp_echo_rt_p99_us",
+            percentile(&echo, 0.99),
+        ),
+        (
+            "tcp_echo_rt_median_us",
+            percentile(&echo, 0.5),
+            "us",
+            "",
+            0.0,
+        ),
         ("tds_daemon_rss_idle_mib", rss_idle, "MiB", "", 0.0),
-        ("tds_daemon_rss_256conn_mib", rss_loaded, "MiB", "tds_daemon_rss_idle_mib", rss_idle),
-        ("tds_daemon_cpu_ms_per_query_256conn", cpu * 1000.0 / queries, "ms", "", 0.0),
+        (
+            "tds_daemon_rss_256conn_mib",
+            rss_loaded,
+            "MiB",
+            "tds_daemon_rss_idle_mib",
+            rss_idle,
+        ),
+        (
+            "tds_daemon_cpu_ms_per_query_256conn",
+            cpu * 1000.0 / queries,
+            "ms",
+            "",
+            0.0,
+        ),
         ("tds_256conn_queries_per_s", queries / wall, "1/s", "", 0.0),
     ])
 }
