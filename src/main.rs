@@ -57,11 +57,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Run through a symlink named `sqlcmd`, behave as `vdisim sqlcmd`.
+    // Run through a symlink named `sqlcmd`, `osql` or `isql`, behave as that tool.
     let mut args = std::env::args_os();
     let program = args.next().map(std::path::PathBuf::from);
-    if program.as_deref().and_then(std::path::Path::file_name) == Some("sqlcmd".as_ref()) {
-        return sqlcmd::run(&args.collect::<Vec<_>>());
+    if let Some(tool) = program
+        .as_deref()
+        .and_then(std::path::Path::file_name)
+        .and_then(sqlcmd::Tool::from_program)
+    {
+        return sqlcmd::run(tool, &args.collect::<Vec<_>>());
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -72,7 +76,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => transfer_cmd::restore(&args),
         Command::Rules(args) => rules_cmd::run(&args),
         Command::Server(args) => server_cmd::run(&args),
-        Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),
+        Command::Sqlcmd(args) => Ok(sqlcmd::run(sqlcmd::Tool::Sqlcmd, &args.args)),
         Command::Bench(args) => bench_cmd::run(&args),
         Command::BenchChild(args) => bench_cmd::child(&args),
         Command::ConformServer => {

@@ -22,6 +22,10 @@ fn last_line(out: &Output) -> String {
         .to_string()
 }
 
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -31,7 +35,7 @@ fn exit_codes_and_the_summary_line() {
     let ok = conform(&["--client", "builtin", "--cases", "stripe/backup/devices-2"]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert_eq!(last_line(&ok), "1 passed, 0 failed, 0 skipped");
-    assert!(stderr(&ok).contains("PASS MUST   stripe/backup/devices-2"));
+    assert!(stdout(&ok).contains("PASS MUST   stripe/backup/devices-2"));
 
     let failed = conform(&[
         "--client",
@@ -41,7 +45,7 @@ fn exit_codes_and_the_summary_line() {
     ]);
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(last_line(&failed), "0 passed, 1 failed, 0 skipped");
-    let err = stderr(&failed);
+    let err = stdout(&failed);
     assert!(
         err.contains("Expected: ") && err.contains("Actual: "),
         "{err}"
@@ -150,7 +154,7 @@ fn template_clients_get_sqlcmd_and_the_environment() {
     let template = format!("sh {} {{op}} {{server}} {{dir}}", script.display());
     let out = conform(&["--client", &template, "--cases", "stripe/backup/devices-1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = stdout(&out);
     assert!(
         err.contains("no BACKUP or RESTORE reached the server (exit code 42)"),
         "{err}"
@@ -289,4 +293,241 @@ fn a_4_mib_transfer_client_meets_every_counted_fault_point() {
         last_line(&out).starts_with("18 passed, 0 failed, 0 skipped, 1 infos"),
         "{text}"
     );
+}
+
+/// The IDs of the case lines of a report, in the order printed.
+fn case_ids(out: &Output) -> Vec<String> {
+    stdout(out)
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let verdict = words.next()?;
+            ["PASS", "FAIL", "WARN", "SKIP", "INFO", "ERROR"]
+                .contains(&verdict)
+                .then(|| words.nth(1).map(str::to_string))
+                .flatten()
+        })
+        .collect()
+}
+
+/// A slow case early in the catalogue finishes last with 8 jobs; the report still prints
+/// the catalogue's order, and ends with its closing line on stdout.
+#[test]
+fn reports_come_in_catalogue_order_whatever_the_jobs() {
+    let run = |jobs: &str| {
+        conform(&[
+            "--client",
+            "builtin",
+            "--cases",
+            "config/delay-1200ms/backup",
+            "--cases",
+            "buffer/blocksize-512/*",
+            "--jobs",
+            jobs,
+        ])
+    };
+    let (one, eight) = (run("1"), run("8"));
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    let expected = [
+        "config/delay-1200ms/backup",
+        "buffer/blocksize-512/maxtransfer-64k",
+        "buffer/blocksize-512/maxtransfer-256k",
+        "buffer/blocksize-512/maxtransfer-1024k",
+        "buffer/blocksize-512/maxtransfer-4096k",
+    ];
+    assert_eq!(case_ids(&one), expected);
+    assert_eq!(case_ids(&eight), expected);
+    assert_eq!(last_line(&eight), "5 passed, 0 failed, 0 skipped");
+}
+
+/// --quiet prints the cases that did not pass and the closing line; the full report ends
+/// with the list of what did not pass; colour only when asked for (or on a terminal).
+#[test]
+fn quiet_colour_and_the_closing_list() {
+    let args = [
+        "--client",
+        "builtin:no-complete",
+        "--cases",
+        "complete/requested/devices-1",
+        "--cases",
+        "stripe/backup/devices-1",
+        "--cases",
+        "info/final-command",
+    ];
+    let full = conform(&args);
+    let text = stdout(&full);
+    let list = text.find("Not passed (1 warned):").expect(&text);
+    assert!(
+        text[list..].contains(
+            "  WARN complete/requested/devices-1\n       Expected: Create asks for VDF_RequestComplete"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("\x1b["), "{text}");
+    assert_eq!(
+        last_line(&full),
+        "1 passed, 0 failed, 0 skipped, 1 warnings, 1 infos"
+    );
+
+    let quiet: Vec<&str> = args.iter().copied().chain(["--quiet"]).collect();
+    let out = conform(&quiet);
+    let text = stdout(&out);
+    assert_eq!(
+        case_ids(&out),
+        ["complete/requested/devices-1", "info/final-command"]
+    );
+    assert!(
+        !text.contains("PASS") && !text.contains("Not passed"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last(),
+        Some("1 passed, 0 failed, 0 skipped, 1 warnings, 1 infos")
+    );
+
+    let coloured: Vec<&str> = args.iter().copied().chain(["--color", "always"]).collect();
+    let text = stdout(&conform(&coloured));
+    assert!(text.contains("\x1b[33mWARN\x1b[0m"), "{text}");
+    assert!(text.contains("\x1b[32mPASS\x1b[0m"), "{text}");
+}
+
+/// Patterns without `*` or `?` are substrings; one that matches nothing is a usage error,
+/// with --list too.
+#[test]
+fn plain_substring_selection() {
+    let out = conform(&["--list", "--cases", "devices-64"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("stripe/backup/devices-64"));
+    assert!(!text.contains("devices-1 "));
+    let out = conform(&["--list", "--cases", "devices-64", "--cases", "devices-65"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--cases devices-65 matches no case"));
+}
+
+/// The three shards of `--partition k/3` list every case once; shards run and merged give
+/// the report of the whole selection.
+#[test]
+fn partitions_and_merge_rebuild_the_full_report() {
+    let all: Vec<String> = stdout(&conform(&["--list"]))
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().filter(|w| w.contains('/')))
+        .map(str::to_string)
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let p = format!("{k}/3");
+        let out = conform(&["--list", "--partition", &p]);
+        assert_eq!(out.status.code(), Some(0));
+        seen.extend(
+            stdout(&out)
+                .lines()
+                .filter_map(|l| l.split_whitespace().next().filter(|w| w.contains('/')))
+                .map(str::to_string),
+        );
+    }
+    seen.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every case exactly once");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let selection = [
+        "--client",
+        "builtin:flush-is-end",
+        "--cases",
+        "stripe/backup/devices-1",
+        "--cases",
+        "flush/mid-1/*",
+        "--cases",
+        "info/create-request",
+        "--cases",
+        "open/devices-2",
+    ];
+    let whole = path("whole.json");
+    let args: Vec<&str> = selection
+        .iter()
+        .copied()
+        .chain(["--json", &whole])
+        .collect();
+    assert_eq!(conform(&args).status.code(), Some(1));
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let (p, json) = (format!("{k}/3"), path(&format!("shard-{k}.json")));
+        let args: Vec<&str> = selection
+            .iter()
+            .copied()
+            .chain(["--partition", &p, "--json", &json])
+            .collect();
+        let out = conform(&args);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        shards.push(json);
+    }
+    let (merged, junit) = (path("merged.json"), path("merged.xml"));
+    let mut args = vec!["merge", "--json", &merged, "--junit", &junit];
+    args.extend(shards.iter().map(String::as_str));
+    let out = conform(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(last_line(&out), "2 passed, 4 failed, 0 skipped, 1 infos");
+
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let (whole, merged) = (read(&whole), read(&merged));
+    assert_eq!(whole["summary"], merged["summary"]);
+    let key = |v: &serde_json::Value| -> Vec<(String, String, String)> {
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["verdict"].as_str().unwrap().to_string(),
+                    c["expected"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&whole), key(&merged));
+    assert!(merged.get("partition").is_none());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 7, "{xml}");
+    assert!(
+        xml.contains("<property name=\"seed\" value=\"1\"/>"),
+        "{xml}"
+    );
+
+    // A shard given twice is refused.
+    let out = conform(&["merge", &shards[0], &shards[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is in more than one report"));
+}
+
+/// --explain says what a case's server does, what each run must end in and what the
+/// template's command line for each run is; it runs nothing.
+#[test]
+fn explain_prints_what_a_case_does() {
+    let out = conform(&[
+        "--explain",
+        "crash/restore/mid-stream/devices-4",
+        "--client",
+        "acme --job {op} --stripes {devices} --to {dir}",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "crash/restore/mid-stream/devices-4  MUST",
+        "Server: database conform (32 MiB, full recovery)",
+        "Run 1 of 2: backup over 4 device(s), pipe mode",
+        "Run 2 of 2: restore over 4 device(s), pipe mode",
+        "the server kills its own process with SIGKILL (no abort, nothing cleaned up) after 6 completion(s)",
+        "runs: acme --job 'restore' --stripes 4 --to 'SCRATCH/media-0'",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    let out = conform(&["--explain", "no/such/case"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -164,11 +164,11 @@ pub fn run_server_on(
                     len: MTS,
                 });
             } else {
-                plan.push_back(Step::Control(if complete {
-                    VdcCode::Complete
-                } else {
-                    VdcCode::Flush
-                }));
+                // The end as SQL Server sends it: a final Flush, then VDC_Complete (decision 43).
+                plan.push_back(Step::Control(VdcCode::Flush));
+                if complete {
+                    plan.push_back(Step::Control(VdcCode::Complete));
+                }
             }
             plan
         })

@@ -13,7 +13,8 @@ pub const MAX_IDENTIFIER_LEN: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TokenKind {
-    /// A regular identifier or keyword; compare with [`Token::is_word`].
+    /// A regular identifier or keyword (including `#temp` and `##temp`); compare with
+    /// [`Token::is_word`].
     Word,
     /// `[name]`, with `]]` unescaped.
     BracketedIdentifier(String),
@@ -23,12 +24,22 @@ pub enum TokenKind {
     String { value: String, unicode: bool },
     /// Decimal digits; the value is parsed where it is used, so overflow is reported there.
     Integer,
+    /// Digits with a decimal point: `1.5`, `.5`, `1.`.
+    Decimal,
+    /// A number with an exponent: `1e3`, `1.5E-2`.
+    Float,
+    /// `0x0A0B` (possibly just `0x`).
+    Binary,
+    /// `$12.50`.
+    Money,
     /// `@@NAME`.
     SystemVariable,
     /// `@name`.
     Variable,
-    /// One of `= , ; ( ) . * + -`.
+    /// One of `= , ; ( ) . * + - / % & | ^ ~ < > :`.
     Symbol(char),
+    /// A two-character operator: `<> != <= >= !< !> += -= *= /= %= &= |= ^= ::`.
+    Operator(&'static str),
     /// Any other character.
     Other(char),
 }
@@ -42,27 +53,48 @@ pub struct Token {
     pub column: u32,
 }
 
-/// T-SQL reserved keywords that the front end may meet. A reserved keyword out of place is
-/// reported with 156 instead of 102, and cannot be used as an unquoted name.
+/// SQL Server's reserved keywords ("Reserved keywords (Transact-SQL)"), sorted for binary
+/// search. A reserved keyword out of place is reported with 156 instead of 102, and cannot be
+/// used as an unquoted name.
 const RESERVED: &[&str] = &[
     "ADD",
     "ALL",
     "ALTER",
     "AND",
+    "ANY",
     "AS",
     "ASC",
+    "AUTHORIZATION",
     "BACKUP",
     "BEGIN",
+    "BETWEEN",
+    "BREAK",
+    "BROWSE",
+    "BULK",
     "BY",
+    "CASCADE",
     "CASE",
     "CHECK",
     "CHECKPOINT",
     "CLOSE",
+    "CLUSTERED",
+    "COALESCE",
+    "COLLATE",
     "COLUMN",
     "COMMIT",
+    "COMPUTE",
+    "CONSTRAINT",
+    "CONTAINS",
+    "CONTAINSTABLE",
+    "CONTINUE",
+    "CONVERT",
     "CREATE",
     "CROSS",
     "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
     "CURSOR",
     "DATABASE",
     "DBCC",
@@ -70,9 +102,12 @@ const RESERVED: &[&str] = &[
     "DECLARE",
     "DEFAULT",
     "DELETE",
+    "DENY",
     "DESC",
     "DISK",
     "DISTINCT",
+    "DISTRIBUTED",
+    "DOUBLE",
     "DROP",
     "DUMP",
     "ELSE",
@@ -84,10 +119,14 @@ const RESERVED: &[&str] = &[
     "EXECUTE",
     "EXISTS",
     "EXIT",
+    "EXTERNAL",
     "FETCH",
     "FILE",
+    "FILLFACTOR",
     "FOR",
     "FOREIGN",
+    "FREETEXT",
+    "FREETEXTTABLE",
     "FROM",
     "FULL",
     "FUNCTION",
@@ -95,6 +134,10 @@ const RESERVED: &[&str] = &[
     "GRANT",
     "GROUP",
     "HAVING",
+    "HOLDLOCK",
+    "IDENTITY",
+    "IDENTITYCOL",
+    "IDENTITY_INSERT",
     "IF",
     "IN",
     "INDEX",
@@ -108,19 +151,33 @@ const RESERVED: &[&str] = &[
     "KILL",
     "LEFT",
     "LIKE",
+    "LINENO",
     "LOAD",
     "MERGE",
+    "NATIONAL",
+    "NOCHECK",
+    "NONCLUSTERED",
     "NOT",
     "NULL",
+    "NULLIF",
     "OF",
     "OFF",
+    "OFFSETS",
     "ON",
     "OPEN",
+    "OPENDATASOURCE",
+    "OPENQUERY",
+    "OPENROWSET",
+    "OPENXML",
     "OPTION",
     "OR",
     "ORDER",
     "OUTER",
     "OVER",
+    "PERCENT",
+    "PIVOT",
+    "PLAN",
+    "PRECISION",
     "PRIMARY",
     "PRINT",
     "PROC",
@@ -128,38 +185,68 @@ const RESERVED: &[&str] = &[
     "PUBLIC",
     "RAISERROR",
     "READ",
+    "READTEXT",
+    "RECONFIGURE",
+    "REFERENCES",
+    "REPLICATION",
     "RESTORE",
+    "RESTRICT",
     "RETURN",
+    "REVERT",
     "REVOKE",
     "RIGHT",
     "ROLLBACK",
+    "ROWCOUNT",
+    "ROWGUIDCOL",
+    "RULE",
+    "SAVE",
     "SCHEMA",
+    "SECURITYAUDIT",
     "SELECT",
+    "SEMANTICKEYPHRASETABLE",
+    "SEMANTICSIMILARITYDETAILSTABLE",
+    "SEMANTICSIMILARITYTABLE",
+    "SESSION_USER",
     "SET",
+    "SETUSER",
     "SHUTDOWN",
+    "SOME",
+    "STATISTICS",
+    "SYSTEM_USER",
     "TABLE",
+    "TABLESAMPLE",
+    "TEXTSIZE",
     "THEN",
     "TO",
     "TOP",
     "TRAN",
     "TRANSACTION",
+    "TRIGGER",
     "TRUNCATE",
+    "TRY_CONVERT",
+    "TSEQUAL",
     "UNION",
     "UNIQUE",
+    "UNPIVOT",
     "UPDATE",
+    "UPDATETEXT",
     "USE",
     "USER",
     "VALUES",
+    "VARYING",
     "VIEW",
     "WAITFOR",
+    "WHEN",
     "WHERE",
     "WHILE",
     "WITH",
+    "WRITETEXT",
 ];
 
 /// Whether `word` is a T-SQL reserved keyword (case-insensitive).
 pub fn is_reserved(word: &str) -> bool {
-    RESERVED.iter().any(|k| k.eq_ignore_ascii_case(word))
+    let upper = word.to_ascii_uppercase();
+    RESERVED.binary_search(&upper.as_str()).is_ok()
 }
 
 impl Token {
@@ -170,6 +257,11 @@ impl Token {
 
     pub fn is_symbol(&self, symbol: char) -> bool {
         self.kind == TokenKind::Symbol(symbol)
+    }
+
+    /// Whether this is the two-character operator `op`.
+    pub fn is_operator(&self, op: &str) -> bool {
+        matches!(self.kind, TokenKind::Operator(o) if o == op)
     }
 
     /// A reserved keyword, written without quotes or brackets.
@@ -337,9 +429,21 @@ pub fn tokenize(text: &str, first_line: u32) -> Result<Vec<Token>, SqlMessage> {
             cur.bump();
             cur.bump_while(is_identifier_part);
             TokenKind::Variable
-        } else if c.is_ascii_digit() {
+        } else if c == '0' && matches!(next, Some('x' | 'X')) {
+            cur.bump();
+            cur.bump();
+            cur.bump_while(|c| c.is_ascii_hexdigit());
+            TokenKind::Binary
+        } else if c.is_ascii_digit() || (c == '.' && starts_number(&cur, &tokens)) {
+            number(&mut cur)
+        } else if c == '$' && (next.is_some_and(|n| n.is_ascii_digit()) || next == Some('.')) {
+            cur.bump();
             cur.bump_while(|c| c.is_ascii_digit());
-            TokenKind::Integer
+            if cur.peek() == Some('.') {
+                cur.bump();
+                cur.bump_while(|c| c.is_ascii_digit());
+            }
+            TokenKind::Money
         } else if is_identifier_start(c) {
             cur.bump_while(is_identifier_part);
             let word = cur.text_from(start);
@@ -347,9 +451,13 @@ pub fn tokenize(text: &str, first_line: u32) -> Result<Vec<Token>, SqlMessage> {
                 return Err(messages::identifier_too_long(line, &word));
             }
             TokenKind::Word
+        } else if let Some(op) = next.and_then(|n| operator(c, n)) {
+            cur.bump();
+            cur.bump();
+            TokenKind::Operator(op)
         } else {
             cur.bump();
-            if matches!(c, '=' | ',' | ';' | '(' | ')' | '.' | '*' | '+' | '-') {
+            if SYMBOLS.contains(c) {
                 TokenKind::Symbol(c)
             } else {
                 TokenKind::Other(c)
@@ -363,6 +471,50 @@ pub fn tokenize(text: &str, first_line: u32) -> Result<Vec<Token>, SqlMessage> {
         });
     }
     Ok(tokens)
+}
+
+const SYMBOLS: &str = "=,;().*+-/%&|^~<>:";
+
+const OPERATORS: &[&str] = &[
+    "<>", "!=", "<=", ">=", "!<", "!>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "::",
+];
+
+fn operator(first: char, second: char) -> Option<&'static str> {
+    OPERATORS.iter().copied().find(|op| {
+        let mut chars = op.chars();
+        chars.next() == Some(first) && chars.next() == Some(second)
+    })
+}
+
+/// Whether a `.` starts a number (`.5`) rather than separating name parts (`t.col`).
+fn starts_number(cur: &Cursor, tokens: &[Token]) -> bool {
+    let digit_follows = cur.peek_at(1).is_some_and(|c| c.is_ascii_digit());
+    let after_name = tokens
+        .last()
+        .is_some_and(|t| t.identifier().is_some() || t.is_symbol(')'));
+    digit_follows && !after_name
+}
+
+/// `digits[.digits][e[+-]digits]`; an `e` without digits after it is not part of the number.
+fn number(cur: &mut Cursor) -> TokenKind {
+    cur.bump_while(|c| c.is_ascii_digit());
+    let mut kind = TokenKind::Integer;
+    if cur.peek() == Some('.') {
+        cur.bump();
+        cur.bump_while(|c| c.is_ascii_digit());
+        kind = TokenKind::Decimal;
+    }
+    if matches!(cur.peek(), Some('e' | 'E')) {
+        let sign = usize::from(matches!(cur.peek_at(1), Some('+' | '-')));
+        if cur.peek_at(1 + sign).is_some_and(|c| c.is_ascii_digit()) {
+            for _ in 0..=sign {
+                cur.bump();
+            }
+            cur.bump_while(|c| c.is_ascii_digit());
+            kind = TokenKind::Float;
+        }
+    }
+    kind
 }
 
 /// Skips a `/* … */` comment; comments nest, as in SQL Server.

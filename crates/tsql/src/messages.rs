@@ -238,6 +238,213 @@ pub fn incorrect_syntax_keyword(line: u32, keyword: &str) -> SqlMessage {
     )
 }
 
+// ---- the parser's checks of well-formed syntax ---------------------------------------------
+
+/// 131: a string or binary length above the type's maximum; `what` is SQL Server's word for
+/// the place ("type", "column", "convert specification") and `name` the type or column.
+pub fn size_exceeds_maximum(line: u32, size: u64, what: &str, name: &str, max: u32) -> SqlMessage {
+    msg(
+        131,
+        BATCH_SYNTAX,
+        2,
+        line,
+        format!(
+            "The size ({size}) given to the {what} '{name}' exceeds the maximum allowed for any data type ({max})."
+        ),
+    )
+}
+
+/// 135: BREAK outside a WHILE loop.
+pub fn break_outside_while(line: u32) -> SqlMessage {
+    msg(
+        135,
+        BATCH_SYNTAX,
+        1,
+        line,
+        "Cannot use a BREAK statement outside the scope of a WHILE statement.".to_owned(),
+    )
+}
+
+/// 136: CONTINUE outside a WHILE loop.
+pub fn continue_outside_while(line: u32) -> SqlMessage {
+    msg(
+        136,
+        BATCH_SYNTAX,
+        1,
+        line,
+        "Cannot use a CONTINUE statement outside the scope of a WHILE statement.".to_owned(),
+    )
+}
+
+/// 168: a float literal beyond the range of float (`1e400`).
+pub fn float_out_of_range(line: u32, literal: &str) -> SqlMessage {
+    msg(
+        168,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!(
+            "The floating point value '{literal}' is out of the range of computer representation (8 bytes)."
+        ),
+    )
+}
+
+/// 191: nesting deeper than the parser follows.
+pub fn nested_too_deeply(line: u32) -> SqlMessage {
+    msg(
+        191,
+        BATCH_SYNTAX,
+        1,
+        line,
+        "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."
+            .to_owned(),
+    )
+}
+
+/// 195: an unknown SET option. State 5 when ON or OFF follows the name, 7 for a value.
+pub fn unrecognized_set_option(line: u32, option: &str, state: u8) -> SqlMessage {
+    msg(
+        195,
+        BATCH_SYNTAX,
+        state,
+        line,
+        format!("'{option}' is not a recognized SET option."),
+    )
+}
+
+/// 243: CAST or CONVERT to a type that does not exist.
+pub fn type_not_defined(line: u32, type_name: &str) -> SqlMessage {
+    msg(
+        243,
+        USER_ERROR,
+        1,
+        line,
+        format!("Type {type_name} is not a defined system type."),
+    )
+}
+
+/// 319: a WITH (common table expression) after a statement not ended by `;`.
+pub fn with_needs_semicolon(line: u32) -> SqlMessage {
+    msg(
+        319,
+        USER_ERROR,
+        1,
+        line,
+        "Incorrect syntax near the keyword 'with'. If this statement is a common table expression, an xmlnamespaces clause or a change tracking context clause, the previous statement must be terminated with a semicolon."
+            .to_owned(),
+    )
+}
+
+/// 1001: a zero length or precision (`varchar(0)`, `float(0)`, `decimal(0)`).
+pub fn invalid_length(line: u32, length: u64) -> SqlMessage {
+    msg(
+        1001,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!("Line {line}: Length or precision specification {length} is invalid."),
+    )
+}
+
+/// 1002: a fractional-second scale above 7 (`datetime2(8)`).
+pub fn invalid_scale(line: u32, scale: u64) -> SqlMessage {
+    msg(
+        1002,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!("Line {line}: Specified scale {scale} is invalid."),
+    )
+}
+
+/// 1007: a numeric literal of more than 38 digits.
+pub fn number_out_of_range(line: u32, literal: &str) -> SqlMessage {
+    msg(
+        1007,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!(
+            "The number '{literal}' is out of the range for numeric representation (maximum precision 38)."
+        ),
+    )
+}
+
+/// 1023: a date-part argument that is not a date-part keyword (`DATEADD(@part, …)`).
+pub fn invalid_parameter(line: u32, position: u32, function: &str) -> SqlMessage {
+    msg(
+        1023,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!("Invalid parameter {position} specified for {function}."),
+    )
+}
+
+/// 2715: a DECLARE, parameter or column of an unknown type; `ordinal` counts from 1 in the
+/// statement. State 3 for variables and parameters, 6 for table columns.
+pub fn unknown_data_type(line: u32, ordinal: usize, type_name: &str, state: u8) -> SqlMessage {
+    msg(
+        2715,
+        USER_ERROR,
+        state,
+        line,
+        format!("Column, parameter, or variable #{ordinal}: Cannot find data type {type_name}."),
+    )
+}
+
+/// 2716: a length on a type that takes none (`int(4)`).
+pub fn width_not_allowed(line: u32, ordinal: usize, type_name: &str) -> SqlMessage {
+    msg(
+        2716,
+        USER_ERROR,
+        1,
+        line,
+        format!(
+            "Column, parameter, or variable #{ordinal}: Cannot specify a column width on data type {type_name}."
+        ),
+    )
+}
+
+/// 2750: a decimal precision above 38 or a float precision above 53.
+pub fn precision_too_large(line: u32, ordinal: usize, precision: u64, max: u8) -> SqlMessage {
+    msg(
+        2750,
+        USER_ERROR,
+        1,
+        line,
+        format!(
+            "Column or parameter #{ordinal}: Specified column precision {precision} is greater than the maximum precision of {max}."
+        ),
+    )
+}
+
+/// 2751: a decimal scale above its precision.
+pub fn scale_above_precision(line: u32, ordinal: usize, scale: u64, precision: u8) -> SqlMessage {
+    msg(
+        2751,
+        USER_ERROR,
+        1,
+        line,
+        format!(
+            "Column or parameter #{ordinal}: Specified column scale {scale} is greater than the specified precision of {precision}."
+        ),
+    )
+}
+
+/// 4145: a value where IF, WHILE, WHERE, HAVING, ON or WHEN needs a condition.
+pub fn non_boolean_condition(line: u32, near: &str) -> SqlMessage {
+    msg(
+        4145,
+        BATCH_SYNTAX,
+        1,
+        line,
+        format!(
+            "An expression of non-boolean type specified in a context where a condition is expected, near '{near}'."
+        ),
+    )
+}
+
 // ---- names and objects ---------------------------------------------------------------------
 
 /// 207

@@ -226,6 +226,9 @@ pub enum OptionValue {
     Integer(u32),
     Text(String),
     Move(FileMove),
+    /// A variable given for the value (with its `@`); the interpreter substitutes it, so the
+    /// option's field keeps its default here.
+    Variable(String),
 }
 
 /// Checks a numeric option value against VDI/SQL Server rules.
@@ -321,6 +324,9 @@ impl OptionList {
             ..BackupOptions::default()
         };
         for (name, value) in self.items {
+            if matches!(value, OptionValue::Variable(_)) {
+                continue;
+            }
             let text = match &value {
                 OptionValue::Text(t) => Some(t.clone()),
                 _ => None,
@@ -358,6 +364,9 @@ impl OptionList {
             ..RestoreOptions::default()
         };
         for (name, value) in self.items {
+            if matches!(value, OptionValue::Variable(_)) {
+                continue;
+            }
             match (name, value) {
                 (Checksum | NoChecksum, _) => o.checksum = Some(name == Checksum),
                 (ContinueAfterError | StopOnError, _) => {

@@ -4,6 +4,7 @@
 //! IDs never change meaning; new cases get new IDs. `CATALOGUE_VERSION` goes up when a case's
 //! scenario changes, so that a replay can tell it is running another scenario.
 
+pub use crate::selection::{glob_match, select};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use vdi_proto::VdcCode;
@@ -261,13 +262,18 @@ pub struct Case {
 impl Case {
     /// The area: the ID up to the first `/` (`media/tape` and `media/disk` keep two parts).
     pub fn area(&self) -> String {
-        let mut parts = self.id.split('/');
-        let first = parts.next().unwrap_or_default();
-        if first == "media" {
-            format!("{first}/{}", parts.next().unwrap_or_default())
-        } else {
-            first.to_string()
-        }
+        area_of(&self.id)
+    }
+}
+
+/// The area of a case ID: up to the first `/` (`media/tape` and `media/disk` keep two parts).
+pub fn area_of(id: &str) -> String {
+    let mut parts = id.split('/');
+    let first = parts.next().unwrap_or_default();
+    if first == "media" {
+        format!("{first}/{}", parts.next().unwrap_or_default())
+    } else {
+        first.to_string()
     }
 }
 
@@ -1204,28 +1210,6 @@ pub fn catalogue() -> Vec<Case> {
     b.cases
 }
 
-/// Whether `id` matches a glob (`*` any run of characters, `?` one character).
-pub fn glob_match(pattern: &str, id: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((b'*', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            Some((b'?', rest)) => !s.is_empty() && go(rest, &s[1..]),
-            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
-        }
-    }
-    go(pattern.as_bytes(), id.as_bytes())
-}
-
-/// The cases selected by `--cases` (any matches; none given: all) minus `--skip`.
-pub fn select<'a>(cases: &'a [Case], include: &[String], skip: &[String]) -> Vec<&'a Case> {
-    cases
-        .iter()
-        .filter(|c| include.is_empty() || include.iter().any(|p| glob_match(p, &c.id)))
-        .filter(|c| !skip.iter().any(|p| glob_match(p, &c.id)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1275,22 +1259,5 @@ mod tests {
                 c.rule
             );
         }
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_match(
-            "flush/*",
-            "flush/mid-1/complete-granted/devices-1"
-        ));
-        assert!(glob_match("*devices-4", "stripe/backup/devices-4"));
-        assert!(!glob_match(
-            "stripe/backup/devices-?",
-            "stripe/backup/devices-16"
-        ));
-        assert!(glob_match(
-            "stripe/backup/devices-??",
-            "stripe/backup/devices-16"
-        ));
     }
 }

@@ -56,6 +56,12 @@ pub fn faults_text(f: &JobFaults) -> Vec<String> {
                 .into(),
         );
     }
+    if f.complete_without_final_flush {
+        out.push(
+            "sends VDC_Complete with no final Flush before it (vdisim's end before decision 43)"
+                .into(),
+        );
+    }
     if let Some(point) = f.abort_at {
         let what = match f.crash {
             Crash::No => "signals abort",
@@ -143,8 +149,11 @@ pub fn check_text(check: Check, case: &Case) -> String {
 /// What a run must end in, in words.
 pub fn expectation_text(step: &Step) -> String {
     match (step.expect, step.server) {
+        (Expect::Success, _) if step.tier == Tier::Must => {
+            "the statement succeeds and the client exits 0 (MUST)".into()
+        }
         (Expect::Success, _) => format!(
-            "the statement succeeds and the client exits 0 ({}; a client that gives up fails the run's tier)",
+            "the statement succeeds and the client exits 0 ({} if the client gave up, aborting or closing its set before the server finished; MUST otherwise)",
             step.tier.name()
         ),
         (Expect::ServerFails, ServerSide::ChildProcess) => {
@@ -156,9 +165,9 @@ pub fn expectation_text(step: &Step) -> String {
     }
 }
 
-/// The whole explanation of `case` for `client` (the template's command lines shown
-/// expanded with placeholder paths).
-pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
+/// The whole explanation of `case`; with a client (and how it was given), also how that
+/// client is run (a template's command lines expanded, `SCRATCH` for the scratch directory).
+pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}  {}", case.id, case.tier.name());
     let _ = writeln!(s, "  {}", case.summary);
@@ -171,7 +180,18 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
         case.block_size,
         case.max_transfer
     );
-    let _ = writeln!(s, "Client: {client_label}");
+    match client {
+        Some((ClientKind::Builtin(_), label)) => {
+            let _ = writeln!(s, "Client: {label} (the reference client, in this process)");
+        }
+        Some((ClientKind::Template(_), _)) => {
+            let _ = writeln!(
+                s,
+                "Client: the template, each run through sh -c with the placeholders substituted (SCRATCH: the case's scratch directory)"
+            );
+        }
+        None => {}
+    }
     for (i, step) in case.steps.iter().enumerate() {
         let devices = step.devices.unwrap_or(case.devices);
         let _ = writeln!(
@@ -198,17 +218,18 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
             let _ = writeln!(s, "  the server {f}");
         }
         let _ = writeln!(s, "  expected: {}", expectation_text(step));
-        if let ClientKind::Template(template) = client {
-            let dir = format!("$SCRATCH/media-{}", step.media);
+        if let Some((ClientKind::Template(template), _)) = client {
+            // The case's scratch directory is made when it runs; `SCRATCH` stands for it.
+            let dir = format!("SCRATCH/media-{}", step.media);
             let inv = Invocation {
                 op: step.op,
                 db: crate::run::DATABASE,
                 dir: Path::new(&dir),
-                socket: Path::new("$SCRATCH/sqlservr.sock"),
+                socket: Path::new("SCRATCH/sqlservr.sock"),
                 devices,
                 mode: case.mode,
-                transcript: Path::new("$SCRATCH/client.jsonl"),
-                bin_dir: Path::new("$SCRATCH/bin"),
+                transcript: Path::new("SCRATCH/client.jsonl"),
+                bin_dir: Path::new("SCRATCH/bin"),
                 limit: Duration::ZERO,
                 prefix_zone: case.prefix_zone,
                 alignment: case.client_alignment,
@@ -222,11 +243,7 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
                     "  not run: the template has no {{prefix}} or {{alignment}} placeholder (SKIP)"
                 );
             } else {
-                let _ = writeln!(
-                    s,
-                    "  runs: sh -c {}",
-                    crate::client::shell_quote(&expand(template, &inv))
-                );
+                let _ = writeln!(s, "  runs: {}", expand(template, &inv));
             }
         }
     }

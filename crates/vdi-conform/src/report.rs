@@ -1,13 +1,14 @@
-//! Reports: a line per case for people, JSON and JUnit for machines, and the exit code.
+//! Reports: a block per case for people (with colour on a terminal), a closing list of what
+//! did not pass, JSON and JUnit for machines (`json`, `junit`), and the exit code.
+
+mod json;
+mod junit;
+
+pub use json::{JSON_SCHEMA_VERSION, JsonCase, JsonReport, MergeError, json, merge};
+pub use junit::junit;
 
 use crate::run::{CaseResult, ClientOutput, Verdict};
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// Version of the JSON report's layout (2: `client_output`).
-pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Counts per verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,19 +30,24 @@ impl Summary {
     pub fn of(results: &[CaseResult]) -> Summary {
         let mut s = Summary::default();
         for r in results {
-            match r.verdict {
-                Verdict::Pass => s.passed += 1,
-                Verdict::Fail => s.failed += 1,
-                Verdict::Warn => s.warned += 1,
-                Verdict::Skip => s.skipped += 1,
-                Verdict::Info => s.info += 1,
-                Verdict::Error => s.errors += 1,
-            }
+            s.count(r.verdict);
         }
         s
     }
 
-    /// The last stdout line: `N passed, N failed, N skipped` (`, N warnings`, `, N infos` and
+    /// Counts one verdict.
+    pub fn count(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::Warn => self.warned += 1,
+            Verdict::Skip => self.skipped += 1,
+            Verdict::Info => self.info += 1,
+            Verdict::Error => self.errors += 1,
+        }
+    }
+
+    /// The closing line: `N passed, N failed, N skipped` (`, N warnings`, `, N infos` and
     /// `, N harness errors` when any).
     pub fn line(&self) -> String {
         let mut line = format!(
@@ -73,11 +79,117 @@ impl Summary {
     }
 }
 
-/// One human line (plus Expected/Actual lines for a non-pass).
+/// What a report says about the run as a whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunMeta {
+    pub seed: u64,
+    /// The client as given to `--client`.
+    pub client: String,
+    pub catalogue_version: u32,
+    /// When the run started, UTC (`2025-01-31T23:59:59Z`; empty: unknown).
+    #[serde(default)]
+    pub started_at: String,
+    /// How long it took.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// The `--partition` this run was (`count:1/3`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+}
+
+/// `unix_secs` as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_text(unix_secs: u64) -> String {
+    let (days, rem) = ((unix_secs / 86_400) as i64, unix_secs % 86_400);
+    // Civil from days (H. Hinnant's algorithm), for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// The inverse of [`utc_text`].
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
+/// Now, as [`utc_text`] gives it.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc_text(secs)
+}
+
+/// Terminal colour for the human report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// The verdict's name, coloured when `color`.
+    pub fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Pass => "32",
+            Verdict::Fail => "1;31",
+            Verdict::Warn => "33",
+            Verdict::Skip => "2",
+            Verdict::Info => "36",
+            Verdict::Error => "1;35",
+        };
+        let name = format!("{:<4}", v.name());
+        if self.color {
+            format!("\x1b[{code}m{name}\x1b[0m")
+        } else {
+            name
+        }
+    }
+
+    fn label(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A case's block: `VERDICT TIER ID (time)`, then for a non-pass the rule, the Expected/Actual
+/// pairs and the client's output; for INFO the observation.
 pub fn human(r: &CaseResult) -> String {
+    human_styled(r, Style::default())
+}
+
+/// [`human`] with colour.
+pub fn human_styled(r: &CaseResult, style: Style) -> String {
     let mut text = format!(
-        "{:<4} {:<6} {} ({:.2} s)",
-        r.verdict.name(),
+        "{} {:<6} {} ({:.2} s)",
+        style.verdict(r.verdict),
         r.tier.name(),
         r.id,
         r.duration_ms as f64 / 1000.0
@@ -92,7 +204,11 @@ pub fn human(r: &CaseResult) -> String {
             r.rule, r.section
         ));
         for (e, a) in r.expected.iter().zip(&r.actual) {
-            text.push_str(&format!("\n       Expected: {e}\n       Actual:   {a}"));
+            text.push_str(&format!(
+                "\n       {} {e}\n       {}   {a}",
+                style.label("Expected:"),
+                style.label("Actual:")
+            ));
         }
         for line in output_lines(&r.client_output) {
             text.push_str(&format!("\n       {line}"));
@@ -116,131 +232,56 @@ pub fn output_lines(outputs: &[ClientOutput]) -> Vec<String> {
     lines
 }
 
-/// The JSON report.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct JsonReport {
-    pub schema_version: u32,
-    pub catalogue_version: u32,
-    pub seed: u64,
-    pub client: String,
-    pub summary: Summary,
-    pub cases: Vec<JsonCase>,
-}
-
-/// One case in the JSON report.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct JsonCase {
-    pub id: String,
-    pub tier: crate::catalogue::Tier,
-    pub rule: String,
-    pub section: String,
-    pub verdict: Verdict,
-    /// Expected lines joined by newlines; null on PASS.
-    pub expected: Option<String>,
-    pub actual: Option<String>,
-    pub duration_ms: u64,
-    pub transcript: Option<String>,
-    /// What each client run printed (the last lines of stdout and stderr).
-    #[serde(default)]
-    pub client_output: Vec<ClientOutput>,
-}
-
-/// Builds the JSON report.
-pub fn json(results: &[CaseResult], seed: u64, client: &str) -> JsonReport {
-    let joined = |lines: &[String]| (!lines.is_empty()).then(|| lines.join("\n"));
-    JsonReport {
-        schema_version: JSON_SCHEMA_VERSION,
-        catalogue_version: crate::catalogue::CATALOGUE_VERSION,
-        seed,
-        client: client.to_string(),
-        summary: Summary::of(results),
-        cases: results
-            .iter()
-            .map(|r| JsonCase {
-                id: r.id.clone(),
-                tier: r.tier,
-                rule: r.rule.clone(),
-                section: r.section.clone(),
-                verdict: r.verdict,
-                expected: joined(&r.expected),
-                actual: joined(&r.actual),
-                duration_ms: r.duration_ms,
-                transcript: r.transcript.as_ref().map(|p| p.display().to_string()),
-                client_output: r.client_output.clone(),
-            })
-            .collect(),
+/// The list a report ends with: every FAIL, WARN and ERROR in catalogue order with its first
+/// Expected/Actual pair (empty when there is none).
+pub fn closing_list(results: &[CaseResult], style: Style) -> String {
+    let listed: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error))
+        .collect();
+    if listed.is_empty() {
+        return String::new();
     }
-}
-
-/// The JUnit XML: one testsuite per area, one testcase per case (`name` = the case ID,
-/// `classname` = `vdisim.conform.<area>`). FAIL is a failure; WARN is a failure under
-/// `strict`, else a pass with the warning in system-out; SKIP is skipped.
-pub fn junit(results: &[CaseResult], strict: bool) -> Result<String, String> {
-    let mut report = Report::new("vdisim conform");
-    let mut areas: BTreeMap<&str, Vec<&CaseResult>> = BTreeMap::new();
-    for r in results {
-        areas.entry(r.area.as_str()).or_default().push(r);
-    }
-    let mut total = Duration::ZERO;
-    for (area, cases) in areas {
-        let mut suite = TestSuite::new(area);
-        let mut suite_time = Duration::ZERO;
-        for r in cases {
-            let text = r
-                .expected
-                .iter()
-                .zip(&r.actual)
-                .map(|(e, a)| format!("Expected: {e}\nActual: {a}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let message = format!("{} {} [{}]", r.verdict.name(), r.tier.name(), r.rule);
-            let status = match r.verdict {
-                Verdict::Pass | Verdict::Info => TestCaseStatus::success(),
-                Verdict::Warn if !strict => TestCaseStatus::success(),
-                Verdict::Fail | Verdict::Warn => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(message.clone());
-                    s.set_type(r.verdict.name());
-                    s.set_description(text.clone());
-                    s
-                }
-                Verdict::Skip => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(text.clone());
-                    s
-                }
-                Verdict::Error => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                    s.set_message(message.clone());
-                    s.set_type(r.verdict.name());
-                    s.set_description(text.clone());
-                    s
-                }
-            };
-            let mut case = TestCase::new(r.id.clone(), status);
-            case.set_classname(format!("vdisim.conform.{}", area.replace('/', ".")));
-            let time = Duration::from_millis(r.duration_ms);
-            case.set_time(time);
-            let output = output_lines(&r.client_output).join("\n");
-            match r.verdict {
-                Verdict::Warn if !strict => {
-                    case.set_system_out(format!("{message}\n{text}\n{output}").trim_end());
-                }
-                Verdict::Fail | Verdict::Warn | Verdict::Skip if !output.is_empty() => {
-                    case.set_system_out(output);
-                }
-                _ => {}
-            }
-            if r.verdict == Verdict::Info {
-                case.set_system_out(format!("INFO: {}", r.actual.join("\n")));
-            }
-            suite_time += time;
-            suite.add_test_case(case);
+    let s = Summary::of(results);
+    let mut counts = Vec::new();
+    for (n, what) in [
+        (s.failed, "failed"),
+        (s.warned, "warned"),
+        (s.errors, "harness error(s)"),
+    ] {
+        if n > 0 {
+            counts.push(format!("{n} {what}"));
         }
-        suite.set_time(suite_time);
-        total += suite_time;
-        report.add_test_suite(suite);
     }
-    report.set_time(total);
-    report.to_string().map_err(|e| e.to_string())
+    let mut text = style.label(&format!("Not passed ({}):", counts.join(", ")));
+    for r in listed {
+        text.push_str(&format!("\n  {} {}", style.verdict(r.verdict), r.id));
+        if let (Some(e), Some(a)) = (r.expected.first(), r.actual.first()) {
+            let more = r.expected.len() - 1;
+            text.push_str(&format!("\n       Expected: {e}\n       Actual:   {a}"));
+            if more > 0 {
+                text.push_str(&format!("\n       (and {more} more)"));
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_text_and_back() {
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_796_285_517, "2026-12-03T08:11:57Z"),
+            (4_107_542_399, "2100-02-28T23:59:59Z"),
+        ] {
+            assert_eq!(utc_text(secs), text);
+            assert_eq!(parse_utc(text), Some(secs));
+        }
+        assert_eq!(parse_utc("2026-12-03 08:11:57"), None);
+    }
 }

@@ -1,10 +1,9 @@
 //! Running cases: a private fake server per case, the case's faults armed before each client
 //! run, the client run with a time limit, and the verdict.
 
-use crate::catalogue::{Case, Expect, ServerSide, Step, Tier};
+use crate::catalogue::{Case, Expect, ServerSide, Step};
 use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,97 +16,10 @@ use vdi_server::engine::{Engine, EngineConfig};
 use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
 use vdi_server::tsql::{BackupStatement, RestoreStatement, ResultSet, SqlMessage};
 
+pub use crate::result::{CaseResult, ClientOutput, Verdict};
+
 /// The database every case backs up (`Case::database_bytes`, full recovery).
 pub const DATABASE: &str = "conform";
-
-/// A case's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Verdict {
-    Pass,
-    Warn,
-    Fail,
-    Skip,
-    /// An INFO case: an observation, never a failure.
-    Info,
-    /// The harness could not set the case up or exercise it: no verdict on the client.
-    Error,
-}
-
-impl Verdict {
-    /// `PASS`, `WARN`, `FAIL`, `SKIP`, `INFO`, `ERROR`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Warn => "WARN",
-            Verdict::Fail => "FAIL",
-            Verdict::Skip => "SKIP",
-            Verdict::Info => "INFO",
-            Verdict::Error => "ERROR",
-        }
-    }
-}
-
-/// The result of one case.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CaseResult {
-    pub id: String,
-    pub area: String,
-    pub tier: Tier,
-    pub rule: String,
-    pub section: String,
-    pub verdict: Verdict,
-    /// What was expected, one line per unmet expectation (empty on PASS).
-    pub expected: Vec<String>,
-    /// What happened, matching `expected` line by line.
-    pub actual: Vec<String>,
-    pub duration_ms: u64,
-    /// The transcript file, with `--transcripts`.
-    pub transcript: Option<PathBuf>,
-    /// What each client run printed (the last lines), in run order.
-    pub client_output: Vec<ClientOutput>,
-}
-
-/// What one client run printed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientOutput {
-    /// The run's number in its case, from 1.
-    pub run: usize,
-    /// What it was asked to do (`{op}`).
-    pub op: String,
-    /// How it ended: `exit code 2`, `killed at the time limit`, `not run: …`.
-    pub ended: String,
-    /// The last lines of its stdout.
-    pub stdout: String,
-    /// The last lines of its stderr.
-    pub stderr: String,
-}
-
-impl ClientOutput {
-    /// The output of each run of `case`.
-    pub fn of(case: &Case, records: &[StepRecord]) -> Vec<ClientOutput> {
-        records
-            .iter()
-            .zip(&case.steps)
-            .enumerate()
-            .map(|(i, (r, step))| ClientOutput {
-                run: i + 1,
-                op: step.op.name().into(),
-                ended: match &r.outcome.not_run {
-                    Some(why) => format!("not run: {why}"),
-                    None => crate::judge::describe_exit(&r.outcome),
-                },
-                stdout: r.outcome.stdout.clone(),
-                stderr: r.outcome.stderr.clone(),
-            })
-            .collect()
-    }
-
-    /// Whether the run printed anything.
-    pub fn is_empty(&self) -> bool {
-        self.stdout.is_empty() && self.stderr.is_empty()
-    }
-}
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -168,24 +80,60 @@ pub fn armed_faults(step: &Step, time_scale: f64) -> JobFaults {
 /// end of its run). The client library notices in about 0.1 s; the bound is for hangs.
 pub const CRASH_NOTICE_BOUND: Duration = Duration::from_secs(10);
 
-/// Runs `cases` on `config.jobs` threads; `on_done` sees each result as it finishes. Results
-/// come back in catalogue order.
-pub fn run_cases(
-    cases: &[&Case],
-    config: &RunConfig,
-    on_done: &(dyn Fn(&CaseResult) + Sync),
-) -> Vec<CaseResult> {
+/// What the caller of [`run_cases`] sees as the run goes.
+pub trait Progress: Sync {
+    /// A case finished, with what its runs recorded (in completion order, on the thread that
+    /// ran it: for a progress bar, or work per case such as its HTML page).
+    fn finished(&self, _case: &Case, _result: &CaseResult, _records: &[StepRecord]) {}
+
+    /// The next case in catalogue order, as soon as every case before it was reported:
+    /// whatever `--jobs` is, reports come out in one order.
+    fn report(&self, case: &Case, result: &CaseResult);
+}
+
+/// A closure sees each result in catalogue order.
+impl<F: Fn(&CaseResult) + Sync> Progress for F {
+    fn report(&self, _case: &Case, result: &CaseResult) {
+        self(result)
+    }
+}
+
+/// Finished cases waiting for the ones before them.
+struct InOrder {
+    next: usize,
+    waiting: Vec<Option<CaseResult>>,
+}
+
+/// Runs `cases` on `config.jobs` threads; `progress` sees each case finish and each result in
+/// catalogue order. Results come back in catalogue order.
+pub fn run_cases(cases: &[&Case], config: &RunConfig, progress: &dyn Progress) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
+    let order = Mutex::new(InOrder {
+        next: 0,
+        waiting: (0..cases.len()).map(|_| None).collect(),
+    });
     std::thread::scope(|s| {
         for _ in 0..config.jobs.max(1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let result = run_case(case, config).0;
-                    on_done(&result);
-                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(result);
+                    let (result, records) = run_case(case, config);
+                    progress.finished(case, &result, &records);
+                    drop(records);
+                    results.lock().unwrap_or_else(PoisonError::into_inner)[i] =
+                        Some(result.clone());
+                    // Report, under the lock, every case whose predecessors are all reported.
+                    let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
+                    let order = &mut *order;
+                    order.waiting[i] = Some(result);
+                    while let Some(Some(result)) =
+                        order.waiting.get_mut(order.next).map(Option::take)
+                    {
+                        progress.report(cases[order.next], &result);
+                        order.next += 1;
+                    }
                 }
             });
         }
@@ -208,6 +156,8 @@ pub struct StepRecord {
     pub errors: Vec<String>,
     /// What crossed the link.
     pub trace: Vec<TraceEvent>,
+    /// When each of `trace` happened: microseconds since the run's trace began.
+    pub trace_us: Vec<u64>,
     /// The client library's transcript lines.
     pub client_lines: Vec<String>,
     /// A run against a child-process server: how the crash went.
@@ -467,7 +417,11 @@ fn run_step(
         Some((r, e)) => (Some(r), e),
         None => (None, Vec::new()),
     };
-    let trace = trace.take();
+    let (trace_us, trace): (Vec<u64>, Vec<TraceEvent>) = trace
+        .take_timed()
+        .into_iter()
+        .map(|e| (e.t_us, e.event))
+        .unzip();
     let leftover_regions = trace
         .iter()
         .filter_map(|e| match e {
@@ -481,6 +435,7 @@ fn run_step(
         job,
         errors,
         trace,
+        trace_us,
         client_lines,
         crash: None,
         harness_error: None,
@@ -564,7 +519,8 @@ fn run_child_step(
         }),
         harness_error: None,
         leftover_regions,
-        trace: end.trace,
+        trace: end.trace.iter().map(|e| e.event.clone()).collect(),
+        trace_us: end.trace.iter().map(|e| e.t_us).collect(),
         client_lines,
     }
 }

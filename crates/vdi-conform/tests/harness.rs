@@ -35,7 +35,7 @@ fn run(client: &str, globs: &[&str]) -> Vec<CaseResult> {
     let include: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
     let cases = select(&all, &include, &[]);
     assert!(!cases.is_empty());
-    run::run_cases(&cases, &config(client), &|_| {})
+    run::run_cases(&cases, &config(client), &|_: &CaseResult| {})
 }
 
 /// The cases that neither passed nor only reported (INFO).
@@ -126,7 +126,7 @@ fn expect_set(variant: &str, expected: &[(&str, Verdict)]) {
 fn the_builtin_client_passes_every_case() {
     let all = catalogue();
     let cases: Vec<_> = all.iter().collect();
-    let results = run::run_cases(&cases, &config("builtin"), &|_| {});
+    let results = run::run_cases(&cases, &config("builtin"), &|_: &CaseResult| {});
     assert_eq!(results.len(), all.len());
     let summary = Summary::of(&results);
     let info = all.iter().filter(|c| c.tier == Tier::Info).count();
@@ -170,20 +170,30 @@ fn no_complete_warns_where_vdc_complete_should_be_requested() {
     );
 }
 
+/// A client that takes the first Flush for the end of the backup fails wherever a Flush
+/// arrives: since every backup ends with a final Flush (then VDC_Complete when negotiated, as
+/// SQL Server ends it; decision 43), that is every case whose backup must succeed.
 #[test]
 fn close_early_fails_wherever_a_flush_arrives() {
-    use Verdict::Fail;
-    expect_set(
-        "close-early",
-        &[
-            ("flush/mid-0/complete-refused/devices-4", Fail),
-            ("flush/mid-3/complete-granted/devices-4", Fail),
-            ("flush/mid-1/complete-refused/devices-1", Fail),
-            ("complete/not-granted/devices-1", Fail),
-            ("close/after-vd-e-close/mid-3/devices-4", Fail),
-            ("media/disk/flush-3/complete-not-granted", Fail),
-        ],
-    );
+    let passing = [
+        "abort/server/opened/backup",
+        "abort/crash/mid-stream/backup",
+        "media/disk/abort-mid-stream",
+        "info/create-request",
+    ];
+    // The server dies mid-stream: whether some device's final Flush (and so the early Close)
+    // comes before the crash point depends on how the stripes were spread. Either verdict.
+    let either = "crash/backup/mid-stream/devices-4";
+    let results = run("builtin:close-early", &SUBSET);
+    assert_eq!(results.len(), SUBSET.len());
+    let mut got = not_passing(&results);
+    got.retain(|(id, _)| id != either);
+    let expected: BTreeSet<(String, Verdict)> = SUBSET
+        .iter()
+        .filter(|id| !passing.contains(id) && **id != either)
+        .map(|id| (id.to_string(), Verdict::Fail))
+        .collect();
+    assert_eq!(got, expected, "{}", explain(&results));
 }
 
 #[test]
@@ -305,7 +315,7 @@ fn a_client_that_reports_success_after_a_crash_fails() {
     c.client = ClientKind::Template("true {op}".into());
     let all = catalogue();
     let cases = select(&all, &["crash/backup/mid-stream/devices-1".into()], &[]);
-    let results = run::run_cases(&cases, &c, &|_| {});
+    let results = run::run_cases(&cases, &c, &|_: &CaseResult| {});
     let r = &results[0];
     assert_eq!(r.verdict, Verdict::Fail, "{}", report::human(r));
     assert!(
@@ -330,7 +340,7 @@ fn a_crash_case_without_its_child_server_is_a_harness_error() {
     c.child_server = ChildCommand::vdisim(std::path::Path::new("/nonexistent/vdisim"));
     let all = catalogue();
     let cases = select(&all, &["crash/backup/opened/devices-1".into()], &[]);
-    let results = run::run_cases(&cases, &c, &|_| {});
+    let results = run::run_cases(&cases, &c, &|_: &CaseResult| {});
     assert_eq!(results[0].verdict, Verdict::Error);
     assert_eq!(Summary::of(&results).exit_code(false), 3);
     assert!(

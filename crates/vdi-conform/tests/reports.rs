@@ -5,10 +5,21 @@ use quick_xml::events::Event;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use vdi_conform::catalogue::{catalogue, select};
-use vdi_conform::report::{self, JsonReport, Summary};
+use vdi_conform::report::{self, JsonReport, RunMeta, Summary};
 use vdi_conform::run::{self, RunConfig, Verdict};
 use vdi_conform::transcript;
 use vdi_conform::{CaseResult, ClientKind};
+
+fn meta(seed: u64, client: &str) -> RunMeta {
+    RunMeta {
+        seed,
+        client: client.into(),
+        catalogue_version: vdi_conform::catalogue::CATALOGUE_VERSION,
+        started_at: "2025-01-31T23:59:59Z".into(),
+        duration_ms: 1234,
+        partition: None,
+    }
+}
 
 fn config(client: &str) -> RunConfig {
     let vdisim = PathBuf::from("/nonexistent/vdisim");
@@ -21,7 +32,7 @@ fn run_with(config: &RunConfig, globs: &[&str]) -> Vec<CaseResult> {
     let all = catalogue();
     let include: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
     let cases = select(&all, &include, &[]);
-    run::run_cases(&cases, config, &|_| {})
+    run::run_cases(&cases, config, &|_: &CaseResult| {})
 }
 
 /// A mixed run: passes, a failure, a warning.
@@ -43,7 +54,7 @@ fn mixed() -> Vec<CaseResult> {
 #[test]
 fn json_report_parses_back() {
     let results = mixed();
-    let json = report::json(&results, 7, "builtin:test");
+    let json = report::json(&results, &meta(7, "builtin:test"));
     let text = serde_json::to_string_pretty(&json).unwrap();
     let back: JsonReport = serde_json::from_str(&text).unwrap();
     assert_eq!(back.schema_version, report::JSON_SCHEMA_VERSION);
@@ -211,7 +222,7 @@ fn check_junit(xml: &str, strict: bool) -> (usize, usize, usize) {
 #[test]
 fn junit_report_has_the_required_structure() {
     let results = mixed();
-    let xml = report::junit(&results, false).unwrap();
+    let xml = report::junit(&results, false, &meta(1, "builtin")).unwrap();
     assert_eq!(check_junit(&xml, false), (3, 1, 0));
     let doc = parse_xml(&xml);
     let suites: Vec<&str> = doc.children[0]
@@ -220,8 +231,42 @@ fn junit_report_has_the_required_structure() {
         .map(|s| s.attrs["name"].as_str())
         .collect();
     assert_eq!(suites, ["create", "flush", "stripe"]);
+    // Every suite says which run it is.
+    for suite in &doc.children[0].children {
+        let properties = suite
+            .children
+            .iter()
+            .find(|c| c.name == "properties")
+            .expect("properties");
+        let named: HashMap<&str, &str> = properties
+            .children
+            .iter()
+            .map(|p| (p.attrs["name"].as_str(), p.attrs["value"].as_str()))
+            .collect();
+        assert_eq!(named["seed"], "1");
+        assert_eq!(named["client"], "builtin");
+        assert_eq!(
+            named["catalogue_version"],
+            vdi_conform::catalogue::CATALOGUE_VERSION.to_string()
+        );
+    }
+    // A failure's message says what failed, not only that it did.
+    let failure = doc.children[0]
+        .children
+        .iter()
+        .flat_map(|s| &s.children)
+        .flat_map(|c| &c.children)
+        .find(|c| c.name == "failure")
+        .unwrap();
+    assert!(
+        failure.attrs["message"].starts_with(
+            "FAIL MUST [CONF-DATA-001]: expected run 2 (verifyonly): the statement succeeds; actual run 2 (verifyonly): the statement failed: Msg 3266: "
+        ),
+        "{:?}",
+        failure.attrs
+    );
     // Under --strict the warning is a failure too.
-    let xml = report::junit(&results, true).unwrap();
+    let xml = report::junit(&results, true, &meta(1, "builtin")).unwrap();
     assert_eq!(check_junit(&xml, true), (3, 2, 0));
 }
 
@@ -238,7 +283,7 @@ fn skipped_cases_and_exit_codes() {
     assert_eq!(summary.line(), "0 passed, 0 failed, 2 skipped");
     assert_eq!(summary.exit_code(true), 0);
     assert!(results.iter().all(|r| !r.expected.is_empty()));
-    let xml = report::junit(&results, false).unwrap();
+    let xml = report::junit(&results, false, &meta(1, "builtin")).unwrap();
     assert_eq!(check_junit(&xml, false), (2, 0, 2));
 
     let mixed = Summary::of(&mixed());
@@ -258,8 +303,11 @@ fn streams(dir: &std::path::Path, id: &str) -> String {
     let t = transcript::read_transcript(&dir.join(transcript::transcript_name(id))).unwrap();
     assert_eq!(t.header.case, id);
     let mut out = String::new();
-    for (i, events) in t.server.iter().enumerate() {
-        for (d, stream) in transcript::command_streams(events).iter().enumerate() {
+    for (i, run) in t.runs.iter().enumerate() {
+        for (d, stream) in transcript::command_streams(&run.server_events())
+            .iter()
+            .enumerate()
+        {
             for line in stream {
                 out.push_str(&format!("run{} dev{d} {line}\n", i + 1));
             }
@@ -310,7 +358,7 @@ fn info_cases_report_observations() {
     let summary = Summary::of(&results);
     assert_eq!(summary.line(), "1 passed, 0 failed, 0 skipped, 2 infos");
     assert_eq!(summary.exit_code(true), 0);
-    let json = report::json(&results, 1, "builtin");
+    let json = report::json(&results, &meta(1, "builtin"));
     let text = serde_json::to_string(&json).unwrap();
     let back: JsonReport = serde_json::from_str(&text).unwrap();
     assert_eq!(back.summary.info, 2);
@@ -322,11 +370,12 @@ fn info_cases_report_observations() {
     assert_eq!(flushes.verdict, Verdict::Info);
     assert_eq!(
         flushes.actual.as_deref(),
-        Some("3 Flush(es) sent, completed: 3 × ERROR_SUCCESS (0)")
+        // The 3 mid-stream Flushes and the final one before VDC_Complete (decision 43).
+        Some("4 Flush(es) sent, completed: 4 × ERROR_SUCCESS (0)")
     );
-    let xml = report::junit(&results, true).unwrap();
+    let xml = report::junit(&results, true, &meta(1, "builtin")).unwrap();
     assert_eq!(check_junit(&xml, true), (3, 0, 0));
-    assert!(xml.contains("INFO: 3 Flush(es) sent"), "{xml}");
+    assert!(xml.contains("INFO: 4 Flush(es) sent"), "{xml}");
 }
 
 /// A template that cannot be told about prefix zones skips the prefix cases.
@@ -359,15 +408,19 @@ fn a_template_with_a_syntax_error_shows_its_output_in_every_report() {
     // Under Actual, not before it.
     assert!(human.find("Actual:").unwrap() < human.find("Output of run 1").unwrap());
 
-    let json = serde_json::to_value(report::json(&results, 1, "t")).unwrap();
+    let json = serde_json::to_value(report::json(&results, &meta(1, "t"))).unwrap();
     let output = &json["cases"][0]["client_output"][0];
     assert_eq!(output["run"], 1);
     assert_eq!(output["op"], "backup");
     assert!(output["stderr"].as_str().unwrap().contains("Syntax error"));
 
-    let xml = report::junit(&results, false).unwrap();
+    let xml = report::junit(&results, false, &meta(1, "builtin")).unwrap();
     let doc = parse_xml(&xml);
-    let case = &doc.children[0].children[0].children[0];
+    let case = doc.children[0].children[0]
+        .children
+        .iter()
+        .find(|c| c.name == "testcase")
+        .unwrap();
     let out = case
         .children
         .iter()

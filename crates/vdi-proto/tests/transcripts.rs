@@ -105,7 +105,8 @@ fn three_mid_stream_flushes_then_complete() {
         ..small(1)
     };
     let out = run_backup(spec);
-    assert_eq!((out.flushes, out.completes), (3, 1));
+    // The 3 mid-stream Flushes, the final one, then VDC_Complete (decision 43).
+    assert_eq!((out.flushes, out.completes), (4, 1));
     snapshot("three_mid_stream_flushes_then_complete", &out.pair);
 }
 

@@ -56,10 +56,11 @@ impl ObjectName {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Literal {
     Null,
-    /// An integer literal that fits in bigint (int if it fits in int, as SQL Server types it).
+    /// An integer literal that fits in int. SQL Server types a larger integer literal as
+    /// numeric(p, 0), not bigint, so those are [`Literal::Decimal`].
     Integer(i64),
-    /// A literal with a decimal point (`1.5`), or an integer too large for bigint: the digits
-    /// as written, typed numeric(p, s).
+    /// A literal with a decimal point (`1.5`, `.5`, `1.`), or an integer too large for int: the
+    /// digits as written (at most 38), typed numeric(p, s).
     Decimal(String),
     /// `1e3`, `1.5E-2`: float.
     Float(f64),
@@ -168,6 +169,13 @@ pub enum Expr {
         query: Box<Query>,
         negated: bool,
     },
+    /// `x op ALL|ANY|SOME (SELECT …)`; `all` is false for ANY and SOME, which are the same.
+    Quantified {
+        left: Box<Expr>,
+        op: BinaryOp,
+        all: bool,
+        query: Box<Query>,
+    },
     /// `EXISTS (SELECT …)`
     Exists(Box<Query>),
     /// `(SELECT …)` used as a value.
@@ -193,7 +201,10 @@ pub enum Expr {
     },
     /// A function call: scalar (`LEN(x)`), aggregate (`COUNT(*)`, `MAX(DISTINCT x)`), or
     /// window (`ROW_NUMBER() OVER (…)`). `name` is upper-cased; a schema-qualified name
-    /// (`sys.fn_hadr_backup_is_preferred_replica`) keeps its qualifier in `schema`.
+    /// (`sys.fn_hadr_backup_is_preferred_replica`) keeps its qualifier in `schema` (a database
+    /// part before it is dropped). The niladic functions written without parentheses
+    /// (`CURRENT_TIMESTAMP`, `CURRENT_USER`, `SESSION_USER`, `SYSTEM_USER`, `USER`) are calls
+    /// with no arguments; `IIF`'s first argument is a condition.
     Function {
         schema: Option<String>,
         name: String,
@@ -204,8 +215,10 @@ pub enum Expr {
         distinct: bool,
         over: Option<WindowSpec>,
     },
-    /// `DATEADD(day, …)`, `DATEDIFF(minute, …)`, `DATEPART(year, …)`: the date part keyword,
-    /// which is not an expression. Only appears as such a function's first argument.
+    /// `DATEADD(day, …)`, `DATEDIFF(minute, …)`, `DATEPART(yy, …)`: the date part keyword,
+    /// which is not an expression. Only appears as such a function's first argument. The
+    /// parser gives the full upper-case name for every abbreviation (`yy` → `YEAR`, `mi` →
+    /// `MINUTE`, `isowk` → `ISO_WEEK`).
     DatePart(String),
 }
 

@@ -24,6 +24,20 @@ pub enum QueryBody {
         left: Box<QueryBody>,
         right: Box<QueryBody>,
     },
+    /// `WITH cte AS (…) [, …] body`: the common table expressions are visible in `body` (and
+    /// each in the ones after it, and in itself when recursive).
+    With {
+        ctes: Vec<CommonTableExpression>,
+        body: Box<QueryBody>,
+    },
+}
+
+/// `name [(col, …)] AS (query)` of a `WITH` clause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommonTableExpression {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub query: Box<Query>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

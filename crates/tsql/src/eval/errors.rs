@@ -289,11 +289,6 @@ pub fn must_declare_variable(name: &str) -> SqlMessage {
     compile_error(137, format!("Must declare the scalar variable \"{name}\"."))
 }
 
-/// 4145-like misuse of a date part keyword as a value.
-pub fn invalid_date_part_use(part: &str) -> SqlMessage {
-    error(207, format!("Invalid column name '{part}'."))
-}
-
 /// 10753
 pub fn window_function_needs_over(name: &str) -> SqlMessage {
     compile_error(
@@ -541,10 +536,11 @@ pub fn not_comparable(ty: &str) -> SqlMessage {
     )
 }
 
-/// 8116-like refusal for `SELECT … INTO`, which the interpreter owns.
-pub fn into_not_supported() -> SqlMessage {
+/// 59050 (ours): a join, APPLY or recursive CTE past vdisim's row limit. SQL Server would
+/// spill to tempdb; vdisim holds results in memory and stops instead.
+pub fn too_many_rows(limit: usize) -> SqlMessage {
     error(
-        59010,
-        "vdisim does not emulate SELECT … INTO in this context; create the table and INSERT … SELECT.",
+        59050,
+        format!("vdisim does not emulate queries whose intermediate results exceed {limit} rows."),
     )
 }

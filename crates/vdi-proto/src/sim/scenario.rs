@@ -191,14 +191,15 @@ pub fn run_backup(spec: BackupSpec) -> BackupOutcome {
                 .for_each(|p| p.push_back(Planned::Control(VdcCode::Flush)));
         }
     }
-    let last = if config.features & vdf::COMPLETE_ENABLED != 0 {
-        VdcCode::Complete
-    } else {
-        VdcCode::Flush
-    };
-    plans
-        .iter_mut()
-        .for_each(|p| p.push_back(Planned::Control(last)));
+    // The end as SQL Server sends it (docs/decisions.md #43): a final Flush, then VDC_Complete
+    // when negotiated.
+    let complete = config.features & vdf::COMPLETE_ENABLED != 0;
+    for plan in &mut plans {
+        plan.push_back(Planned::Control(VdcCode::Flush));
+        if complete {
+            plan.push_back(Planned::Control(VdcCode::Complete));
+        }
+    }
 
     let mut free = buffer_pool(&config, u32::from(spec.devices) * DEPTH);
     let mut in_flight: HashMap<CmdId, u64> = HashMap::new();
@@ -461,7 +462,8 @@ mod tests {
             backup.stripes.iter().map(Vec::len).sum::<usize>(),
             1_000_000
         );
-        assert_eq!(backup.flushes, 2 * 3);
+        // 2 mid-stream Flushes and the final one, on each of 3 devices.
+        assert_eq!(backup.flushes, 3 * 3);
         assert_eq!(backup.completes, 3);
         let restore = run_restore(spec, &backup.stripes);
         assert_eq!(restore.first_mismatch, None);

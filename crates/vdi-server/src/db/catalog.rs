@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use tsql::catalog::DatabaseInfo;
+use tsql::value::DateTime;
 
 use super::{Database, RecoveryModel};
 
@@ -137,6 +139,7 @@ impl Catalog {
         for db in Self::default_databases() {
             c.dbs.insert(key(db.name()), db);
         }
+        c.assign_database_ids(crate::engine::datetime_now());
         c
     }
 
@@ -195,6 +198,7 @@ impl Catalog {
                 c.insert_and_save(db)?;
             }
         }
+        c.assign_database_ids(crate::engine::datetime_now());
         Ok(c)
     }
 
@@ -298,7 +302,40 @@ impl Catalog {
         fs::rename(&tmp, &path).map_err(|source| CatalogError::Io { path, source })
     }
 
-    fn insert_and_save(&mut self, db: Database) -> Result<&mut Database, CatalogError> {
+    /// Gives every database without SQL metadata (a new one, or one from a data directory
+    /// written before the metadata existed) its own, with the next free `database_id`.
+    pub fn assign_database_ids(&mut self, now: DateTime) {
+        let mut next = self.next_database_id();
+        for db in self.dbs.values_mut() {
+            if !db.has_sql_info() {
+                db.set_sql_info(DatabaseInfo::new(next, db.name(), now));
+                next += 1;
+            }
+        }
+    }
+
+    /// The id the next new database gets: one past the highest, never a system database's.
+    #[must_use]
+    pub fn next_database_id(&self) -> i32 {
+        self.dbs
+            .values()
+            .filter(|d| d.has_sql_info())
+            .map(|d| d.sql_info().database_id)
+            .max()
+            .unwrap_or(4)
+            .max(4)
+            + 1
+    }
+
+    fn insert_and_save(&mut self, mut db: Database) -> Result<&mut Database, CatalogError> {
+        if !db.has_sql_info() {
+            let id = self
+                .get(db.name())
+                .filter(|d| d.has_sql_info())
+                .map_or_else(|| self.next_database_id(), |d| d.sql_info().database_id);
+            let info = DatabaseInfo::new(id, db.name(), crate::engine::datetime_now());
+            db.set_sql_info(info);
+        }
         let k = key(db.name());
         let name = db.name().to_owned();
         self.dbs.insert(k.clone(), db);

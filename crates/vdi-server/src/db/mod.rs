@@ -16,6 +16,8 @@ pub use digest::{DatabaseDigest, Difference};
 pub use image::{BackupImage, BackupKind, BackupMeta, FileInfo, FileKind, PageEntry};
 
 use serde::{Deserialize, Serialize};
+use tsql::catalog::DatabaseInfo;
+use tsql::value::DateTime;
 
 use page::PAGE_SIZE;
 
@@ -152,6 +154,27 @@ pub struct Database {
     log_backup_point: Option<Lsn>,
     /// Checkpoint LSN of the last completed full backup.
     differential_base: Option<Lsn>,
+    /// What the catalog views show: id, state, files, filegroups, users (`None` only in a
+    /// file written before this field existed; the catalog fills it in on load).
+    #[serde(default)]
+    sql: Option<DatabaseInfo>,
+    /// Marked transactions (`BEGIN TRAN name WITH MARK`), oldest first.
+    #[serde(default)]
+    marks: Vec<Mark>,
+    /// Pages found damaged (a restore that continued after errors); DBCC CHECKDB reports
+    /// them.
+    #[serde(default)]
+    damaged_pages: Vec<u64>,
+}
+
+/// A marked transaction in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub name: String,
+    pub description: Option<String>,
+    /// The LSN of the mark: the first LSN after the transaction's work.
+    pub lsn: Lsn,
+    pub time: DateTime,
 }
 
 impl Database {
@@ -191,6 +214,9 @@ impl Database {
             log_retained_from: None,
             log_backup_point: None,
             differential_base: None,
+            sql: None,
+            marks: Vec::new(),
+            damaged_pages: Vec::new(),
         }
     }
 
@@ -215,7 +241,90 @@ impl Database {
             log_retained_from: None,
             log_backup_point: None,
             differential_base: None,
+            sql: None,
+            marks: Vec::new(),
+            damaged_pages: Vec::new(),
         }
+    }
+
+    /// The SQL metadata (set by the catalog when the database joins it).
+    ///
+    /// # Panics
+    /// If called before the catalog gave the database its metadata.
+    #[must_use]
+    pub fn sql_info(&self) -> &DatabaseInfo {
+        self.sql
+            .as_ref()
+            .expect("catalog assigns SQL metadata on insert")
+    }
+
+    /// The SQL metadata, for changes (ALTER DATABASE, CREATE USER …).
+    ///
+    /// # Panics
+    /// As [`Database::sql_info`].
+    pub fn sql_info_mut(&mut self) -> &mut DatabaseInfo {
+        self.sql
+            .as_mut()
+            .expect("catalog assigns SQL metadata on insert")
+    }
+
+    /// Whether the catalog has given it metadata yet.
+    #[must_use]
+    pub fn has_sql_info(&self) -> bool {
+        self.sql.is_some()
+    }
+
+    /// Sets the SQL metadata; the name and recovery model follow the database's own.
+    pub fn set_sql_info(&mut self, mut info: DatabaseInfo) {
+        info.name.clone_from(&self.name);
+        if info.recovery_model != tsql::catalog::RecoveryModel::BulkLogged {
+            info.recovery_model = match self.recovery {
+                RecoveryModel::Full => tsql::catalog::RecoveryModel::Full,
+                RecoveryModel::Simple => tsql::catalog::RecoveryModel::Simple,
+            };
+        }
+        self.sql = Some(info);
+    }
+
+    /// Records a marked transaction at the current end of the log.
+    pub fn add_mark(&mut self, name: &str, description: Option<&str>, time: DateTime) {
+        self.marks.push(Mark {
+            name: name.to_owned(),
+            description: description.map(str::to_owned),
+            lsn: self.next_lsn,
+            time,
+        });
+    }
+
+    #[must_use]
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
+    }
+
+    /// Marks a page damaged (DBCC CHECKDB then fails).
+    pub fn damage_page(&mut self, page: u64) {
+        if !self.damaged_pages.contains(&page) {
+            self.damaged_pages.push(page);
+        }
+    }
+
+    /// DBCC CHECKDB: `Err` names the first damaged page.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        match self.damaged_pages.first() {
+            Some(page) => Err(format!(
+                "Page (1:{page}) could not be processed. See other errors for details."
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// How full the log is, for DBCC SQLPERF(LOGSPACE): the records kept for the next log
+    /// backup against the log file's size.
+    #[must_use]
+    pub fn log_space_used_percent(&self) -> f64 {
+        let used = (self.log.len() * 64) as f64;
+        let size = self.log_file_bytes.max(1) as f64;
+        (used / size * 100.0).clamp(0.5, 100.0)
     }
 
     /// Checks the internal consistency of a deserialised database.
@@ -247,6 +356,9 @@ impl Database {
     /// Renames the database (RESTORE under another name); content is unaffected.
     pub fn set_name(&mut self, name: &str) {
         name.clone_into(&mut self.name);
+        if let Some(sql) = &mut self.sql {
+            name.clone_into(&mut sql.name);
+        }
     }
 
     /// The seed given at creation.
@@ -270,6 +382,12 @@ impl Database {
     /// ALTER DATABASE ... SET RECOVERY. Switching to SIMPLE breaks the log chain; after switching
     /// back to FULL a full backup is needed before BACKUP LOG works again.
     pub fn set_recovery(&mut self, recovery: RecoveryModel) {
+        if let Some(sql) = &mut self.sql {
+            sql.recovery_model = match recovery {
+                RecoveryModel::Full => tsql::catalog::RecoveryModel::Full,
+                RecoveryModel::Simple => tsql::catalog::RecoveryModel::Simple,
+            };
+        }
         if recovery == RecoveryModel::Simple {
             self.log.clear();
             self.log_retained_from = None;
@@ -336,19 +454,35 @@ impl Database {
     /// The file list (FILELISTONLY).
     #[must_use]
     pub fn files(&self) -> Vec<FileInfo> {
+        // The primary data file and the first log file carry the names the catalog shows
+        // (CREATE DATABASE … ON (NAME = …)), so MOVE and FILELISTONLY agree with it.
+        let named = |kind: tsql::catalog::FileType| {
+            self.sql
+                .as_ref()
+                .and_then(|s| s.files.iter().find(|f| f.file_type == kind))
+                .map(|f| (f.name.clone(), f.physical_name.clone()))
+        };
+        let (data_name, data_path) = named(tsql::catalog::FileType::Rows)
+            .unwrap_or_else(|| (self.name.clone(), format!("{}.mdf", self.name)));
+        let (log_name, log_path) = named(tsql::catalog::FileType::Log).unwrap_or_else(|| {
+            (
+                format!("{}_log", self.name),
+                format!("{}_log.ldf", self.name),
+            )
+        });
         let mut files = vec![
             FileInfo {
                 kind: FileKind::Data,
                 index: 0,
-                logical_name: self.name.clone(),
-                physical_name: format!("{}.mdf", self.name),
+                logical_name: data_name,
+                physical_name: data_path,
                 size_bytes: self.data_bytes(),
             },
             FileInfo {
                 kind: FileKind::Log,
                 index: 0,
-                logical_name: format!("{}_log", self.name),
-                physical_name: format!("{}_log.ldf", self.name),
+                logical_name: log_name,
+                physical_name: log_path,
                 size_bytes: self.log_file_bytes,
             },
         ];

@@ -31,6 +31,7 @@ pub struct JobContext<'a> {
     session_id: u64,
     user: &'a str,
     cancel: &'a CancelToken,
+    started: std::time::Instant,
 }
 
 impl<'a> JobContext<'a> {
@@ -47,7 +48,20 @@ impl<'a> JobContext<'a> {
             session_id,
             user,
             cancel,
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// The engine the job runs in.
+    #[must_use]
+    pub fn engine(&self) -> &'a Engine {
+        self.engine
+    }
+
+    /// How long the job has run.
+    #[must_use]
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
     }
 
     /// The batch line of the statement: the line every message of the job carries.
@@ -174,6 +188,12 @@ pub trait VdiJobs: Send + Sync {
         stmt: &RestoreStatement,
         sink: &mut dyn OutputSink,
     ) -> JobResult;
+
+    /// Databases (lower case) in the middle of a NORECOVERY restore sequence: the catalog
+    /// views show them RESTORING.
+    fn restoring_databases(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Sends a job's error messages and reports failure.

@@ -1,52 +1,54 @@
-//! The session engine: runs T-SQL batches against the server's catalog.
+//! The session engine: runs T-SQL batches against the server's state.
 //!
-//! One [`Engine`] per server holds what all connections share (the catalog, the server name,
-//! `@@VERSION`, the sa password, the BACKUP/RESTORE implementation); each connection logs in
-//! to get a [`Session`] (current database, user) and runs batches through
-//! [`Session::execute_batch`], which streams messages and result sets to an [`OutputSink`].
+//! One [`Engine`] per server holds what all connections share: the catalog of databases,
+//! msdb's history, the logins, the live sessions and requests, and the BACKUP/RESTORE
+//! implementation. Each connection logs in to get a [`Session`]; its batches are parsed by
+//! `tsql` and run by `tsql::interp`, which hands the statements with effects outside the
+//! language back to the session ([`host`]). Error handling follows SQL Server (see
+//! `tsql::interp`): a batch that does not compile runs nothing; run-time errors end the
+//! statement or the batch by their kind; a cancelled batch stops between statements.
 //!
-//! Error handling follows SQL Server with `XACT_ABORT OFF`:
-//! - a batch that does not parse (level 15) runs no statement at all: SQL Server compiles the
-//!   whole batch first;
-//! - an error while a statement runs (levels 11–16: 911, 1801, 3701, 3013 …) ends that statement
-//!   only, and the batch goes on with the next statement, as SQL Server does for these
-//!   severities;
-//! - an error above level 16 (none is raised yet) would end the batch;
-//! - a cancelled batch (client attention, disconnect, shutdown) stops between statements.
-//!
-//! `GO n` ([`Batch::repeat`]) runs the batch n times, parsing it each time, as sqlcmd sends it
-//! n times.
+//! `GO n` ([`Batch::repeat`]) runs the batch n times, parsing it each time, as sqlcmd sends
+//! it n times.
 
+mod ddl;
+mod history;
+mod host;
 pub mod jobs;
+pub mod security;
+mod session;
 pub mod sink;
+mod state;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::db::{Catalog, CatalogError, RecoveryModel as DbRecoveryModel};
+use crate::db::{Catalog, CatalogError};
+use crate::tsql::SqlMessage;
+use crate::tsql::catalog::{DatabaseInfo, RequestInfo, SessionInfo};
 use crate::tsql::messages;
-use crate::tsql::resultset::columns;
-use crate::tsql::{
-    Batch, CreateDatabaseStatement, DropDatabaseStatement, PrintValue, RecoveryModel, ResultSet,
-    SortOrder, SqlMessage, Statement, StatementKind, SystemVariable, parse_batch,
-};
+use crate::tsql::msdb::Msdb;
 
 pub use jobs::{
     JobContext, JobResult, NoVdiJobs, OperationGuard, VdiJobs, check_backup, check_restore,
     check_restore_target, fail,
 };
 pub use messages::cannot_open_login_database;
+pub use security::Security;
+pub use session::Session;
 pub use sink::{CancelToken, CollectSink, Output, OutputSink, rows_affected_line};
+pub use state::{datetime_now, local_timezone_offset};
 
 /// The server name of `@@SERVERNAME` and of every `Msg …, Server X` line.
 pub const DEFAULT_SERVER_NAME: &str = "VDISIM";
 
-/// The only login.
+/// The login every server has.
 pub const SA_LOGIN: &str = "sa";
 
 /// Databases every SQL Server has: listed and usable with USE, but not held in the catalog.
@@ -68,12 +70,13 @@ pub fn is_system_database(name: &str) -> bool {
         .any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// `@@VERSION`: SQL Server's shape, so version sniffers see 2022, and vdisim's name in it.
+/// `@@VERSION`: SQL Server 2022's multi-line shape, so version sniffers see 2022, with
+/// vdisim named as the platform.
 #[must_use]
 pub fn default_version() -> String {
-    format!(
-        "Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64) - vdisim {} emulating SQL Server for VDI testing (not a real SQL Server)",
-        env!("CARGO_PKG_VERSION")
+    crate::tsql::catalog::snapshot::version_text(
+        crate::tsql::catalog::snapshot::PRODUCT_VERSION,
+        "Developer Edition (64-bit)",
     )
 }
 
@@ -95,7 +98,7 @@ impl std::fmt::Debug for EngineConfig {
         f.debug_struct("EngineConfig")
             .field("server_name", &self.server_name)
             .field("version", &self.version)
-            .field("sa_password", &self.sa_password.as_ref().map(|_| "…"))
+            .field("sa_password", &self.sa_password.as_ref().map(|_| "(set)"))
             .field("waitfor_limit", &self.waitfor_limit)
             .field("log_to_stderr", &self.log_to_stderr)
             .finish_non_exhaustive()
@@ -115,16 +118,31 @@ impl Default for EngineConfig {
     }
 }
 
+/// A connection as the engine tracks it, for `sys.dm_exec_sessions`, `sp_who` and the
+/// in-use checks of RESTORE and DROP DATABASE.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveSession {
+    pub info: SessionInfo,
+    /// What it runs now, for `sys.dm_exec_requests`.
+    pub request: Option<RequestInfo>,
+}
+
 /// What all connections of one server share.
 pub struct Engine {
     catalog: Mutex<Catalog>,
     config: EngineConfig,
-    /// Current database (lower case) of every live session, by session id.
-    current_databases: Mutex<HashMap<u64, String>>,
+    security: Mutex<Security>,
+    msdb: Mutex<Msdb>,
+    /// master, tempdb, model and msdb: not in the catalog, but their metadata can change.
+    system_databases: Mutex<Vec<DatabaseInfo>>,
+    sessions: Mutex<HashMap<u64, LiveSession>>,
     /// Databases (lower case) with a BACKUP/RESTORE running, and the session running it.
     operations: Mutex<HashMap<String, u64>>,
     next_session: AtomicU64,
     shutting_down: AtomicBool,
+    start_time: crate::tsql::value::DateTime,
+    /// Where msdb and the logins persist (`--data-dir`).
+    data_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -135,16 +153,35 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Engine {
+    /// An engine over `catalog`; with a data directory, msdb's history and the logins are
+    /// loaded from it (a file that cannot be read is reported on stderr and started afresh).
     #[must_use]
-    pub fn new(catalog: Catalog, config: EngineConfig) -> Arc<Engine> {
+    pub fn new(mut catalog: Catalog, config: EngineConfig) -> Arc<Engine> {
+        let start_time = datetime_now();
+        let data_dir = catalog.data_dir().map(PathBuf::from);
+        let (security, msdb) = state::load(data_dir.as_deref(), &config, start_time);
+        catalog.assign_database_ids(start_time);
+        let system_databases = SYSTEM_DATABASES
+            .iter()
+            .filter_map(|n| DatabaseInfo::system(n, start_time))
+            .collect();
         Arc::new(Engine {
             catalog: Mutex::new(catalog),
             config,
-            current_databases: Mutex::new(HashMap::new()),
+            security: Mutex::new(security),
+            msdb: Mutex::new(msdb),
+            system_databases: Mutex::new(system_databases),
+            sessions: Mutex::new(HashMap::new()),
             operations: Mutex::new(HashMap::new()),
-            next_session: AtomicU64::new(1),
+            next_session: AtomicU64::new(51),
             shutting_down: AtomicBool::new(false),
+            start_time,
+            data_dir,
         })
     }
 
@@ -160,7 +197,33 @@ impl Engine {
 
     /// The catalog, locked; hold the guard briefly.
     pub fn lock_catalog(&self) -> MutexGuard<'_, Catalog> {
-        self.catalog.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.catalog)
+    }
+
+    /// msdb's history, locked; hold the guard briefly.
+    pub fn lock_msdb(&self) -> MutexGuard<'_, Msdb> {
+        lock(&self.msdb)
+    }
+
+    pub(crate) fn lock_security(&self) -> MutexGuard<'_, Security> {
+        lock(&self.security)
+    }
+
+    /// Writes msdb's history to the data directory (no-op in memory).
+    pub fn save_msdb(&self) -> Result<(), String> {
+        state::save_json(
+            self.data_dir.as_deref(),
+            state::MSDB_FILE,
+            &*self.lock_msdb(),
+        )
+    }
+
+    pub(crate) fn save_security(&self) -> Result<(), String> {
+        state::save_json(
+            self.data_dir.as_deref(),
+            state::SECURITY_FILE,
+            &*self.lock_security(),
+        )
     }
 
     /// Makes every running statement see cancellation (WAITFOR returns, jobs abort).
@@ -180,75 +243,115 @@ impl Engine {
         }
     }
 
-    /// Logs in as `user`. `database` is the initial database (`sqlcmd -d`), master if `None`.
-    /// Failure: the messages SQL Server sends (4060 and/or 18456); the connection must close.
+    /// Logs in as `user`. `database` is the initial database (`sqlcmd -d`), else the login's
+    /// default. Failure: the messages SQL Server sends (4060 and/or 18456); the connection
+    /// must close.
     pub fn login(
         self: &Arc<Self>,
         user: &str,
         password: &str,
         database: Option<&str>,
     ) -> Result<Session, Vec<SqlMessage>> {
-        let password_ok = self
-            .config
-            .sa_password
-            .as_deref()
-            .is_none_or(|expected| expected == password);
-        if !user.eq_ignore_ascii_case(SA_LOGIN) || !password_ok {
+        self.login_as(user, password, database, "", "")
+    }
+
+    /// [`Engine::login`] with the client's host and program names (sp_who, HOST_NAME()).
+    pub fn login_as(
+        self: &Arc<Self>,
+        user: &str,
+        password: &str,
+        database: Option<&str>,
+        host_name: &str,
+        program_name: &str,
+    ) -> Result<Session, Vec<SqlMessage>> {
+        let login = self.lock_security().authenticate(user, password).cloned();
+        let Some(login) = login else {
             return Err(vec![messages::login_failed(1, user)]);
-        }
-        let database = match database.filter(|d| !d.is_empty()) {
-            None => DEFAULT_DATABASE.to_owned(),
-            Some(name) => match self.canonical_database_name(name) {
-                Some(canonical) => canonical,
-                None => {
-                    return Err(vec![
-                        cannot_open_login_database(name),
-                        messages::login_failed(1, user),
-                    ]);
-                }
-            },
+        };
+        let requested = database
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| login.default_database.clone(), str::to_owned);
+        let database = match self.database_info(&requested) {
+            Some(db) if security::has_database_access(&login, &db) => db.name,
+            _ => {
+                return Err(vec![
+                    cannot_open_login_database(&requested),
+                    messages::login_failed(1, user),
+                ]);
+            }
         };
         let id = self.next_session.fetch_add(1, Ordering::SeqCst);
-        self.register_current(id, &database);
-        Ok(Session {
-            engine: Arc::clone(self),
+        let mut info = SessionInfo::new(
+            i16::try_from(id).unwrap_or(i16::MAX),
+            &login.name,
+            &database,
+            datetime_now(),
+        );
+        info.host_name = host_name.to_owned();
+        info.program_name = program_name.to_owned();
+        lock(&self.sessions).insert(
             id,
-            user: SA_LOGIN.to_owned(),
-            database,
-        })
+            LiveSession {
+                info,
+                request: None,
+            },
+        );
+        Ok(Session::new(Arc::clone(self), id, login.name, database))
     }
 
-    /// The name as the server spells it, if the database exists.
-    fn canonical_database_name(&self, name: &str) -> Option<String> {
-        if let Some(system) = SYSTEM_DATABASES
+    /// The SQL metadata of a database, system or user.
+    pub(crate) fn database_info(&self, name: &str) -> Option<DatabaseInfo> {
+        if let Some(db) = lock(&self.system_databases)
             .iter()
-            .find(|s| s.eq_ignore_ascii_case(name))
+            .find(|d| d.name.eq_ignore_ascii_case(name))
         {
-            return Some((*system).to_owned());
+            return Some(db.clone());
         }
-        self.lock_catalog().get(name).map(|db| db.name().to_owned())
+        self.lock_catalog()
+            .get(name)
+            .map(|db| db.sql_info().clone())
     }
 
-    fn register_current(&self, session: u64, database: &str) {
-        self.current_databases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(session, database.to_lowercase());
+    pub(crate) fn lock_system_databases(&self) -> MutexGuard<'_, Vec<DatabaseInfo>> {
+        lock(&self.system_databases)
+    }
+
+    pub(crate) fn set_current_database(&self, session: u64, database: &str) {
+        if let Some(s) = lock(&self.sessions).get_mut(&session) {
+            s.info.database = database.to_owned();
+        }
+    }
+
+    pub(crate) fn set_request(&self, session: u64, request: Option<RequestInfo>) {
+        if let Some(s) = lock(&self.sessions).get_mut(&session) {
+            s.request = request;
+        }
+    }
+
+    /// Updates the progress of the session's running request (`sys.dm_exec_requests`).
+    pub(crate) fn report_progress(&self, session: u64, percent: f32, remaining_ms: i64) {
+        if let Some(request) = lock(&self.sessions)
+            .get_mut(&session)
+            .and_then(|s| s.request.as_mut())
+        {
+            request.percent_complete = percent;
+            request.estimated_completion_time = remaining_ms;
+        }
+    }
+
+    pub(crate) fn live_sessions(&self) -> Vec<LiveSession> {
+        let mut all: Vec<LiveSession> = lock(&self.sessions).values().cloned().collect();
+        all.sort_by_key(|s| s.info.session_id);
+        all
     }
 
     fn unregister(&self, session: u64) {
-        self.current_databases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&session);
+        lock(&self.sessions).remove(&session);
     }
 
     /// Claims `name` for a BACKUP/RESTORE; false if one is already running on it.
     fn begin_operation(&self, name: &str, session: u64) -> bool {
-        let mut operations = self
-            .operations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut operations = lock(&self.operations);
         let key = name.to_lowercase();
         if operations.contains_key(&key) {
             return false;
@@ -258,403 +361,27 @@ impl Engine {
     }
 
     fn end_operation(&self, key: &str) {
-        self.operations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+        lock(&self.operations).remove(key);
     }
 
     /// Whether a BACKUP or RESTORE is running on `name`.
     #[must_use]
     pub fn has_operation(&self, name: &str) -> bool {
-        self.operations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&name.to_lowercase())
+        lock(&self.operations).contains_key(&name.to_lowercase())
     }
 
     /// How many sessions (other than `except`) have `name` as their current database.
     #[must_use]
     pub fn sessions_using(&self, name: &str, except: Option<u64>) -> usize {
-        let name = name.to_lowercase();
-        self.current_databases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.sessions)
             .iter()
-            .filter(|(id, db)| Some(**id) != except && **db == name)
+            .filter(|(id, s)| Some(**id) != except && s.info.database.eq_ignore_ascii_case(name))
             .count()
     }
 }
 
-/// How a batch ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BatchOutcome {
-    /// Whether any error (level > 10) was sent.
-    pub error: bool,
-    /// The highest level among the errors sent, 0 if none.
-    pub max_level: u8,
-    /// Whether the batch stopped early because it was cancelled.
-    pub cancelled: bool,
-}
-
-/// One logged-in connection.
-#[derive(Debug)]
-pub struct Session {
-    engine: Arc<Engine>,
-    id: u64,
-    user: String,
-    database: String,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.engine.unregister(self.id);
-    }
-}
-
-enum Flow {
-    Next,
-    StopBatch,
-}
-
-impl Session {
-    #[must_use]
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    #[must_use]
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
-    /// The current database (`DB_NAME()`).
-    #[must_use]
-    pub fn database(&self) -> &str {
-        &self.database
-    }
-
-    #[must_use]
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
-    }
-
-    /// Runs a whole script: splits it on `GO` lines and runs each batch with SQL Server's
-    /// batch-relative line numbers. Stops after the first batch with an error when
-    /// `stop_on_error` (sqlcmd's `-b`). Returns whether any batch had an error.
-    pub fn execute_script(
-        &mut self,
-        script: &str,
-        sink: &mut dyn OutputSink,
-        stop_on_error: bool,
-    ) -> bool {
-        let mut error = false;
-        for mut batch in crate::tsql::split_batches(script) {
-            batch.first_line = 1;
-            let outcome = self.execute_batch(&batch, sink);
-            error |= outcome.error;
-            if (outcome.error && stop_on_error) || outcome.cancelled {
-                break;
-            }
-        }
-        error
-    }
-
-    /// Runs a batch that cannot be cancelled except by server shutdown.
-    pub fn execute_batch(&mut self, batch: &Batch, sink: &mut dyn OutputSink) -> BatchOutcome {
-        self.execute_batch_cancellable(batch, sink, &CancelToken::new())
-    }
-
-    /// Runs a batch (`batch.repeat` times); `cancel` stops it between statements, and long
-    /// statements (WAITFOR, BACKUP, RESTORE) poll it.
-    pub fn execute_batch_cancellable(
-        &mut self,
-        batch: &Batch,
-        sink: &mut dyn OutputSink,
-        cancel: &CancelToken,
-    ) -> BatchOutcome {
-        let mut tracking = sink::TrackingSink::new(sink);
-        let mut cancelled = false;
-        'runs: for _ in 0..batch.repeat.max(1) {
-            let statements = match parse_batch(&batch.text, batch.first_line) {
-                Ok(statements) => statements,
-                Err(message) => {
-                    tracking.message(message);
-                    continue;
-                }
-            };
-            for statement in &statements {
-                if cancel.is_cancelled() || self.engine.is_shutting_down() {
-                    cancelled = true;
-                    break 'runs;
-                }
-                if let Flow::StopBatch = self.execute_statement(statement, &mut tracking, cancel) {
-                    break;
-                }
-            }
-        }
-        BatchOutcome {
-            error: tracking.errors > 0,
-            max_level: tracking.max_level,
-            cancelled,
-        }
-    }
-
-    fn execute_statement(
-        &mut self,
-        statement: &Statement,
-        sink: &mut sink::TrackingSink<'_>,
-        cancel: &CancelToken,
-    ) -> Flow {
-        let line = statement.line;
-        sink.statement_max_level = 0;
-        match &statement.kind {
-            StatementKind::CreateDatabase(create) => self.create_database(line, create, sink),
-            StatementKind::DropDatabase(drop) => self.drop_database(line, drop, sink),
-            StatementKind::AlterDatabaseRecovery { database, model } => {
-                self.alter_recovery(line, database, *model, sink);
-            }
-            StatementKind::SelectSystemVariable(variable) => {
-                let width = match variable {
-                    SystemVariable::Version => 300,
-                    SystemVariable::ServerName => 128,
-                };
-                let mut rs = ResultSet::new(vec![tsql::Column::new(
-                    "",
-                    tsql::SqlType::NVarChar(Some(width)),
-                    true,
-                )]);
-                rs.push(vec![self.system_variable(*variable).into()]);
-                sink.result_set(rs);
-                sink.rows_affected(1);
-            }
-            StatementKind::SelectDatabaseNames { order } => {
-                let rs = self.database_names(*order);
-                let rows = rs.rows.len() as u64;
-                sink.result_set(rs);
-                sink.rows_affected(rows);
-            }
-            StatementKind::Use { database } => self.use_database(line, database, sink),
-            StatementKind::Print(value) => {
-                let text = match value {
-                    PrintValue::Text(text) => text.clone(),
-                    PrintValue::Variable(variable) => self.system_variable(*variable),
-                };
-                sink.message(messages::print_output(line, &text));
-            }
-            StatementKind::WaitForDelay { milliseconds } => {
-                self.wait(Duration::from_millis(*milliseconds), cancel);
-            }
-            StatementKind::Workload { database, pages } => {
-                let mut catalog = self.engine.lock_catalog();
-                let Some(db) = catalog.get_mut(database) else {
-                    drop(catalog);
-                    sink.message(messages::database_does_not_exist(line, database));
-                    return Flow::Next;
-                };
-                let seed = db.next_lsn();
-                db.run_workload(*pages as usize, seed);
-                let name = db.name().to_owned();
-                if let Err(e) = catalog.save(&name) {
-                    drop(catalog);
-                    sink.message(messages::catalog_io_failed(line, &e.to_string()));
-                    return Flow::Next;
-                }
-                drop(catalog);
-                sink.rows_affected(u64::from(*pages));
-            }
-            StatementKind::Backup(backup) => {
-                let started = Instant::now();
-                let ctx = JobContext::new(&self.engine, line, self.id, &self.user, cancel);
-                let result = self.engine.config.jobs.backup(&ctx, backup, sink);
-                self.log_job(
-                    &format!(
-                        "{} {} to {} device(s) (set '{}')",
-                        backup.operation().terminating_name(),
-                        backup.database,
-                        backup.devices.len(),
-                        backup.set_name()
-                    ),
-                    result,
-                    started,
-                );
-            }
-            StatementKind::Restore(restore) => {
-                let started = Instant::now();
-                let ctx = JobContext::new(&self.engine, line, self.id, &self.user, cancel);
-                let result = self.engine.config.jobs.restore(&ctx, restore, sink);
-                self.log_job(
-                    &format!(
-                        "{} {} from {} device(s) (set '{}')",
-                        restore.operation().terminating_name(),
-                        restore.database.as_deref().unwrap_or("-"),
-                        restore.devices.len(),
-                        restore.set_name().unwrap_or("-")
-                    ),
-                    result,
-                    started,
-                );
-            }
-            // The interpreter replaces this dispatcher; until then the new statements are
-            // not run.
-            _ => {}
-        }
-        if sink.statement_max_level > 16 {
-            Flow::StopBatch
-        } else {
-            Flow::Next
-        }
-    }
-
-    fn log_job(&self, what: &str, result: JobResult, started: Instant) {
-        let outcome = match result {
-            JobResult::Succeeded => "succeeded",
-            JobResult::Failed => "failed",
-        };
-        self.engine.log_line(&format!(
-            "session {}: job {what}: {outcome} in {} ms",
-            self.id,
-            started.elapsed().as_millis()
-        ));
-    }
-
-    fn system_variable(&self, variable: SystemVariable) -> String {
-        match variable {
-            SystemVariable::Version => self.engine.version().to_owned(),
-            SystemVariable::ServerName => self.engine.server_name().to_owned(),
-        }
-    }
-
-    fn create_database(
-        &self,
-        line: u32,
-        create: &CreateDatabaseStatement,
-        sink: &mut dyn OutputSink,
-    ) {
-        if is_system_database(&create.name) {
-            sink.message(messages::database_already_exists(line, &create.name));
-            return;
-        }
-        let size_mb = create.size_mb.unwrap_or(DEFAULT_CREATE_SIZE_MB);
-        let recovery = match create.recovery.unwrap_or(RecoveryModel::Full) {
-            RecoveryModel::Full | RecoveryModel::BulkLogged => DbRecoveryModel::Full,
-            RecoveryModel::Simple => DbRecoveryModel::Simple,
-        };
-        let containers = u16::try_from(create.filestream_containers.unwrap_or(0)).unwrap_or(0);
-        let result = self
-            .engine
-            .lock_catalog()
-            .create(
-                &create.name,
-                size_mb.saturating_mul(1 << 20),
-                recovery,
-                containers,
-            )
-            .map(|_| ());
-        if let Err(e) = result {
-            sink.message(catalog_error(line, &e));
-        }
-    }
-
-    fn drop_database(&self, line: u32, drop: &DropDatabaseStatement, sink: &mut dyn OutputSink) {
-        for name in &drop.names {
-            if is_system_database(name) {
-                sink.message(messages::cannot_drop_system(line, name));
-                continue;
-            }
-            if self.engine.sessions_using(name, None) > 0 || self.engine.has_operation(name) {
-                sink.message(messages::cannot_drop_in_use(line, name));
-                continue;
-            }
-            let dropped = self.engine.lock_catalog().drop_database(name);
-            match dropped {
-                Ok(_) => {}
-                Err(CatalogError::NotFound { .. }) if drop.if_exists => {}
-                Err(CatalogError::NotFound { .. }) => {
-                    sink.message(messages::cannot_drop_database(line, name));
-                }
-                Err(e) => sink.message(catalog_error(line, &e)),
-            }
-        }
-    }
-
-    fn alter_recovery(
-        &self,
-        line: u32,
-        database: &str,
-        model: RecoveryModel,
-        sink: &mut dyn OutputSink,
-    ) {
-        if is_system_database(database) {
-            // master, tempdb, model and msdb have no catalog entry; accept the change silently.
-            return;
-        }
-        let model = match model {
-            RecoveryModel::Full | RecoveryModel::BulkLogged => DbRecoveryModel::Full,
-            RecoveryModel::Simple => DbRecoveryModel::Simple,
-        };
-        let mut catalog = self.engine.lock_catalog();
-        let Some(db) = catalog.get_mut(database) else {
-            sink.message(messages::cannot_alter_database(line, database));
-            sink.message(messages::alter_database_failed(line));
-            return;
-        };
-        db.set_recovery(model);
-        if let Err(e) = catalog.save(database) {
-            sink.message(catalog_error(line, &e));
-        }
-    }
-
-    fn database_names(&self, order: Option<SortOrder>) -> ResultSet {
-        let mut names: Vec<String> = SYSTEM_DATABASES.iter().map(|s| (*s).to_owned()).collect();
-        names.extend(
-            self.engine
-                .lock_catalog()
-                .list()
-                .map(|db| db.name().to_owned()),
-        );
-        match order {
-            None => {}
-            Some(SortOrder::Ascending) => names.sort_by_key(|n| n.to_lowercase()),
-            Some(SortOrder::Descending) => {
-                names.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
-            }
-        }
-        let mut rs = ResultSet::new(vec![tsql::Column::new(
-            columns::SYS_DATABASES[0],
-            tsql::value::SYSNAME,
-            false,
-        )]);
-        for name in names {
-            rs.push(vec![name.into()]);
-        }
-        rs
-    }
-
-    fn use_database(&mut self, line: u32, database: &str, sink: &mut dyn OutputSink) {
-        match self.engine.canonical_database_name(database) {
-            Some(name) => {
-                self.engine.register_current(self.id, &name);
-                sink.message(messages::changed_database_context(line, &name));
-                self.database = name;
-            }
-            None => sink.message(messages::database_does_not_exist(line, database)),
-        }
-    }
-
-    /// WAITFOR DELAY: really waits (up to the engine's limit), waking early on cancellation.
-    fn wait(&self, delay: Duration, cancel: &CancelToken) {
-        const SLICE: Duration = Duration::from_millis(20);
-        let deadline = Instant::now() + delay.min(self.engine.config.waitfor_limit);
-        loop {
-            let now = Instant::now();
-            if now >= deadline || cancel.is_cancelled() || self.engine.is_shutting_down() {
-                return;
-            }
-            std::thread::sleep(SLICE.min(deadline - now));
-        }
-    }
-}
+/// A batch's outcome, as the daemon reports it.
+pub use crate::tsql::interp::BatchOutcome;
 
 fn catalog_error(line: u32, error: &CatalogError) -> SqlMessage {
     match error {

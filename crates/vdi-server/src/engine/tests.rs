@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::tsql::split_batches;
+use crate::tsql::{Batch, split_batches};
 
 const PW: &str = "Secret#1";
 

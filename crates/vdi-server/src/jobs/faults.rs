@@ -25,7 +25,8 @@ pub enum FaultPoint {
     DevicesOpen,
     /// After this many completions came back.
     AfterCompletions(u32),
-    /// Backup: every data transfer done, before the final Flush or VDC_Complete.
+    /// Backup: every data transfer done, before the end of the stream (the final Flush, then
+    /// VDC_Complete when negotiated) goes out.
     BeforeFinal,
     /// Backup: right after the first Flush was sent (the client holds it or is about to).
     FlushSent,
@@ -81,6 +82,11 @@ pub struct JobFaults {
     /// Do not grant VDC_Complete even when the client asks (an older server): the client's
     /// configuration lacks VDF_CompleteEnabled and the backup ends with a Flush.
     pub refuse_complete: bool,
+    /// Backup with VDC_Complete negotiated: end every device with VDC_Complete alone, no final
+    /// Flush before it (vdisim's end before issue 19). SQL Server, and vdisim by default, send
+    /// a final Flush on every device, then VDC_Complete (docs/decisions.md #43).
+    #[serde(default)]
+    pub complete_without_final_flush: bool,
     /// SignalAbort and fail the statement at this point.
     pub abort_at: Option<FaultPoint>,
     /// With `abort_at`: a crash instead of an orderly abort.
@@ -322,7 +328,7 @@ impl FaultLink {
             Ok(Some(ToServer::ClientClosed)) => self.record(TraceEvent::ClientClosed),
             Ok(None) => {}
             Err(e) => self.record(TraceEvent::PeerFault {
-                detail: format!("{e:?}"),
+                detail: e.to_string(),
             }),
         }
     }

@@ -60,6 +60,15 @@ impl VdiJobRunner {
 }
 
 impl VdiJobs for VdiJobRunner {
+    fn restoring_databases(&self) -> Vec<String> {
+        self.restoring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     fn backup(
         &self,
         ctx: &JobContext<'_>,

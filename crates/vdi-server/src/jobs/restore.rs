@@ -158,6 +158,9 @@ pub(super) fn run(
             return fail(sink, terminate(errors));
         }
     }
+    if let Err(e) = ctx.record_restore(stmt, &image.meta, elapsed, total * 8192) {
+        ctx.log(&format!("msdb history not written: {e}"));
+    }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
     ));

@@ -2,9 +2,12 @@
 //!
 //! Per device: the stripe header, data transfers taken dynamically from one producer by
 //! whichever device has room (at most maxIODepth outstanding each), a Flush on every device
-//! after each FILESTREAM container, the stripe trailer, a filemark on tape, then VDC_Complete
-//! when negotiated (else the final Flush), and CloseDevice. Error completions follow the
-//! IO-ERROR protocol of vdi-facts §6.
+//! after each FILESTREAM container, the stripe trailer, a filemark on tape, then the end as
+//! SQL Server sends it: a final Flush, followed by VDC_Complete when negotiated (decision 43;
+//! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
+//! completions follow the IO-ERROR protocol of vdi-facts §6.
+
+mod next;
 
 use super::faults::FaultPoint;
 use super::messages as job_messages;
@@ -18,64 +21,16 @@ use crate::stream::{BackupOptions, BackupProducer};
 use crate::tsql::messages;
 use crate::tsql::{BackupKind, BackupStatement, SqlMessage};
 use crate::vdi::link::ServerConnector;
+use next::{Device, FlushPlan, Next, Phase, end_of_stream, insert_resend, next_command};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use vdi_proto::config::MediaMode;
 use vdi_proto::{CmdId, SendRequest, VdcCode, win32};
 
-/// A command still to send on one device, in order.
-#[derive(Clone, Copy, Debug)]
-enum Next {
-    /// Bytes already in a buffer (a transfer, or one given back by IO-ERROR to resend).
-    Write {
-        buffer: u64,
-        len: u32,
-        /// Position in the device's stream of writes: a write given back by IO-ERROR goes out
-        /// again before every later one.
-        order: u64,
-    },
-    Control(VdcCode),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Header,
-    Data,
-    Trailer,
-    Mark,
-    Final,
-    Sent,
-}
-
-struct Device {
-    phase: Phase,
-    queue: VecDeque<Next>,
-    /// Byte position on the media (disk mode).
-    position: u64,
-    /// In IO-ERROR: ClearError goes out once nothing is outstanding.
-    io_error: bool,
-    clear_sent: bool,
-    /// The next write's `order`.
-    next_order: u64,
-}
-
 struct InFlight {
     buffer: u64,
     len: u32,
     order: u64,
-}
-
-/// The harness's extra mid-stream Flushes: progress percentages still to pass.
-struct FlushPlan {
-    thresholds: VecDeque<u32>,
-}
-
-impl FlushPlan {
-    fn new(flushes: u32) -> FlushPlan {
-        FlushPlan {
-            thresholds: (1..=flushes).map(|k| k * 100 / (flushes + 1)).collect(),
-        }
-    }
 }
 
 pub(super) fn run(
@@ -176,6 +131,10 @@ pub(super) fn run(
         ));
     }
     let total: u64 = files.iter().map(|(_, p)| p).sum();
+    if let Err(e) = ctx.record_backup(stmt, &meta, elapsed, total * 8192) {
+        // The backup is on the media; only its history could not be written.
+        ctx.log(&format!("msdb history not written: {e}"));
+    }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
     ));
@@ -250,11 +209,7 @@ fn stream(
     let (mut sent, mut data_sent, mut completed) = (0u32, 0u32, 0u32);
     let mut injected: Option<VdcCode> = None;
     let mut closed = vec![false; devices.len()];
-    let final_code = if session.complete_enabled(faults) {
-        VdcCode::Complete
-    } else {
-        VdcCode::Flush
-    };
+    let end = end_of_stream(session.complete_enabled(faults), faults);
     let fail_with = |session: DeviceSession, errors: Vec<SqlMessage>| {
         session.abort();
         Err(errors)
@@ -268,21 +223,21 @@ fn stream(
         for d in 0..devices.len() {
             let dev_handle = session.devices[d];
             while session.set.outstanding(dev_handle.index) < depth {
+                // The command that starts the device's end of stream comes out of Final.
+                let starts_end = devices[d].phase == Phase::Final && devices[d].queue.is_empty();
                 let Some(next) = next_command(
                     d,
                     &mut devices,
                     &mut session,
                     &mut producer,
                     &mut scratch,
-                    final_code,
+                    end,
                     &mut plan,
                 )?
                 else {
                     break;
                 };
-                if faults.abort_at == Some(FaultPoint::BeforeFinal)
-                    && matches!(next, Next::Control(c) if c == final_code)
-                {
+                if faults.abort_at == Some(FaultPoint::BeforeFinal) && starts_end {
                     return fail_with(
                         session,
                         injected_abort(line, &stmt.devices[d], false, faults.crash),
@@ -483,6 +438,7 @@ fn stream(
                 dev.clear_sent = true;
             }
         }
+        ctx.report_progress(producer.progress().percent());
         if let Some(step) = stats {
             let percent = producer.progress().percent();
             while reported_percent + step <= percent.min(100) {
@@ -510,138 +466,4 @@ fn stream(
         sink.message(messages::percent_processed(line, 100));
     }
     Ok(elapsed)
-}
-
-/// Puts a write given back by IO-ERROR into the device's queue in stream order: before any
-/// later write (one whose SendCommand was refused may already be back in the queue) and before
-/// everything else not yet sent.
-fn insert_resend(queue: &mut VecDeque<Next>, buffer: u64, len: u32, order: u64) {
-    let at = queue
-        .iter()
-        .position(|n| !matches!(n, Next::Write { order: o, .. } if *o < order))
-        .unwrap_or(queue.len());
-    queue.insert(at, Next::Write { buffer, len, order });
-}
-
-/// The next command for device `d`, generating data into a free buffer when needed.
-fn next_command(
-    d: usize,
-    devices: &mut [Device],
-    session: &mut DeviceSession,
-    producer: &mut BackupProducer,
-    scratch: &mut [u8],
-    final_code: VdcCode,
-    plan: &mut FlushPlan,
-) -> Result<Option<Next>, Vec<SqlMessage>> {
-    if devices[d].io_error {
-        return Ok(None); // Only ClearError may go out now.
-    }
-    if let Some(next) = devices[d].queue.pop_front() {
-        return Ok(Some(next));
-    }
-    let stripe = d as u16;
-    let internal = |e: crate::stream::ProduceError| vec![job_messages::internal(0, &e.to_string())];
-    loop {
-        match devices[d].phase {
-            Phase::Header => {
-                // The headers take one block each; with a large BLOCKSIZE they may exceed
-                // MAXTRANSFERSIZE and go out as several Writes.
-                let max = session.config.max_transfer_size as usize;
-                let chunks = producer.header_len().div_ceil(max);
-                if session.free.len() < chunks {
-                    return Ok(None);
-                }
-                let len = producer.stripe_header(stripe, scratch).map_err(internal)?;
-                devices[d].phase = Phase::Data;
-                let mut writes = Vec::with_capacity(chunks);
-                for chunk in scratch[..len].chunks(max) {
-                    let buffer = session.free.pop().expect("counted above");
-                    if !session.buffers.write(buffer, chunk) {
-                        return Err(vec![job_messages::internal(
-                            0,
-                            "buffer outside the shared area",
-                        )]);
-                    }
-                    writes.push(Next::Write {
-                        buffer,
-                        len: chunk.len() as u32,
-                        order: devices[d].next_order,
-                    });
-                    devices[d].next_order += 1;
-                }
-                let first = writes.remove(0);
-                for (i, w) in writes.into_iter().enumerate() {
-                    devices[d].queue.insert(i, w);
-                }
-                return Ok(Some(first));
-            }
-            Phase::Data | Phase::Trailer => {
-                let Some(buffer) = session.free.pop() else {
-                    return Ok(None);
-                };
-                // Produce straight into the shared buffer (zero-copy); into scratch, then copy,
-                // only when the transport has no mapped region.
-                let buffers = session.buffers.clone();
-                let mut lease = buffers.lease(buffer, u64::from(session.config.max_transfer_size));
-                let target: &mut [u8] = match lease.as_deref_mut() {
-                    Some(shared) => shared,
-                    None => &mut *scratch,
-                };
-                let len = match devices[d].phase {
-                    Phase::Data => match producer.fill_next(stripe, target).map_err(internal)? {
-                        Some(t) => {
-                            if t.flush_after {
-                                for dev in devices.iter_mut() {
-                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
-                                }
-                            }
-                            let percent = producer.progress().percent();
-                            while plan.thresholds.front().is_some_and(|&p| percent >= p) {
-                                plan.thresholds.pop_front();
-                                for dev in devices.iter_mut() {
-                                    dev.queue.push_back(Next::Control(VdcCode::Flush));
-                                }
-                            }
-                            t.len
-                        }
-                        None => {
-                            session.free.push(buffer);
-                            devices[d].phase = Phase::Trailer;
-                            continue;
-                        }
-                    },
-                    _ => {
-                        devices[d].phase = if session.mode == MediaMode::Tape {
-                            Phase::Mark
-                        } else {
-                            Phase::Final
-                        };
-                        producer.stripe_trailer(stripe, target).map_err(internal)?
-                    }
-                };
-                if lease.is_none() && !session.buffers.write(buffer, &scratch[..len]) {
-                    return Err(vec![job_messages::internal(
-                        0,
-                        "buffer outside the shared area",
-                    )]);
-                }
-                let order = devices[d].next_order;
-                devices[d].next_order += 1;
-                return Ok(Some(Next::Write {
-                    buffer,
-                    len: len as u32,
-                    order,
-                }));
-            }
-            Phase::Mark => {
-                devices[d].phase = Phase::Final;
-                return Ok(Some(Next::Control(VdcCode::WriteMark)));
-            }
-            Phase::Final => {
-                devices[d].phase = Phase::Sent;
-                return Ok(Some(Next::Control(final_code)));
-            }
-            Phase::Sent => return Ok(None),
-        }
-    }
 }

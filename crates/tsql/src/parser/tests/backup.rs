@@ -1,37 +1,7 @@
-//! Parser tests: one or more per statement form and per WITH option, valid and invalid.
+//! BACKUP and RESTORE: one or more tests per statement form and per WITH option, valid and
+//! invalid.
 
-use crate::*;
-
-fn one(sql: &str) -> StatementKind {
-    let mut statements = parse_batch(sql, 1).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    assert_eq!(statements.len(), 1, "{sql}");
-    statements.remove(0).kind
-}
-
-fn backup(sql: &str) -> BackupStatement {
-    match one(sql) {
-        StatementKind::Backup(b) => b,
-        other => panic!("not a backup: {other:?}"),
-    }
-}
-
-fn restore(sql: &str) -> RestoreStatement {
-    match one(sql) {
-        StatementKind::Restore(r) => r,
-        other => panic!("not a restore: {other:?}"),
-    }
-}
-
-fn err(sql: &str) -> SqlMessage {
-    match parse_batch(sql, 1) {
-        Ok(s) => panic!("{sql} parsed: {s:?}"),
-        Err(e) => e,
-    }
-}
-
-fn err_number(sql: &str) -> u32 {
-    err(sql).number
-}
+use super::*;
 
 const BK: &str = "BACKUP DATABASE db TO VIRTUAL_DEVICE = 'set'";
 const RS: &str = "RESTORE DATABASE db FROM VIRTUAL_DEVICE = 'set'";
@@ -132,8 +102,6 @@ fn backup_syntax_errors() {
         err_number("BACKUP DATABASE select TO VIRTUAL_DEVICE='a'"),
         156
     );
-    assert_eq!(err_number("BACKUP DATABASE @db TO VIRTUAL_DEVICE='a'"), 137);
-    assert_eq!(err_number("BACKUP DATABASE db TO VIRTUAL_DEVICE=@dev"), 137);
     assert_eq!(err_number("BACKUP DATABASE db TO VIRTUAL_DEVICE='a',"), 102);
     let e = err("BACKUP DATABASE db TO");
     assert_eq!(
@@ -176,7 +144,6 @@ fn bad_numeric_values() {
     assert_eq!(err_number(&format!("{BK} WITH STATS = 0")), 3250);
     assert_eq!(err_number(&format!("{BK} WITH STATS = 101")), 3250);
     assert_eq!(err_number(&format!("{RS} WITH FILE = 0")), 3250);
-    assert_eq!(err_number(&format!("{BK} WITH BLOCKSIZE = @b")), 137);
     assert_eq!(err_number(&format!("{BK} WITH BLOCKSIZE 512")), 102);
     assert_eq!(err_number(&format!("{BK} WITH BLOCKSIZE = 'x'")), 102);
     let e = err(&format!("{BK} WITH BLOCKSIZE = 100"));
@@ -467,225 +434,112 @@ fn restore_syntax_errors() {
     assert_eq!(err_number("RESTORE HEADERONLY"), 102);
 }
 
-// ---- databases and the rest -------------------------------------------------------------
+// ---- variables ---------------------------------------------------------------------------
 
-#[test]
-fn create_database_forms() {
-    assert_eq!(
-        one("CREATE DATABASE db"),
-        StatementKind::CreateDatabase(CreateDatabaseStatement {
-            name: "db".into(),
-            size_mb: None,
-            recovery: None,
-            filestream_containers: None,
-            ..CreateDatabaseStatement::default()
-        })
-    );
-    assert_eq!(
-        one("create database [big] FILESTREAM 2 SIZE = 2 GB RECOVERY SIMPLE"),
-        StatementKind::CreateDatabase(CreateDatabaseStatement {
-            name: "big".into(),
-            size_mb: Some(2048),
-            recovery: Some(RecoveryModel::Simple),
-            filestream_containers: Some(2),
-            ..CreateDatabaseStatement::default()
-        })
-    );
-    let StatementKind::CreateDatabase(c) = one("CREATE DATABASE d SIZE = 10MB RECOVERY FULL")
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (c.size_mb, c.recovery),
-        (Some(10), Some(RecoveryModel::Full))
-    );
+fn slot(slot: Slot, variable: &str) -> VariableSlot {
+    VariableSlot {
+        slot,
+        variable: variable.into(),
+    }
 }
 
 #[test]
-fn create_database_errors() {
-    assert_eq!(err_number("CREATE DATABASE d SIZE = 0"), 59006);
-    assert_eq!(err_number("CREATE DATABASE d FILESTREAM 17"), 59006);
-    assert_eq!(err_number("CREATE DATABASE d SIZE = 1 SIZE = 2"), 59003);
-    assert_eq!(err_number("CREATE DATABASE d RECOVERY BULK_LOGGED"), 102);
-    assert_eq!(err_number("CREATE TABLE t"), 156);
-    assert_eq!(err_number("CREATE DATABASE"), 156);
-    assert_eq!(err_number("CREATE DATABASE d FOO"), 102);
+fn backup_with_variables_records_slots_and_keeps_defaults() {
+    let b = backup(
+        "BACKUP DATABASE @db TO VIRTUAL_DEVICE = @dev, VIRTUAL_DEVICE = 'b', VIRTUAL_DEVICE = @dev2 \
+         WITH NAME = @name, DESCRIPTION = @d, BLOCKSIZE = @bs, STATS = @s, INIT",
+    );
+    assert_eq!(b.database, "");
+    assert_eq!(b.devices, ["", "b", ""]);
+    assert_eq!(
+        b.variables,
+        [
+            slot(Slot::Database, "@db"),
+            slot(Slot::Device(0), "@dev"),
+            slot(Slot::Device(2), "@dev2"),
+            slot(Slot::Option("NAME".into()), "@name"),
+            slot(Slot::Option("DESCRIPTION".into()), "@d"),
+            slot(Slot::Option("BLOCKSIZE".into()), "@bs"),
+            slot(Slot::Option("STATS".into()), "@s"),
+        ]
+    );
+    assert_eq!(b.options.name, None);
+    assert_eq!(b.options.description, None);
+    assert_eq!(b.options.transfer.block_size, None);
+    assert_eq!(b.options.stats, None);
+    assert_eq!(b.options.init, Some(true));
+    // Two variables are not a duplicate device; two equal literals still are.
+    assert_eq!(
+        backup("BACKUP LOG db TO VIRTUAL_DEVICE = @a, VIRTUAL_DEVICE = @a").devices,
+        ["", ""]
+    );
+    assert_eq!(
+        err_number(
+            "BACKUP LOG db TO VIRTUAL_DEVICE = @a, VIRTUAL_DEVICE = 'x', VIRTUAL_DEVICE = 'x'"
+        ),
+        59001
+    );
+    // The statement's option rules still apply to options given by variable.
+    assert_eq!(
+        err_number(&format!("{BK} WITH NAME = @a, NAME = @b")),
+        59003
+    );
+    assert_eq!(err_number(&format!("{BK} WITH FILE = @f")), 3032);
+    assert_eq!(backup(BK).variables, []);
 }
 
 #[test]
-fn drop_and_alter_database() {
+fn restore_with_variables() {
+    let r = restore(
+        "RESTORE DATABASE @db FROM VIRTUAL_DEVICE = @d WITH STOPAT = @t, FILE = @f, \
+         MOVE @logical TO '/data/x.mdf', MOVE 'log' TO @physical, STANDBY = @undo",
+    );
+    assert_eq!(r.database.as_deref(), Some(""));
+    assert_eq!(r.devices, [""]);
+    assert_eq!(r.options.stop_at, None);
+    assert_eq!(r.options.file, None);
+    assert_eq!(r.options.recovery, None);
     assert_eq!(
-        one("DROP DATABASE a, [b]"),
-        StatementKind::DropDatabase(DropDatabaseStatement {
-            if_exists: false,
-            names: vec!["a".into(), "b".into()],
-        })
+        r.options.moves,
+        [
+            FileMove {
+                logical_name: String::new(),
+                physical_name: "/data/x.mdf".into()
+            },
+            FileMove {
+                logical_name: "log".into(),
+                physical_name: String::new()
+            }
+        ]
     );
     assert_eq!(
-        one("DROP DATABASE IF EXISTS a"),
-        StatementKind::DropDatabase(DropDatabaseStatement {
-            if_exists: true,
-            names: vec!["a".into()],
-        })
+        r.variables,
+        [
+            slot(Slot::Database, "@db"),
+            slot(Slot::Device(0), "@d"),
+            slot(Slot::Option("STOPAT".into()), "@t"),
+            slot(Slot::Option("FILE".into()), "@f"),
+            slot(
+                Slot::Move {
+                    index: 0,
+                    physical: false
+                },
+                "@logical"
+            ),
+            slot(
+                Slot::Move {
+                    index: 1,
+                    physical: true
+                },
+                "@physical"
+            ),
+            slot(Slot::Option("STANDBY".into()), "@undo"),
+        ]
     );
+    let r = restore("RESTORE HEADERONLY FROM VIRTUAL_DEVICE = @d");
+    assert_eq!(r.variables, [slot(Slot::Device(0), "@d")]);
     assert_eq!(
-        one("ALTER DATABASE db SET RECOVERY SIMPLE"),
-        StatementKind::AlterDatabaseRecovery {
-            database: "db".into(),
-            model: RecoveryModel::Simple
-        }
+        err_number("RESTORE DATABASE db FROM VIRTUAL_DEVICE = @d WITH STOPAT @t"),
+        102
     );
-    assert_eq!(err_number("ALTER DATABASE db SET RECOVERY"), 102);
-    assert_eq!(err_number("ALTER DATABASE db SET OFFLINE"), 102);
-    assert_eq!(err_number("DROP DATABASE"), 156);
-}
-
-#[test]
-fn selects() {
-    assert_eq!(
-        one("SELECT @@version"),
-        StatementKind::SelectSystemVariable(SystemVariable::Version)
-    );
-    assert_eq!(
-        one("select @@SERVERNAME"),
-        StatementKind::SelectSystemVariable(SystemVariable::ServerName)
-    );
-    assert_eq!(
-        one("SELECT name FROM sys.databases"),
-        StatementKind::SelectDatabaseNames { order: None }
-    );
-    assert_eq!(
-        one("SELECT [name] FROM master.sys.[databases] ORDER BY name DESC"),
-        StatementKind::SelectDatabaseNames {
-            order: Some(SortOrder::Descending)
-        }
-    );
-    assert_eq!(
-        one("SELECT name FROM sys.databases ORDER BY Name"),
-        StatementKind::SelectDatabaseNames {
-            order: Some(SortOrder::Ascending)
-        }
-    );
-    assert_eq!(err_number("SELECT @@FOO"), 137);
-    assert_eq!(err_number("SELECT name FROM sys.tables"), 208);
-    assert_eq!(err_number("SELECT state FROM sys.databases"), 207);
-    assert_eq!(
-        err_number("SELECT name FROM sys.databases ORDER BY state"),
-        207
-    );
-    assert_eq!(err_number("SELECT * FROM sys.databases"), 102);
-    assert_eq!(err_number("SELECT"), 156);
-}
-
-#[test]
-fn use_print_waitfor() {
-    assert_eq!(
-        one("USE [master]"),
-        StatementKind::Use {
-            database: "master".into()
-        }
-    );
-    assert_eq!(
-        one("PRINT N'hello'"),
-        StatementKind::Print(PrintValue::Text("hello".into()))
-    );
-    assert_eq!(
-        one("PRINT 42"),
-        StatementKind::Print(PrintValue::Text("42".into()))
-    );
-    assert_eq!(
-        one("PRINT @@SERVERNAME"),
-        StatementKind::Print(PrintValue::Variable(SystemVariable::ServerName))
-    );
-    assert_eq!(
-        one("WAITFOR DELAY '00:01:02.5'"),
-        StatementKind::WaitForDelay {
-            milliseconds: 62_500
-        }
-    );
-    let e = err("WAITFOR DELAY 'later'");
-    assert_eq!(
-        (e.number, e.text.as_str()),
-        (
-            148,
-            "Incorrect time syntax in time string 'later' used with WAITFOR."
-        )
-    );
-    assert_eq!(err_number("WAITFOR TIME '10:00'"), 102);
-    assert_eq!(err_number("USE"), 156);
-}
-
-#[test]
-fn several_statements_per_batch() {
-    let statements = parse_batch(
-        "USE master;\nSELECT @@VERSION\n;;PRINT 'a' PRINT 'b'\n\nDROP DATABASE x;",
-        1,
-    )
-    .unwrap();
-    let lines: Vec<u32> = statements.iter().map(|s| s.line).collect();
-    assert_eq!(lines, [1, 2, 3, 3, 5]);
-}
-
-#[test]
-fn empty_and_comment_only_batches_have_no_statements() {
-    assert_eq!(parse_batch("", 1).unwrap(), []);
-    assert_eq!(parse_batch("  -- nothing\n/* here */ ;", 1).unwrap(), []);
-}
-
-#[test]
-fn trailing_junk_is_a_syntax_error_on_its_line() {
-    let e = err("SELECT @@VERSION\n\nfoo");
-    assert_eq!(
-        (e.number, e.line, e.text.as_str()),
-        (102, 3, "Incorrect syntax near 'foo'.")
-    );
-    let e = err("PRINT 'a' 'b'");
-    assert_eq!(e.text, "Incorrect syntax near 'b'.");
-}
-
-#[test]
-fn first_line_offsets_every_line() {
-    let e = parse_batch("PRINT 'a'\nBOGUS", 10).unwrap_err();
-    assert_eq!(e.line, 11);
-    let s = parse_batch("\n\nUSE x", 10).unwrap();
-    assert_eq!(s[0].line, 12);
-}
-
-#[test]
-fn unsupported_statements_are_syntax_errors() {
-    assert_eq!(err_number("INSERT INTO t VALUES (1)"), 156);
-    assert_eq!(err_number("EXEC sp_who"), 156);
-    assert_eq!(err_number("sp_who"), 102);
-    assert_eq!(err_number("(1)"), 102);
-    assert_eq!(err_number("GO"), 102);
-}
-
-#[test]
-fn split_then_parse_a_script() {
-    let script = "CREATE DATABASE a\nGO\n\nBACKUP DATABASE a TO VIRTUAL_DEVICE='s'\nWITH FOO\nGO";
-    let batches = split_batches(script);
-    assert_eq!(batches.len(), 2);
-    let e = parse_batch(&batches[1].text, 1).unwrap_err();
-    assert_eq!((e.number, e.line), (155, 3));
-    let e = parse_batch(&batches[1].text, batches[1].first_line).unwrap_err();
-    assert_eq!(e.line, 5);
-}
-
-#[test]
-fn reserved_keyword_as_option_is_156() {
-    let e = err(&format!("{BK} WITH SELECT"));
-    assert_eq!(e.text, "Incorrect syntax near the keyword 'SELECT'.");
-}
-
-#[test]
-fn create_database_errors_carry_the_statement_line() {
-    let e = err("PRINT 'x'\nCREATE\nDATABASE d\nFILESTREAM 99");
-    assert_eq!((e.number, e.line), (59006, 2));
-}
-
-#[test]
-fn print_output_is_informational_text() {
-    let m = messages::print_output(4, "hello");
-    assert_eq!((m.number, m.level, m.line), (0, 0, 4));
-    assert_eq!(m.render("S"), "hello");
 }
