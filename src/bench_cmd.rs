@@ -39,7 +39,8 @@ pub struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Measure only these groups (comma-separated: ceilings, backup1, restore, backup4,
-    /// backup64, roundtrip, idle), e.g. to profile one of them; the others print as skipped.
+    /// backup64, roundtrip, idle, tds), e.g. to profile one of them; the others print as
+    /// skipped.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -709,6 +710,19 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         f("idle_cpu_percent", idle, "%", "target_max_percent", 1.0),
         f("rss_64dev_mib", rss, "MiB", "buffer_area_64dev_mib", area),
     ];
+    if want("tds") {
+        eprintln!("vdisim bench: measuring the TDS front end …");
+        let (round_trips, connections) = if args.quick {
+            (2_000, 256)
+        } else {
+            (20_000, 256)
+        };
+        for (name, value, unit, ceiling_name, ceiling_value) in
+            crate::bench_tds::measure(round_trips, connections)?
+        {
+            figures.push(f(name, value, unit, ceiling_name, ceiling_value));
+        }
+    }
     figures.retain(|x| !x.value.is_nan());
 
     println!(

@@ -1,6 +1,7 @@
 //! `vdisim`: emulator and conformance harness for SQL Server's Virtual Device Interface.
 
 mod bench_cmd;
+mod bench_tds;
 mod conform_cmd;
 mod demo;
 mod demo_server;
