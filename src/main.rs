@@ -8,6 +8,7 @@ mod rules_cmd;
 mod server_cmd;
 mod sql_target;
 mod sqlcmd;
+mod tds_args;
 mod transfer_cmd;
 
 use clap::{Parser, Subcommand};
@@ -38,7 +39,8 @@ enum Command {
     Restore(transfer_cmd::RestoreArgs),
     /// Print the rule table: every rule ID, its section of the specification, code and meaning.
     Rules(rules_cmd::RulesArgs),
-    /// Run the fake sqlservr in the foreground on a Unix socket (Ctrl-C or SIGTERM stops it).
+    /// Run the fake sqlservr in the foreground on a Unix socket and TDS (Ctrl-C or SIGTERM stops
+    /// it).
     Server(server_cmd::ServerArgs),
     /// sqlcmd for the vdisim server (also what the binary does when run as `sqlcmd`).
     Sqlcmd(sqlcmd::SqlcmdArgs),

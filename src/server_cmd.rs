@@ -35,6 +35,8 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    #[command(flatten)]
+    tds: crate::tds_args::TdsArgs,
 }
 
 fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
@@ -111,7 +113,10 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
     let socket = args.socket.clone().unwrap_or_else(default_socket_path);
-    let daemon = Daemon::start(DaemonConfig::new(&socket, engine)).map_err(|e| e.to_string())?;
+    let daemon = Daemon::start(DaemonConfig::new(&socket, Arc::clone(&engine)))
+        .map_err(|e| e.to_string())?;
+    // The TDS listener serves the same engine (docs/tds.md).
+    let tds = crate::tds_args::start(&args.tds, &engine, &log)?;
     log(&format!(
         "vdisim server {} ready: databases {}; Ctrl-C or SIGTERM stops it",
         args.server_name,
@@ -121,6 +126,9 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     log("signal received, shutting down");
+    if let Some(tds) = tds {
+        tds.shutdown();
+    }
     daemon.shutdown();
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,5 @@
-//! The T-SQL front end on arbitrary text: `split_batches`, then `parse_batch` on every batch.
+//! The T-SQL front end on arbitrary text: `split_batches`, then `parse_batch` on every batch,
+//! then the interpreter (with the evaluator and queries) on every batch that parses.
 //!
 //! Checks: no panic; batches cover the script in order and quote it exactly; every error is an
 //! error-level message with a Msg number, a text, and a line that exists in the input; every
@@ -7,9 +8,55 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use vdi_server::tsql::ast::Statement;
+use vdi_server::tsql::catalog::{ProcArg, ServerSnapshot};
+use vdi_server::tsql::interp::{self, Host, SessionContext, SessionState, TransactionMark};
+use vdi_server::tsql::output::{CancelToken, CollectSink, OutputSink};
+use vdi_server::tsql::value::DateTime;
 use vdi_server::tsql::{SqlMessage, parse_batch, split_batches};
 
-/// Words that take the parser deep into BACKUP/RESTORE; the input mixes them with raw text.
+/// A host that does nothing with the statements it is handed: the interpreter, the evaluator
+/// and the queries over the sample catalog are what runs.
+struct IdleHost;
+
+impl Host for IdleHost {
+    fn snapshot(&self) -> ServerSnapshot {
+        ServerSnapshot::sample()
+    }
+
+    fn session(&self) -> SessionContext {
+        SessionContext {
+            spid: 52,
+            login: "sa".into(),
+            database: "master".into(),
+            host_name: "fuzz".into(),
+            program_name: "fuzz".into(),
+        }
+    }
+
+    fn now(&self) -> (DateTime, DateTime) {
+        let t = DateTime {
+            days: 739_000,
+            ticks: 0,
+        };
+        (t, t)
+    }
+
+    fn random_u128(&mut self) -> u128 {
+        7
+    }
+
+    fn execute(&mut self, _: &Statement, _: &mut dyn OutputSink, _: &CancelToken) {}
+
+    fn procedure(&mut self, _: &str, _: &[ProcArg], _: u32, _: &mut dyn OutputSink) -> Option<()> {
+        None
+    }
+
+    fn mark_committed(&mut self, _: &TransactionMark) {}
+}
+
+/// Words that take the parser deep into BACKUP/RESTORE, queries, procedural statements and
+/// DDL; the input mixes them with raw text.
 const WORDS: &[&str] = &[
     "BACKUP",
     "RESTORE",
@@ -77,6 +124,77 @@ const WORDS: &[&str] = &[
     "PRINT",
     "WAITFOR DELAY",
     "'00:00:00.01'",
+    "@db",
+    "@dev",
+    "DECLARE",
+    "sysname",
+    "nvarchar(max)",
+    "SET NOCOUNT ON",
+    "IF",
+    "ELSE",
+    "BEGIN",
+    "END",
+    "TRY",
+    "CATCH",
+    "WHILE",
+    "EXEC",
+    "sp_executesql",
+    "RAISERROR",
+    "THROW",
+    "TRAN",
+    "COMMIT",
+    "ROLLBACK",
+    "WITH MARK",
+    "TOP (1)",
+    "*",
+    "JOIN",
+    "LEFT JOIN",
+    "CROSS APPLY",
+    "ON",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IS NULL",
+    "LIKE",
+    "IN",
+    "BETWEEN",
+    "EXISTS",
+    "CASE WHEN",
+    "THEN",
+    "CAST(",
+    "AS",
+    "CONVERT(",
+    "DATEADD(day,",
+    "COUNT(*)",
+    "GROUP BY",
+    "UNION ALL",
+    "OVER (PARTITION BY",
+    "+",
+    "<>",
+    ">=",
+    "+=",
+    "1.5",
+    "0x0A",
+    "$1",
+    "1e3",
+    "#t",
+    "msdb..backupset",
+    "INSERT INTO",
+    "VALUES",
+    "UPDATE",
+    "DELETE",
+    "CREATE TABLE",
+    "LOG ON",
+    "FILENAME",
+    "FILEGROUP",
+    "MODIFY FILE",
+    "SINGLE_USER",
+    "ROLLBACK IMMEDIATE",
+    "CREATE LOGIN",
+    "PASSWORD",
+    "GRANT",
+    "DBCC",
     "\nGO\n",
     "\nGO 2\n",
     "-- c\n",
@@ -149,13 +267,30 @@ fuzz_target!(|input: Input| {
         previous_end = last;
         match parse_batch(&batch.text, batch.first_line) {
             Ok(statements) => {
-                for s in statements {
+                for s in &statements {
                     assert!(
                         (batch.first_line..=last).contains(&s.line),
                         "statement line {} outside {}..={last}",
                         s.line,
                         batch.first_line
                     );
+                }
+                // Run it: no panic, and every error the client sees is a well-formed one.
+                let mut state = SessionState {
+                    statement_limit: Some(2_000),
+                    ..SessionState::default()
+                };
+                let mut sink = CollectSink::new();
+                interp::run_batch(
+                    &statements,
+                    &mut state,
+                    &mut IdleHost,
+                    &mut sink,
+                    &CancelToken::new(),
+                );
+                for m in sink.messages().filter(|m| m.is_error()) {
+                    assert_ne!(m.number, 0, "no Msg number: {m:?}");
+                    assert!(!m.text.is_empty(), "no text: {m:?}");
                 }
             }
             Err(m) => check_message(&m, batch.first_line, last, &batch.text),

@@ -43,7 +43,14 @@ impl Server {
         let child = Command::new(BIN)
             .args(["server", "--socket"])
             .arg(&socket)
-            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .args([
+                "--sa-password",
+                PW,
+                "--database",
+                "Extra:2",
+                "--tds",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stderr(log)
@@ -68,7 +75,14 @@ impl Server {
         self.child = Command::new(BIN)
             .args(["server", "--socket"])
             .arg(&self.socket)
-            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .args([
+                "--sa-password",
+                PW,
+                "--database",
+                "Extra:2",
+                "--tds",
+                "127.0.0.1:0",
+            ])
             .stdin(Stdio::null())
             .stderr(log)
             .spawn()
@@ -83,7 +97,7 @@ impl Server {
         let child = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "umask 000; exec '{BIN}' server --socket '{}' --sa-password '{PW}'",
+                "umask 000; exec '{BIN}' server --socket '{}' --sa-password '{PW}' --tds 127.0.0.1:0",
                 socket.display()
             ))
             .stdin(Stdio::null())

@@ -329,16 +329,17 @@ fn push_wrapped(out: &mut String, line: &str, width: usize) {
 fn column_width(column: &Column, opts: &RenderOptions) -> Option<usize> {
     let declared = column.ty.display_width();
     match column.ty {
-        SqlType::VarChar(None) | SqlType::NVarChar(None) | SqlType::VarBinary(None) => {
-            (opts.variable_width != 0).then_some(opts.variable_width)
-        }
+        // sql_variant is shown like a (max) column: its declared 8000 would be absurd.
+        SqlType::VarChar(None)
+        | SqlType::NVarChar(None)
+        | SqlType::VarBinary(None)
+        | SqlType::SqlVariant => (opts.variable_width != 0).then_some(opts.variable_width),
         SqlType::Char(_)
         | SqlType::NChar(_)
         | SqlType::VarChar(Some(_))
         | SqlType::NVarChar(Some(_))
         | SqlType::Binary(_)
         | SqlType::VarBinary(Some(_))
-        | SqlType::SqlVariant
             if opts.fixed_width != 0 =>
         {
             Some(declared.min(opts.fixed_width))

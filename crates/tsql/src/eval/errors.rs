@@ -535,3 +535,12 @@ pub fn not_comparable(ty: &str) -> SqlMessage {
         format!("The {ty} data type cannot be selected as DISTINCT because it is not comparable."),
     )
 }
+
+/// 59050 (ours): a join, APPLY or recursive CTE past vdisim's row limit. SQL Server would
+/// spill to tempdb; vdisim holds results in memory and stops instead.
+pub fn too_many_rows(limit: usize) -> SqlMessage {
+    error(
+        59050,
+        format!("vdisim does not emulate queries whose intermediate results exceed {limit} rows."),
+    )
+}

@@ -39,6 +39,7 @@ fn is_predicate(expr: &Expr) -> bool {
         | Expr::Between { .. }
         | Expr::InList { .. }
         | Expr::InSubquery { .. }
+        | Expr::Quantified { .. }
         | Expr::Exists(_) => true,
         _ => false,
     }
@@ -71,8 +72,14 @@ impl Evaluator<'_> {
                 arith::unary(*op, v)
             }
             Expr::Binary { op, left, right } => {
-                let l = self.eval(left, scope)?;
-                let r = self.eval(right, scope)?;
+                let mut l = self.eval(left, scope)?;
+                let mut r = self.eval(right, scope)?;
+                // A bare NULL takes the other side's type ('a' + NULL is a NULL varchar).
+                if is_null_literal(left) {
+                    l.0 = r.0;
+                } else if is_null_literal(right) {
+                    r.0 = l.0;
+                }
                 arith::binary(*op, l, r)
             }
             Expr::Subquery(query) => self.scalar_subquery(query, scope),
@@ -210,6 +217,34 @@ impl Evaluator<'_> {
                 compare(&v, &(ty, Value::Null))?;
                 Ok(in_values(&v, items.iter())?.map(|b| b != *negated))
             }
+            Expr::Quantified {
+                left,
+                op,
+                all,
+                query,
+            } => {
+                let v = self.eval(left, scope)?;
+                let table = crate::query::subquery(self, query, scope)?;
+                if table.columns.len() != 1 {
+                    return Err(errors::subquery_many_columns());
+                }
+                let ty = table.columns[0].ty;
+                compare(&v, &(ty, Value::Null))?;
+                // ALL: false on any false, unknown on any unknown; ANY: the dual.
+                let mut unknown = false;
+                for mut row in table.rows {
+                    let item = (ty, row.swap_remove(0));
+                    match compare(&v, &item)?.map(|o| arith::comparison_holds(*op, o)) {
+                        Some(hit) if hit != *all => return Ok(Some(hit)),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if self.type_only || unknown {
+                    return Ok(None);
+                }
+                Ok(Some(*all))
+            }
             Expr::Exists(query) => {
                 let table = crate::query::subquery(self, query, scope)?;
                 if self.type_only {
@@ -283,7 +318,12 @@ impl Evaluator<'_> {
         scope: &RowScope,
     ) -> Result<Typed, SqlMessage> {
         let mut result_type: Option<SqlType> = None;
-        for then in branches.iter().map(|(_, t)| t).chain(otherwise) {
+        for then in branches
+            .iter()
+            .map(|(_, t)| t)
+            .chain(otherwise)
+            .filter(|e| !is_null_literal(e))
+        {
             let ty = self.type_of(then, scope)?;
             result_type = Some(result_type.map_or(ty, |r| common_type(r, ty)));
         }
@@ -349,6 +389,12 @@ impl Evaluator<'_> {
     }
 }
 
+/// A bare `NULL`, which has no type of its own where it meets other expressions.
+#[must_use]
+pub(crate) fn is_null_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Literal(crate::ast::Literal::Null))
+}
+
 /// A string view of a value for LIKE and the string functions; `None` for NULL.
 pub(super) fn to_text(v: &Value, ty: SqlType) -> Result<Option<String>, SqlMessage> {
     if v.is_null() {
@@ -381,13 +427,47 @@ pub(crate) fn compare(a: &Typed, b: &Typed) -> Result<Option<Ordering>, SqlMessa
         let y = convert::implicit(vb, *tb, common)?;
         return Ok(compare_values(&x, &y));
     }
-    let common = common_type(*ta, *tb);
-    if matches!(common, SqlType::SqlVariant) {
-        return Ok(compare_values(va, vb));
+    if *ta == SqlType::SqlVariant || *tb == SqlType::SqlVariant {
+        return compare_variants(a, b);
     }
+    let common = common_type(*ta, *tb);
     let x = convert::implicit(va, *ta, common)?;
     let y = convert::implicit(vb, *tb, common)?;
     Ok(compare_values(&x, &y))
+}
+
+/// The family rank of a sql_variant's base type: values of different families compare by
+/// family alone ("sql_variant (Transact-SQL)": date and time above approximate numeric above
+/// exact numeric above Unicode (which holds char and varchar too) above binary above
+/// uniqueidentifier).
+fn variant_family(ty: SqlType) -> u8 {
+    match ty {
+        t if t.is_datetime() => 7,
+        SqlType::Float | SqlType::Real => 6,
+        t if t.is_numeric() => 5,
+        t if t.is_string() => 4,
+        t if t.is_binary() => 2,
+        _ => 1,
+    }
+}
+
+fn compare_variants(a: &Typed, b: &Typed) -> Result<Option<Ordering>, SqlMessage> {
+    if a.1.is_null() || b.1.is_null() {
+        return Ok(None);
+    }
+    let base = |(t, v): &Typed| {
+        if *t == SqlType::SqlVariant {
+            convert::variant_base_type(v)
+        } else {
+            *t
+        }
+    };
+    let (x, y) = ((base(a), a.1.clone()), (base(b), b.1.clone()));
+    let (fx, fy) = (variant_family(x.0), variant_family(y.0));
+    if fx != fy {
+        return Ok(Some(fx.cmp(&fy)));
+    }
+    compare(&x, &y)
 }
 
 /// `v IN (items)`: true on a match, unknown if no match but a NULL, false otherwise.

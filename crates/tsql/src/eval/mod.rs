@@ -23,6 +23,7 @@ use crate::messages::SqlMessage;
 use crate::value::{DateTime, SqlType, Table, Value};
 
 pub(crate) use arith::binary as binary_op;
+pub(crate) use expr::is_null_literal;
 pub use functions::{aggregate_type, is_aggregate_name, is_ranking_name};
 pub use like::like_match;
 pub use nullability::nullable;
@@ -38,7 +39,9 @@ pub trait Environment {
     fn variable(&self, name: &str) -> Option<Typed>;
 
     /// `@@SPID`, `@@VERSION`, `@@ROWCOUNT`, `@@IDENTITY` …, upper-cased with the `@@`;
-    /// `None` if unknown (137). `SCOPE_IDENTITY()` reads `@@SCOPE_IDENTITY`.
+    /// `None` if unknown (137). The evaluator also reads `@@DATEFIRST` (DATEPART weekday and
+    /// week, DATETRUNC week; 7 when absent) and `SCOPE_IDENTITY()` reads `@@SCOPE_IDENTITY`,
+    /// else `@@IDENTITY`.
     fn system_variable(&self, name: &str) -> Option<Typed>;
 
     /// A function the evaluator does not know itself (SERVERPROPERTY, DB_ID, OBJECT_ID,
@@ -87,6 +90,8 @@ pub(crate) struct Evaluator<'e> {
     /// Values assigned so far by `SELECT @v = …` (read before the environment's).
     pub(crate) assigned: Vec<(String, Typed)>,
     pub(crate) type_only: bool,
+    /// The common table expressions in scope, innermost last.
+    pub(crate) ctes: Vec<crate::query::CteBinding>,
     depth: u32,
 }
 
@@ -105,6 +110,7 @@ impl<'e> Evaluator<'e> {
             env,
             assigned: Vec::new(),
             type_only: false,
+            ctes: Vec::new(),
             depth: 0,
         }
     }

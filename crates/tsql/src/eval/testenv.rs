@@ -12,6 +12,7 @@ pub(crate) struct TestEnv {
     pub tables: Vec<(String, Table)>,
     pub random: u128,
     pub caught: Option<SqlMessage>,
+    pub date_first: Option<i64>,
 }
 
 impl TestEnv {
@@ -90,6 +91,7 @@ impl Environment for TestEnv {
                 Value::text("Microsoft SQL Server 2022"),
             )),
             "@@SCOPE_IDENTITY" => Some((SqlType::Int, Value::Int(7))),
+            "@@DATEFIRST" => self.date_first.map(|n| (SqlType::TinyInt, Value::Int(n))),
             _ => None,
         }
     }
@@ -150,5 +152,42 @@ impl Environment for TestEnv {
 
     fn caught_error(&self) -> Option<SqlMessage> {
         self.caught.clone()
+    }
+}
+
+/// Parses and runs one SELECT statement.
+pub(crate) fn run(env: &mut TestEnv, sql: &str) -> Result<crate::query::QueryResult, SqlMessage> {
+    let statements = crate::parse_batch(sql, 1)?;
+    match statements.into_iter().next().map(|s| s.kind) {
+        Some(crate::ast::StatementKind::Select(q)) => crate::query::run(&q, env),
+        other => panic!("not a query: {sql}: {other:?}"),
+    }
+}
+
+/// `SELECT expr` in a fresh environment: the column's type and the value.
+pub(crate) fn scalar(expr: &str) -> Result<Typed, SqlMessage> {
+    scalar_in(&mut TestEnv::new(), expr)
+}
+
+pub(crate) fn scalar_in(env: &mut TestEnv, expr: &str) -> Result<Typed, SqlMessage> {
+    let result = run(env, &format!("SELECT {expr}"))?;
+    let ty = result.table.columns[0].ty;
+    let value = result.table.rows[0][0].clone();
+    Ok((ty, value))
+}
+
+/// The value of `SELECT expr` as sqlcmd prints it.
+pub(crate) fn shown(expr: &str) -> String {
+    match scalar(expr) {
+        Ok((ty, v)) => crate::value::format::sqlcmd_text(&v, ty),
+        Err(e) => panic!("{expr}: {e}"),
+    }
+}
+
+/// The message number `SELECT expr` fails with.
+pub(crate) fn fails(expr: &str) -> u32 {
+    match scalar(expr) {
+        Ok(v) => panic!("{expr} gave {v:?}"),
+        Err(e) => e.number,
     }
 }

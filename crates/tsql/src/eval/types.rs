@@ -162,13 +162,13 @@ pub fn common_type(a: SqlType, b: SqlType) -> SqlType {
             (false, false, false) => SqlType::Char(n.min(8000)),
         };
     }
-    if matches!(hi, SqlType::Decimal { .. }) {
-        if let (Some((p1, s1)), Some((p2, s2))) = (as_decimal_type(a), as_decimal_type(b)) {
-            let scale = s1.max(s2);
-            let integral = (p1 - s1).max(p2 - s2);
-            let precision = (integral + scale).min(MAX_PRECISION);
-            return decimal(precision, scale.min(precision));
-        }
+    if matches!(hi, SqlType::Decimal { .. })
+        && let (Some((p1, s1)), Some((p2, s2))) = (as_decimal_type(a), as_decimal_type(b))
+    {
+        let scale = s1.max(s2);
+        let integral = (p1 - s1).max(p2 - s2);
+        let precision = (integral + scale).min(MAX_PRECISION);
+        return decimal(precision, scale.min(precision));
     }
     match (a, b) {
         (SqlType::DateTime2(x), SqlType::DateTime2(y))

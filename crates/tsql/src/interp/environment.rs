@@ -71,6 +71,9 @@ impl Run<'_> {
             crate::query::run(query, &mut Scope::new(self)).map_err(|m| super::stamp(m, line))?;
         let rows = result.table.rows.len();
         self.state.row_count = i64::try_from(rows).unwrap_or(i64::MAX);
+        for message in result.messages {
+            sink.message(super::stamp(message, line));
+        }
         let assigns = matches!(&query.body, crate::ast::QueryBody::Select(select)
             if select.items.iter().any(|i| matches!(i, crate::ast::SelectItem::Assign { .. })));
         if assigns {

@@ -121,6 +121,11 @@ pub struct SessionState {
     pub temp_tables: HashMap<String, TempTable>,
     /// The last identity value inserted (`@@IDENTITY`, `SCOPE_IDENTITY()`).
     pub identity: Option<i64>,
+    /// Stop a batch after this many statements (loops count each time round); `None`: no
+    /// limit. For fuzzing, where `WHILE 1 = 1` must end.
+    pub statement_limit: Option<u64>,
+    /// Statements run by the current batch, for `statement_limit`.
+    pub statements_run: u64,
 }
 
 /// How a batch ended.
@@ -145,6 +150,7 @@ pub fn run_batch(
     cancel: &CancelToken,
 ) -> BatchOutcome {
     let mut tracking = errors::TrackingSink::new(sink);
+    state.statements_run = 0;
     if let Err(message) = check::declared_variables(statements, &[]) {
         tracking.message(message);
         return tracking.outcome(false);

@@ -99,6 +99,14 @@ impl<'a> Run<'a> {
     }
 
     pub(crate) fn statement(&mut self, statement: &Statement, sink: &mut dyn OutputSink) -> Flow {
+        self.state.statements_run += 1;
+        if self
+            .state
+            .statement_limit
+            .is_some_and(|limit| self.state.statements_run > limit)
+        {
+            return Flow::Stop;
+        }
         self.line = statement.line;
         self.snapshot = None;
         match self.execute(statement, sink) {
@@ -286,7 +294,6 @@ impl<'a> Run<'a> {
             StatementKind::CreateDatabase(_)
             | StatementKind::DropDatabase(_)
             | StatementKind::AlterDatabase { .. }
-            | StatementKind::AlterDatabaseRecovery { .. }
                 if self.state.transaction_count > 0 =>
             {
                 let verb = match &statement.kind {
@@ -315,6 +322,13 @@ impl<'a> Run<'a> {
             StatementKind::Dbcc(dbcc) => {
                 let mut resolved = dbcc.clone();
                 for arg in &mut resolved.args {
+                    // `DBCC CHECKDB (pubs)` and `([pubs])` name a database; they are no columns.
+                    if let Expr::Column(name) = arg
+                        && name.parts.len() == 1
+                    {
+                        *arg = Expr::string(name.name());
+                        continue;
+                    }
                     let (ty, value) = self.evaluate(arg)?;
                     *arg = value_literal(&value, ty);
                 }

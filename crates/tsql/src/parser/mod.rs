@@ -5,16 +5,20 @@
 //! well-formed statement (level 16: bad option values, too many devices) carry the line the
 //! statement starts on, where SQL Server reports errors raised while a statement runs.
 //!
-//! Submodules by statement family: [`expr`] (expressions and conditions), [`types`] (data
-//! types), [`query`] (SELECT), [`procedural`] (variables, control flow, EXEC, transactions),
-//! [`ddl`] (databases and security), [`dml`] (temporary tables), [`backup`] (BACKUP/RESTORE).
+//! Submodules by statement family: [`expr`] and [`functions`] (expressions and conditions),
+//! [`types`] (data types), [`query`] (SELECT), [`procedural`] (variables, SET options,
+//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`ddl`] (databases),
+//! [`security`] (logins, users, permissions), [`dml`] (tables), [`backup`] (BACKUP/RESTORE).
 
 mod backup;
 mod ddl;
 mod dml;
+mod exec;
 mod expr;
+mod functions;
 mod procedural;
 mod query;
+mod security;
 mod types;
 
 #[cfg(test)]
@@ -222,25 +226,18 @@ impl<'t> Parser<'t> {
 
     /// An optionally negative integer literal.
     fn integer(&mut self) -> Parsed<i64> {
-        let negative = self.at_symbol('-');
-        let Some(t) = self.peek_at(usize::from(negative)) else {
-            if negative {
+        let negative = self.eat_symbol('-');
+        match self.peek() {
+            Some(t) if t.kind == TokenKind::Integer => {
                 self.pos += 1;
+                let value: i64 = t
+                    .text
+                    .parse()
+                    .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
+                Ok(if negative { -value } else { value })
             }
-            return Err(self.unexpected());
-        };
-        if t.kind != TokenKind::Integer {
-            if negative {
-                self.pos += 1;
-            }
-            return Err(self.unexpected());
+            _ => Err(self.unexpected()),
         }
-        self.pos += 1 + usize::from(negative);
-        let value: i64 = t
-            .text
-            .parse()
-            .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
-        Ok(if negative { -value } else { value })
     }
 
     // ---- statements ----------------------------------------------------------------------
@@ -305,6 +302,10 @@ impl<'t> Parser<'t> {
         let Some(first) = self.peek() else {
             return Err(self.unexpected());
         };
+        if first.is_symbol('(') {
+            // `(SELECT …) UNION (SELECT …)`
+            return Ok(StatementKind::Select(self.query()?));
+        }
         if first.kind != TokenKind::Word {
             return Err(self.unexpected());
         }

@@ -14,6 +14,8 @@ use crate::value::{Column, SqlType, Table, Value};
 pub(crate) struct Relation {
     pub columns: Vec<SourceColumn>,
     pub rows: Vec<Vec<Value>>,
+    /// The exposed name of each source joined in, for 1013.
+    pub sources: Vec<Vec<String>>,
 }
 
 impl Relation {
@@ -22,6 +24,7 @@ impl Relation {
         Relation {
             columns: Vec::new(),
             rows: vec![Vec::new()],
+            sources: Vec::new(),
         }
     }
 
@@ -33,6 +36,7 @@ impl Relation {
                 .map(|c| SourceColumn::new(qualifier, c))
                 .collect(),
             rows: table.rows,
+            sources: vec![qualifier.to_vec()],
         }
     }
 }
@@ -58,22 +62,14 @@ pub(crate) fn build(
 
 /// 1013: two sources with the same exposed name.
 fn check_exposed_names(relation: &Relation) -> Result<(), SqlMessage> {
-    let mut seen: Vec<&[String]> = Vec::new();
-    let mut last: Option<&[String]> = None;
-    for c in &relation.columns {
-        let table = c.table.as_slice();
-        if last == Some(table) || table.is_empty() {
-            continue;
+    let exposed = |t: &[String]| t.last().map(|s| s.to_ascii_lowercase());
+    for (i, a) in relation.sources.iter().enumerate() {
+        if let Some(b) = relation.sources[..i]
+            .iter()
+            .find(|b| exposed(b) == exposed(a))
+        {
+            return Err(errors::duplicate_exposed_names(&b.join("."), &a.join(".")));
         }
-        last = Some(table);
-        let exposed = |t: &[String]| t.last().map(|s| s.to_ascii_lowercase());
-        if let Some(prev) = seen.iter().find(|p| exposed(p) == exposed(table)) {
-            return Err(errors::duplicate_exposed_names(
-                &prev.join("."),
-                &table.join("."),
-            ));
-        }
-        seen.push(table);
     }
     Ok(())
 }
@@ -92,7 +88,14 @@ fn source(
 ) -> Result<Relation, SqlMessage> {
     match item {
         TableRef::Named { name, alias } => {
-            let mut table = ev.env.table(name)?;
+            let cte = match name.parts.as_slice() {
+                [single] => super::cte::lookup(ev, single),
+                _ => None,
+            };
+            let mut table = match cte {
+                Some(result) => result?,
+                None => ev.env.table(name)?,
+            };
             if ev.type_only {
                 table.rows.clear();
             }
@@ -196,7 +199,9 @@ fn values(
         let mut out = Vec::with_capacity(width);
         for (i, e) in row.iter().enumerate() {
             let (ty, v) = ev.eval(e, &scope)?;
-            types[i] = Some(types[i].map_or(ty, |t| common_type(t, ty)));
+            if !crate::eval::is_null_literal(e) {
+                types[i] = Some(types[i].map_or(ty, |t| common_type(t, ty)));
+            }
             nullable[i] |= crate::eval::nullable(e, &scope);
             out.push((ty, v));
         }
@@ -228,6 +233,8 @@ fn join(
     on: Option<&Expr>,
     outer: Option<&RowScope>,
 ) -> Result<Relation, SqlMessage> {
+    let mut sources = left.sources;
+    sources.extend(right.sources);
     let mut columns = left.columns;
     let left_width = columns.len();
     let right_width = right.columns.len();
@@ -267,6 +274,9 @@ fn join(
                 matched = true;
                 right_matched[j] = true;
                 rows.push(row);
+                if rows.len() > super::MAX_ROWS {
+                    return Err(errors::too_many_rows(super::MAX_ROWS));
+                }
             }
         }
         if outer_left && !matched {
@@ -284,7 +294,11 @@ fn join(
             }
         }
     }
-    Ok(Relation { columns, rows })
+    Ok(Relation {
+        columns,
+        rows,
+        sources,
+    })
 }
 
 /// CROSS/OUTER APPLY: the right side is built once per left row, seeing that row.
@@ -297,10 +311,13 @@ fn apply(
 ) -> Result<Relation, SqlMessage> {
     let left_width = left.columns.len();
     // The right side's columns, from a type-only build against the left's columns.
-    let right_columns = {
+    let (right_columns, right_sources) = {
         let scope = RowScope::new(&left.columns, &[]).with_outer(outer);
-        ev.typing(|ev| source(ev, right, Some(&scope)))?.columns
+        let typed = ev.typing(|ev| source(ev, right, Some(&scope)))?;
+        (typed.columns, typed.sources)
     };
+    let mut sources = left.sources.clone();
+    sources.extend(right_sources);
     let mut columns = left.columns.clone();
     for c in &right_columns {
         let mut c = c.clone();
@@ -323,9 +340,16 @@ fn apply(
                 row.extend(rr);
                 rows.push(row);
             }
+            if rows.len() > super::MAX_ROWS {
+                return Err(errors::too_many_rows(super::MAX_ROWS));
+            }
         }
     }
-    Ok(Relation { columns, rows })
+    Ok(Relation {
+        columns,
+        rows,
+        sources,
+    })
 }
 
 /// Table functions of the engine itself: STRING_SPLIT and GENERATE_SERIES.

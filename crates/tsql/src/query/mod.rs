@@ -10,6 +10,7 @@
 //! `SELECT … INTO` is returned like a plain SELECT: the interpreter creates the table from the
 //! result.
 
+mod cte;
 mod from;
 mod group;
 mod order;
@@ -17,10 +18,16 @@ mod select;
 mod setop;
 mod window;
 
+pub(crate) use cte::CteBinding;
+
 use crate::ast::{Query, QueryBody};
 use crate::eval::{Environment, Evaluator, RowScope, errors};
 use crate::messages::SqlMessage;
 use crate::value::{Column, Table, Value};
+
+/// The most rows a join, APPLY or recursive CTE may produce (59050 past it), so a hostile
+/// query cannot exhaust memory.
+pub const MAX_ROWS: usize = 1_000_000;
 
 /// The outcome of a query.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -63,6 +70,8 @@ pub(crate) struct Output {
     pub assigns: bool,
     pub assignments: Vec<(String, Value)>,
     pub null_eliminated: bool,
+    /// Columns that are a bare NULL (no type of their own in UNION).
+    pub untyped: Vec<bool>,
 }
 
 impl Output {
@@ -103,6 +112,7 @@ pub(crate) fn execute(
 ) -> Result<Output, SqlMessage> {
     match &query.body {
         QueryBody::Select(select) => select::run(ev, select, query, outer),
+        QueryBody::With { ctes, body } => cte::run(ev, ctes, body, query, outer),
         body => setop::run(ev, body, query, outer),
     }
 }

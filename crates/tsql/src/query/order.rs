@@ -113,6 +113,9 @@ pub(crate) fn limit<T>(
     scope: &RowScope,
 ) -> Result<Vec<T>, SqlMessage> {
     let mut rows = rows;
+    if ev.type_only {
+        return Ok(rows);
+    }
     if let Some(top) = top {
         let mut n = top_count(ev, top, rows.len(), scope)?.min(rows.len());
         if top.with_ties {

@@ -221,6 +221,7 @@ pub(super) fn run(
             assigns: true,
             assignments,
             null_eliminated,
+            untyped: Vec::new(),
         });
     }
 
@@ -250,15 +251,19 @@ pub(super) fn run(
         assigns: false,
         assignments: Vec::new(),
         null_eliminated,
+        untyped: select_exprs
+            .iter()
+            .map(|e| e.is_some_and(crate::eval::is_null_literal))
+            .collect(),
     })
 }
 
 /// A value of a projected expression in its column's declared type.
 fn fit(value: &mut Value, column: &Column) -> Result<(), SqlMessage> {
-    if let (Value::String(s), true) = (&*value, column.ty.is_string()) {
-        if convert::declared_length(column.ty).is_some_and(|n| s.chars().count() > n) {
-            *value = Value::String(convert::fit_string(s, column.ty));
-        }
+    if let (Value::String(s), true) = (&*value, column.ty.is_string())
+        && convert::declared_length(column.ty).is_some_and(|n| s.chars().count() > n)
+    {
+        *value = Value::String(convert::fit_string(s, column.ty));
     }
     Ok(())
 }

@@ -82,17 +82,23 @@ fn combine(
     if l.columns.len() != r.columns.len() {
         return Err(errors::set_operation_column_count());
     }
+    let untyped = |o: &Output, i: usize| o.untyped.get(i).copied().unwrap_or(false);
     let columns: Vec<Column> = l
         .columns
         .iter()
         .zip(&r.columns)
-        .map(|(a, b)| {
-            Column::new(
-                a.name.clone(),
-                common_type(a.ty, b.ty),
-                a.nullable || b.nullable,
-            )
+        .enumerate()
+        .map(|(i, (a, b))| {
+            let ty = match (untyped(&l, i), untyped(&r, i)) {
+                (true, false) => b.ty,
+                (false, true) => a.ty,
+                _ => common_type(a.ty, b.ty),
+            };
+            Column::new(a.name.clone(), ty, a.nullable || b.nullable)
         })
+        .collect();
+    let both_untyped: Vec<bool> = (0..columns.len())
+        .map(|i| untyped(&l, i) && untyped(&r, i))
         .collect();
     let lift = |out: Output| -> Result<Vec<Vec<Value>>, SqlMessage> {
         out.rows
@@ -141,6 +147,7 @@ fn combine(
         assigns: false,
         assignments: Vec::new(),
         null_eliminated,
+        untyped: both_untyped,
     })
 }
 

@@ -225,10 +225,11 @@ fn ntile(pos: usize, count: usize, n: usize) -> usize {
     let big = extra * (base + 1);
     if pos < big {
         pos / (base + 1) + 1
-    } else if base == 0 {
-        pos + 1
     } else {
-        extra + (pos - big) / base + 1
+        match (pos - big).checked_div(base) {
+            Some(q) => extra + q + 1,
+            None => pos + 1,
+        }
     }
 }
 

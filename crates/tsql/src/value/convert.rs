@@ -313,7 +313,12 @@ fn exact(value: &Value, from: SqlType, to_name: &str) -> Result<Decimal, SqlMess
         Value::Decimal(x) => *x,
         Value::Float(f) => {
             // Keep 17 significant digits, as SQL Server does for float → decimal.
-            let scale = (16 - f.abs().log10().floor() as i32).clamp(0, 38) as u8;
+            let magnitude = if *f == 0.0 || !f.is_finite() {
+                0
+            } else {
+                f.abs().log10().floor() as i32
+            };
+            let scale = 16i32.saturating_sub(magnitude).clamp(0, 38) as u8;
             numeric::from_f64(*f, scale)
                 .ok_or_else(|| errors::overflow_converting(base_name(from), to_name))?
         }

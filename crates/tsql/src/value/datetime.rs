@@ -304,6 +304,18 @@ pub fn iso_week(dt: DateTime) -> u32 {
 /// DATEPART's number for a date and time (US English: DATEFIRST 7, weeks start on Sunday).
 #[must_use]
 pub fn date_part(part: DatePart, dt: DateTime, offset_minutes: i32) -> i64 {
+    date_part_first(part, dt, offset_minutes, 7)
+}
+
+/// Position in the week under `SET DATEFIRST first` (1 = Monday … 7 = Sunday), 0-based.
+#[must_use]
+pub fn weekday_from(dt: DateTime, first: u32) -> u32 {
+    (dt.weekday_index() + 7 - first % 7) % 7
+}
+
+/// DATEPART under a DATEFIRST setting (weekday and week depend on it).
+#[must_use]
+pub fn date_part_first(part: DatePart, dt: DateTime, offset_minutes: i32, first: u32) -> i64 {
     let (year, month, day) = civil(dt.days);
     i64::from(match part {
         DatePart::Year => return i64::from(year),
@@ -313,9 +325,9 @@ pub fn date_part(part: DatePart, dt: DateTime, offset_minutes: i32) -> i64 {
         DatePart::Day => day,
         DatePart::Week => {
             let jan1 = DateTime::from_days(dt.days - dt.day_of_year() as i32 + 1);
-            (dt.day_of_year() - 1 + jan1.weekday_index()) / 7 + 1
+            (dt.day_of_year() - 1 + weekday_from(jan1, first)) / 7 + 1
         }
-        DatePart::Weekday => dt.weekday_index() + 1,
+        DatePart::Weekday => weekday_from(dt, first) + 1,
         DatePart::Hour => dt.hour(),
         DatePart::Minute => dt.minute(),
         DatePart::Second => dt.second(),
@@ -490,6 +502,9 @@ mod tests {
         assert_eq!(date_part(DatePart::Weekday, d, 0), 4);
         assert_eq!(date_name(DatePart::Weekday, d, 0), "Wednesday");
         assert_eq!(DateTime::from_days(0).weekday_index(), 1);
+        // SET DATEFIRST 1: Monday is day 1, so Wednesday is 3.
+        assert_eq!(date_part_first(DatePart::Weekday, d, 0, 1), 3);
+        assert_eq!(date_part_first(DatePart::Week, d, 0, 1), 18);
     }
 
     #[test]

@@ -308,7 +308,7 @@ impl Catalog {
         let mut next = self.next_database_id();
         for db in self.dbs.values_mut() {
             if !db.has_sql_info() {
-                db.set_sql_info(DatabaseInfo::new(next, &db.name().to_owned(), now));
+                db.set_sql_info(DatabaseInfo::new(next, db.name(), now));
                 next += 1;
             }
         }

@@ -165,9 +165,12 @@ impl Evaluator<'_> {
                 let (ty, dt) = date_arg(&self.eval(&args[1], scope)?)?;
                 check_part(part, ty, &lower)?;
                 if name == "DATEPART" {
+                    let first = self.date_first();
                     Ok((
                         SqlType::Int,
-                        dt.map_or(Value::Null, |d| Value::Int(date_part(part, d, 0))),
+                        dt.map_or(Value::Null, |d| {
+                            Value::Int(datetime::date_part_first(part, d, 0, first))
+                        }),
                     ))
                 } else {
                     Ok((
@@ -182,8 +185,9 @@ impl Evaluator<'_> {
                 let part = part_of(&args[0], "datetrunc")?;
                 let (ty, dt) = date_arg(&self.eval(&args[1], scope)?)?;
                 check_part(part, ty, "datetrunc")?;
+                let first = self.date_first();
                 let truncated = match dt {
-                    Some(dt) => Some(truncate(part, dt).ok_or_else(|| {
+                    Some(dt) => Some(truncate(part, dt, first).ok_or_else(|| {
                         errors::datepart_not_supported(part.name(), "datetrunc", base_name(ty))
                     })?),
                     None => None,
@@ -194,7 +198,17 @@ impl Evaluator<'_> {
     }
 }
 
-fn truncate(part: DatePart, dt: DateTime) -> Option<DateTime> {
+impl Evaluator<'_> {
+    /// `SET DATEFIRST` from `@@DATEFIRST` (7, Sunday, when the environment has none).
+    fn date_first(&self) -> u32 {
+        match self.env.system_variable("@@DATEFIRST") {
+            Some((_, Value::Int(n))) if (1..=7).contains(&n) => n as u32,
+            _ => 7,
+        }
+    }
+}
+
+fn truncate(part: DatePart, dt: DateTime, first: u32) -> Option<DateTime> {
     let (y, m, _) = datetime::civil(dt.days);
     let at = |ticks_unit: u64| DateTime {
         days: dt.days,
@@ -205,7 +219,7 @@ fn truncate(part: DatePart, dt: DateTime) -> Option<DateTime> {
         DatePart::Quarter => DateTime::from_days(day_number(y, (m - 1) / 3 * 3 + 1, 1)?),
         DatePart::Month => DateTime::from_days(day_number(y, m, 1)?),
         DatePart::Day | DatePart::DayOfYear => DateTime::from_days(dt.days),
-        DatePart::Week => DateTime::from_days(dt.days - dt.weekday_index() as i32),
+        DatePart::Week => DateTime::from_days(dt.days - datetime::weekday_from(dt, first) as i32),
         DatePart::IsoWeek => DateTime::from_days(dt.days - ((dt.weekday_index() + 6) % 7) as i32),
         DatePart::Hour => at(datetime::TICKS_PER_HOUR),
         DatePart::Minute => at(datetime::TICKS_PER_MINUTE),

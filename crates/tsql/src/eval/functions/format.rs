@@ -85,7 +85,7 @@ fn round_half_away(f: f64, places: usize) -> f64 {
 fn group_thousands(int: &str) -> String {
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -212,7 +212,20 @@ impl Evaluator<'_> {
             | "DATE_BUCKET" => return self.date_part_function(&upper, args, scope),
             _ => {}
         }
-        let values = self.eval_args(args, scope)?;
+        let mut values = self.eval_args(args, scope)?;
+        if matches!(upper.as_str(), "GREATEST" | "LEAST") {
+            // A bare NULL takes the type of the others.
+            let typed = args
+                .iter()
+                .zip(&values)
+                .find(|(a, _)| !super::expr::is_null_literal(a))
+                .map(|(_, v)| v.0);
+            for (a, v) in args.iter().zip(values.iter_mut()) {
+                if super::expr::is_null_literal(a) {
+                    v.0 = typed.unwrap_or(v.0);
+                }
+            }
+        }
         if let Some(result) = self.builtin(&upper, &values)? {
             return Ok(result);
         }
@@ -259,19 +272,19 @@ impl Evaluator<'_> {
         args: &[Expr],
         scope: &RowScope,
     ) -> Result<Typed, SqlMessage> {
-        let types: Vec<SqlType> = args
+        let types: Vec<Option<SqlType>> = args
             .iter()
-            .map(|a| self.type_of(a, scope))
-            .collect::<Result<_, _>>()?;
+            .map(|a| {
+                let ty = self.type_of(a, scope)?;
+                Ok((!super::expr::is_null_literal(a)).then_some(ty))
+            })
+            .collect::<Result<_, SqlMessage>>()?;
+        let typed = |t: Option<SqlType>| t.unwrap_or(SqlType::Int);
         match name {
             "ISNULL" => {
                 arity(name, args.len(), 2, 2)?;
                 // ISNULL(NULL, x) takes x's type; otherwise the first argument's.
-                let ty = if matches!(args[0], Expr::Literal(crate::ast::Literal::Null)) {
-                    types[1]
-                } else {
-                    types[0]
-                };
+                let ty = typed(types[0].or(types[1]));
                 let (t0, v0) = self.eval(&args[0], scope)?;
                 if !v0.is_null() || self.type_only {
                     let (t1, _) = self.typing(|ev| ev.eval(&args[1], scope))?;
@@ -291,7 +304,7 @@ impl Evaluator<'_> {
                         "The coalesce function requires at least two arguments.",
                     ));
                 }
-                let ty = shared_type(types.iter().copied());
+                let ty = shared_type(types.iter().flatten().copied());
                 for arg in args {
                     let (t, v) = self.eval(arg, scope)?;
                     if !v.is_null() && !self.type_only {
@@ -309,7 +322,7 @@ impl Evaluator<'_> {
             }
             "IIF" => {
                 arity(name, args.len(), 3, 3)?;
-                let ty = shared_type([types[1], types[2]]);
+                let ty = shared_type(types[1..].iter().flatten().copied());
                 let chosen = if self.truth(&args[0], scope)? == Some(true) {
                     &args[1]
                 } else {
@@ -323,7 +336,7 @@ impl Evaluator<'_> {
                 if args.len() < 2 {
                     return Err(errors::argument_count_range("choose", 2, 254));
                 }
-                let ty = shared_type(types[1..].iter().copied());
+                let ty = shared_type(types[1..].iter().flatten().copied());
                 let index = int_arg(&self.eval(&args[0], scope)?)?;
                 match index {
                     Some(i) if i >= 1 && (i as usize) < args.len() && !self.type_only => {
@@ -341,3 +354,6 @@ impl Evaluator<'_> {
 fn bad_argument(ty: SqlType, position: usize, function: &str) -> SqlMessage {
     errors::argument_type_invalid(base_name(ty), position, function)
 }
+
+#[cfg(test)]
+mod tests;

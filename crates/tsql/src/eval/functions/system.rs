@@ -145,6 +145,7 @@ pub(super) fn call(
             let value = ev
                 .env
                 .system_variable("@@SCOPE_IDENTITY")
+                .or_else(|| ev.env.system_variable("@@IDENTITY"))
                 .filter(|_| !ev.type_only && name == "SCOPE_IDENTITY")
                 .map_or(Ok(Value::Null), |(t, v)| convert::implicit(&v, t, ty))?;
             (ty, value)
@@ -227,6 +228,21 @@ pub(super) fn call(
             };
             (SqlType::SqlVariant, value)
         }
+        "PARSENAME" => {
+            arity("parsename", args.len(), 2, 2)?;
+            let part = match (text_arg(&args[0])?, int_arg(&args[1])?) {
+                (Some(name), Some(n)) => parse_name(&name, n),
+                _ => None,
+            };
+            (SYSNAME, part.map_or(Value::Null, Value::String))
+        }
+        "COLLATIONPROPERTY" | "CONNECTIONPROPERTY" | "FULLTEXTSERVICEPROPERTY" => {
+            if let Some(r) = ev.server_function(None, name, args) {
+                return r.map(Some);
+            }
+            let texts: Vec<Option<String>> = args.iter().map(text_arg).collect::<Result<_, _>>()?;
+            property_fallback(name, &texts)?
+        }
         "SCHEMA_NAME" | "SCHEMA_ID" | "TYPE_NAME" | "TYPE_ID" => {
             if let Some(r) = ev.server_function(None, name, args) {
                 return r.map(Some);
@@ -237,6 +253,86 @@ pub(super) fn call(
         _ => return Ok(None),
     };
     Ok(Some(result))
+}
+
+/// PARSENAME: part `n` (1 = object … 4 = server) of a dotted name with `[…]` or `"…"` quoting;
+/// `None` for a malformed name or part.
+fn parse_name(name: &str, n: i64) -> Option<String> {
+    if !(1..=4).contains(&n) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' | '"' => {
+                let close = if c == '[' { ']' } else { '"' };
+                loop {
+                    match chars.next()? {
+                        x if x == close && chars.peek() == Some(&close) => {
+                            chars.next();
+                            current.push(close);
+                        }
+                        x if x == close => break,
+                        x => current.push(x),
+                    }
+                }
+            }
+            '.' => parts.push(std::mem::take(&mut current)),
+            other => current.push(other),
+        }
+    }
+    parts.push(current);
+    if parts.len() > 4 {
+        return None;
+    }
+    let index = parts.len().checked_sub(n as usize)?;
+    parts.get(index).filter(|p| !p.is_empty()).cloned()
+}
+
+/// Answers for property functions the environment leaves alone: the server collation's
+/// properties, a TCP connection, and no full-text search.
+fn property_fallback(name: &str, args: &[Option<String>]) -> Result<Typed, SqlMessage> {
+    let arg = |i: usize| {
+        args.get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let int = |n: i64| (SqlType::SqlVariant, Value::Int(n));
+    let text = |s: &str| (SqlType::SqlVariant, Value::text(s));
+    let null = (SqlType::SqlVariant, Value::Null);
+    Ok(match name {
+        "COLLATIONPROPERTY" => {
+            arity("collationproperty", args.len(), 2, 2)?;
+            if !arg(0).eq_ignore_ascii_case("SQL_Latin1_General_CP1_CI_AS") {
+                null
+            } else {
+                match arg(1).as_str() {
+                    "codepage" => int(1252),
+                    "lcid" => int(1033),
+                    "comparisonstyle" => int(196_609),
+                    "version" => int(0),
+                    _ => null,
+                }
+            }
+        }
+        "CONNECTIONPROPERTY" => {
+            arity("connectionproperty", args.len(), 1, 1)?;
+            match arg(0).as_str() {
+                "net_transport" => text("TCP"),
+                "protocol_type" => text("TSQL"),
+                "auth_scheme" => text("SQL"),
+                _ => null,
+            }
+        }
+        _ => {
+            arity("fulltextserviceproperty", args.len(), 1, 1)?;
+            int(0)
+        }
+    })
 }
 
 /// The built-in answers of SCHEMA_NAME, SCHEMA_ID, TYPE_NAME and TYPE_ID.

@@ -223,6 +223,10 @@ fn datetimes_from_strings() {
     );
     assert_eq!(dt("", SqlType::DateTime), expect(1900, 1, 1, 0, 0, 0, 0));
     assert_eq!(
+        dt("Jan 15, 2026 10:30:00 AM", SqlType::DateTime),
+        expect(2026, 1, 15, 10, 30, 0, 0)
+    );
+    assert_eq!(
         dt("2024-05-01 10:30:00.002", SqlType::DateTime),
         expect(2024, 5, 1, 10, 30, 0, 33_333)
     );
