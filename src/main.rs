@@ -33,7 +33,12 @@ const ENVIRONMENT: &str = "Environment:
   NO_COLOR            no colour in the conformance report
 
 Exit codes: 0 success, 1 failure, 2 a wrong command line; each command's --help says more.
-Run as sqlcmd, osql or isql (a symlink), the binary behaves as that tool.";
+Run as sqlcmd, osql or isql (a symlink), the binary behaves as that tool.
+
+Example:
+  VDISIM_SA_PASSWORD=\"$PW\" vdisim server &
+  vdisim sqlcmd -S . -U sa -P \"$PW\" -Q \"SELECT name FROM sys.databases\"
+  vdisim backup --db pubs --devices 4 --to /tmp/media -S . -P \"$PW\"";
 
 #[derive(Parser, Debug)]
 #[command(

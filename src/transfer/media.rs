@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use vdi_client::reference::stripe_path;
 
+/// The staging directory's name, before the process id.
+const STAGING_PREFIX: &str = ".vdisim-partial-";
+
 /// A backup being written: the stripes go to `staging` until [`Staging::commit`].
 #[derive(Debug)]
 pub struct Staging {
@@ -49,7 +52,7 @@ pub fn prepare_backup(dir: &Path, overwrite: bool) -> Result<Staging, String> {
             shown.join(", ")
         ));
     }
-    let staging = dir.join(format!(".vdisim-partial-{}", std::process::id()));
+    let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
     fs::create_dir_all(&staging)
         .map_err(|e| format!("cannot create {}: {}", staging.display(), reason(&e)))?;
     Ok(Staging {
@@ -135,8 +138,10 @@ pub struct MediaSet {
     pub bytes: u64,
 }
 
-/// Finds the media set in `dir` and checks it is whole: every stripe of one media set, and
-/// `devices` (if given) equal to its stripe count.
+/// Finds the media set in `dir` and checks it is whole: its stripe count (from the media
+/// header of `stripe-00.vbak`) equal to `devices` if that is given, and a file for every
+/// stripe. Whether the stripes' contents belong together is the server's to check (it says
+/// so in SQL Server's messages), as it is for any client.
 pub fn inspect_restore(dir: &Path, devices: Option<u16>) -> Result<MediaSet, String> {
     let shown = dir.display();
     match fs::metadata(dir) {
@@ -159,47 +164,27 @@ pub fn inspect_restore(dir: &Path, devices: Option<u16>) -> Result<MediaSet, Str
             "the media directory {shown} holds no media set (no stripe-NN.vbak files); pass the directory a backup wrote (its --to) as --from"
         ));
     }
-    let mut set: Option<([u8; 16], u16)> = None;
-    let mut bytes = 0;
-    let mut present = Vec::new();
-    for (number, path) in &files {
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let header = read_media_header(path).map_err(|e| {
-            format!("{} is not a stripe of a vdisim backup ({e}); remove it or back up again with --overwrite", path.display())
-        })?;
-        let (id, count, index) = header;
-        match set {
-            None => set = Some((id, count)),
-            Some((first, _)) if first != id => {
-                return Err(format!(
-                    "the media directory {shown} mixes media sets: {name} belongs to another backup than {}; remove the stale stripes or back up again with --overwrite",
-                    files[0].1.file_name().unwrap_or_default().to_string_lossy()
-                ));
-            }
-            Some(_) => {}
-        }
-        if index != *number {
+    let first = stripe_path(dir, 0);
+    let count = match (read_media_header(&first), devices) {
+        (Ok((_, count, _)), _) => count,
+        // Damaged media: the server will say what is wrong with it.
+        (Err(_), Some(d)) if first.exists() => d,
+        (Err(e), _) => {
             return Err(format!(
-                "{} holds stripe {index} of its media set, not stripe {number}; the files were renamed or mixed up",
-                path.display()
+                "cannot read the stripe count of the media set in {shown} from {} ({e}); pass --devices, or restore from a whole backup",
+                first.display()
             ));
         }
-        bytes += fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        present.push(*number);
-    }
-    let (_, count) = set.expect("at least one stripe was read");
-    if present.len() != usize::from(count) || present.iter().any(|&n| n >= count) {
-        let missing: Vec<String> = (0..count)
-            .filter(|n| !present.contains(n))
-            .map(|n| stripe_path(Path::new(""), n).display().to_string())
-            .collect();
+    };
+    let present: Vec<u16> = files.iter().map(|(n, _)| *n).collect();
+    let missing: Vec<String> = (0..count)
+        .filter(|n| !present.contains(n))
+        .map(|n| stripe_path(Path::new(""), n).display().to_string())
+        .collect();
+    if !missing.is_empty() {
         return Err(format!(
             "the media directory {shown} is incomplete: it holds {} of the {count} stripes of its media set ({} missing); copy the missing stripes back or restore from a whole backup",
-            present.len(),
+            usize::from(count) - missing.len(),
             missing.join(", ")
         ));
     }
@@ -210,6 +195,11 @@ pub fn inspect_restore(dir: &Path, devices: Option<u16>) -> Result<MediaSet, Str
             "the media directory {shown} holds a {count}-stripe media set but --devices is {d}; leave --devices out (restore reads the count from the media) or pass --devices {count}"
         ));
     }
+    let bytes = files
+        .iter()
+        .filter(|(n, _)| *n < count)
+        .map(|(_, path)| fs::metadata(path).map(|m| m.len()).unwrap_or(0))
+        .sum();
     Ok(MediaSet {
         devices: count,
         bytes,
@@ -277,6 +267,14 @@ mod tests {
         assert!(err.contains("holds no media set"), "{err}");
         fs::write(dir.path().join("stripe-00.vbak"), b"not a backup").unwrap();
         let err = inspect_restore(dir.path(), None).unwrap_err();
-        assert!(err.contains("is not a stripe of a vdisim backup"), "{err}");
+        assert!(err.contains("cannot read the stripe count"), "{err}");
+        // With --devices, damaged media goes to the server, which names the damage.
+        assert_eq!(
+            inspect_restore(dir.path(), Some(1)),
+            Ok(MediaSet {
+                devices: 1,
+                bytes: 12
+            })
+        );
     }
 }
