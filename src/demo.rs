@@ -58,7 +58,7 @@ fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
         args.flushes
     );
     crate::out::outln!(
-        "(deterministic simulator of the protocol core; the shared-memory server arrives with `vdisim server`)"
+        "(deterministic simulator of the protocol core; without --simulator the demo runs the real server over shared memory)"
     );
 
     let started = Instant::now();
