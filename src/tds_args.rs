@@ -4,9 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vdi_server::daemon::tds::{
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_TDS_ADDR, TdsConfig, TdsHandle, TdsListener, TlsIdentity,
-};
+use vdi_server::daemon::tds::{DEFAULT_TDS_ADDR, TdsConfig, TdsHandle, TdsListener, TlsIdentity};
 use vdi_server::engine::Engine;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,9 +26,6 @@ pub struct TdsArgs {
     /// Do not listen for TDS (Unix socket only).
     #[arg(long, conflicts_with = "addr")]
     no_tds: bool,
-    /// TDS connections served at once; more are closed at once with a log line.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
-    max_connections: usize,
     /// TLS certificate chain (PEM) for TDS [default: a self-signed one generated at start-up].
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -52,13 +47,14 @@ fn resolve(addr: &str) -> Result<SocketAddr, String> {
 /// Starts the TDS listener unless `--no-tds`.
 pub fn start(
     args: &TdsArgs,
+    max_connections: usize,
     engine: &Arc<Engine>,
     log: &dyn Fn(&str),
 ) -> Result<Option<TdsHandle>, String> {
     if args.no_tds {
         return Ok(None);
     }
-    if args.max_connections == 0 {
+    if max_connections == 0 {
         return Err("--max-connections must be at least 1".into());
     }
     let addr = resolve(&args.addr)?;
@@ -87,7 +83,7 @@ pub fn start(
     let config = TdsConfig {
         tls: tls.map(Arc::new),
         force_encryption: args.tds_encryption == TdsEncryption::Required,
-        max_connections: args.max_connections,
+        max_connections,
         ..TdsConfig::new(addr, Arc::clone(engine))
     };
     let handle = TdsListener::start(config).map_err(|e| e.to_string())?;

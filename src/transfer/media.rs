@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use vdi_client::reference::stripe_path;
+use vdi_client::reference::{MediaAccess, stripe_path};
 
 /// The staging directory's name, before the process id.
 const STAGING_PREFIX: &str = ".vdisim-partial-";
@@ -21,10 +21,10 @@ pub struct Staging {
     committed: bool,
 }
 
-/// Checks `dir` for a backup (created if missing; refused if not empty unless `overwrite`)
-/// and makes the staging directory inside it.
-pub fn prepare_backup(dir: &Path, overwrite: bool) -> Result<Staging, String> {
-    fs::create_dir_all(dir).map_err(|e| {
+/// Checks `dir` for a backup (created with `access`'s mode if missing; refused if not empty
+/// unless `overwrite`) and makes the staging directory inside it.
+pub fn prepare_backup(dir: &Path, overwrite: bool, access: MediaAccess) -> Result<Staging, String> {
+    create_dir(dir, access).map_err(|e| {
         format!(
             "cannot create the media directory {}: {}",
             dir.display(),
@@ -53,7 +53,7 @@ pub fn prepare_backup(dir: &Path, overwrite: bool) -> Result<Staging, String> {
         ));
     }
     let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-    fs::create_dir_all(&staging)
+    create_dir(&staging, access)
         .map_err(|e| format!("cannot create {}: {}", staging.display(), reason(&e)))?;
     Ok(Staging {
         dir: dir.to_owned(),
@@ -106,6 +106,20 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Creates `dir` if it is missing, with exactly `access`'s mode whatever the umask (an
+/// existing directory is the user's business and keeps its mode).
+fn create_dir(dir: &Path, access: MediaAccess) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(access.dir_mode())
+        .create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(access.dir_mode()))
 }
 
 /// The `stripe-NN.vbak` files in `dir`, by stripe number.
@@ -235,12 +249,12 @@ mod tests {
     fn a_backup_is_refused_a_non_empty_directory_and_staged_until_commit() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("stripe-05.vbak"), b"old").unwrap();
-        let err = prepare_backup(dir.path(), false).unwrap_err();
+        let err = prepare_backup(dir.path(), false, MediaAccess::Owner).unwrap_err();
         assert!(
             err.contains("is not empty (it holds stripe-05.vbak)"),
             "{err}"
         );
-        let staging = prepare_backup(dir.path(), true).unwrap();
+        let staging = prepare_backup(dir.path(), true, MediaAccess::Owner).unwrap();
         fs::write(stripe_path(staging.path(), 0), b"new").unwrap();
         staging.commit(1).unwrap();
         let names: Vec<String> = fs::read_dir(dir.path())
@@ -249,7 +263,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["stripe-00.vbak"]);
         // Dropped without commit: nothing is left.
-        let staging = prepare_backup(&dir.path().join("fresh"), false).unwrap();
+        let staging = prepare_backup(&dir.path().join("fresh"), false, MediaAccess::Owner).unwrap();
         fs::write(stripe_path(staging.path(), 0), b"partial").unwrap();
         drop(staging);
         assert_eq!(fs::read_dir(dir.path().join("fresh")).unwrap().count(), 0);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use vdi_client::reference::{self, ClientRun, Direction, MediaKind, ReferenceOptions};
+use vdi_client::reference::{self, ClientRun, Direction, MediaAccess, MediaKind, ReferenceOptions};
 use vdi_server::engine::OutputSink;
 use vdi_server::engine::sink::CollectSink;
 use vdi_server::tsql::{ResultSet, SqlMessage};
@@ -101,6 +101,16 @@ pub struct Common {
     /// Seconds between progress lines when stderr is not a terminal.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_interval)]
     progress_interval: f64,
+    /// The virtual device set's name, as vendors with a fixed name use it (other devices are
+    /// NAME_1, NAME_2, …) [default: a new GUID, as the SDK samples make].
+    #[arg(long, value_name = "NAME")]
+    set: Option<String>,
+}
+
+impl Common {
+    fn set_name(&self) -> String {
+        self.set.clone().unwrap_or_else(reference::new_set_name)
+    }
 }
 
 fn parse_interval(text: &str) -> Result<f64, String> {
@@ -131,6 +141,10 @@ pub struct BackupArgs {
     /// A differential backup.
     #[arg(long, conflicts_with = "log")]
     differential: bool,
+    /// Let the file's group read the stripe files (0640; a directory created for them 0750).
+    /// Without it they are 0600 (0700), whatever the umask.
+    #[arg(long)]
+    group: bool,
 }
 
 #[derive(Args, Debug)]
@@ -219,9 +233,14 @@ fn asks_for_stats(extra: &Option<String>) -> bool {
 pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
     let common = &args.common;
     let devices = common.devices.unwrap_or(1);
+    let access = if args.group {
+        MediaAccess::Group
+    } else {
+        MediaAccess::Owner
+    };
     let target = target(common)?;
-    let staging = media::prepare_backup(&args.to, args.overwrite)?;
-    let set = reference::new_set_name();
+    let staging = media::prepare_backup(&args.to, args.overwrite, access)?;
+    let set = common.set_name();
     let what = if args.log { "LOG" } else { "DATABASE" };
     let mut with = vec!["FORMAT".to_string()];
     if args.differential {
@@ -250,7 +269,10 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         &set,
         Direction::Backup,
         staging.path(),
-        &options(common, devices),
+        &ReferenceOptions {
+            media_access: access,
+            ..options(common, devices)
+        },
         sql,
         job,
     )?;
@@ -275,7 +297,7 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
     let common = &args.common;
     let target = target(common)?;
     let media = media::inspect_restore(&args.from, common.devices)?;
-    let set = reference::new_set_name();
+    let set = common.set_name();
     let mut with = Vec::new();
     if args.replace {
         with.push("REPLACE".to_string());

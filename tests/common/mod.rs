@@ -128,6 +128,26 @@ impl Server {
         }
     }
 
+    /// The TDS address the server logged (`--tds 127.0.0.1:0` picks the port).
+    pub fn tds_addr(&self) -> std::net::SocketAddr {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(addr) = self
+                .log()
+                .lines()
+                .find_map(|l| l.split("TDS ready on ").nth(1))
+            {
+                return addr.trim().parse().unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no TDS port logged:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }

@@ -243,3 +243,87 @@ fn sp_executesql_becomes_a_declare_batch_and_small_packets_split_the_response() 
     assert_eq!(payload[payload.len() - 13], token_type::DONEPROC);
     assert!(payload.contains(&token_type::RETURNSTATUS));
 }
+
+/// Writes the fuzz target's seed corpus when `VDISIM_WRITE_FUZZ_SEEDS` names a directory
+/// (`fuzz/corpus/tds_stream`); otherwise checks the seeds still parse.
+#[test]
+fn fuzz_seeds() {
+    let mut login_stream = client_prelogin(encrypt::NOT_SUP);
+    login_stream.extend_from_slice(&login("pw", 4096));
+    let mut batch = Vec::new();
+    Framer::new(512, 0).message(
+        packet_type::SQL_BATCH,
+        &client::sql_batch("SELECT @@VERSION"),
+        &mut batch,
+    );
+    let mut rpc = Vec::new();
+    let params = [
+        (
+            "",
+            SqlType::NVarChar(None),
+            Value::text("SELECT @P1, @P2, @P3"),
+        ),
+        (
+            "",
+            SqlType::NVarChar(Some(4000)),
+            Value::text("@P1 int, @P2 decimal(10,2), @P3 datetime2(7)"),
+        ),
+        ("@P1", SqlType::Int, Value::Int(7)),
+        (
+            "@P2",
+            SqlType::Decimal {
+                precision: 10,
+                scale: 2,
+            },
+            Value::Decimal(tsql::value::Decimal {
+                mantissa: 1234,
+                scale: 2,
+            }),
+        ),
+        (
+            "@P3",
+            SqlType::DateTime2(7),
+            Value::DateTime(tsql::value::DateTime {
+                days: 738_000,
+                ticks: 99,
+            }),
+        ),
+    ];
+    let params: Vec<_> = params
+        .into_iter()
+        .map(|(n, t, v)| (n, t, v, false))
+        .collect();
+    Framer::new(4096, 0).message(
+        packet_type::RPC,
+        &client::rpc(proc_id::SP_EXECUTESQL, &params),
+        &mut rpc,
+    );
+    let mut attention = Vec::new();
+    Framer::new(4096, 0).message(packet_type::ATTENTION, &[], &mut attention);
+    let seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("seed-login", [&[0x00][..], &login_stream].concat()),
+        (
+            "seed-login-batch",
+            [&[0x05][..], &login_stream, &batch, &attention].concat(),
+        ),
+        (
+            "seed-login-rpc",
+            [&[0x40][..], &login_stream, &rpc].concat(),
+        ),
+        (
+            "seed-requests",
+            [&[0xC3][..], &batch, &rpc, &attention].concat(),
+        ),
+    ];
+    if let Some(dir) = std::env::var_os("VDISIM_WRITE_FUZZ_SEEDS") {
+        for (name, bytes) in &seeds {
+            std::fs::write(std::path::Path::new(&dir).join(name), bytes).unwrap();
+        }
+    }
+    let mut reader = RequestReader::new(4096, 1 << 20);
+    reader.handle_bytes(&rpc).unwrap();
+    assert!(matches!(
+        reader.poll_request(),
+        Some(Ok(Request::Rpc { .. }))
+    ));
+}

@@ -59,11 +59,14 @@ impl Client {
         stream.set_read_timeout(timeout)?;
         let mut writer = stream.try_clone()?;
         let mut reader = BufReader::new(stream);
-        writer.write_all(&encode(&Request::Login(login.clone())))?;
+        // A server that refuses the connection (17809: too many connections) may close it
+        // before reading the login: its reply is still there to read.
+        let sent = writer.write_all(&encode(&Request::Login(login.clone())));
         let mut refused = Vec::new();
         loop {
-            let response = match read_response(&mut reader) {
-                Err(ClientError::Io(e))
+            let response = match (read_response(&mut reader), &sent) {
+                (Ok(r), _) => r,
+                (Err(ClientError::Io(e)), _)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
@@ -71,7 +74,10 @@ impl Client {
                 {
                     return Err(ClientError::LoginTimeout);
                 }
-                other => other?,
+                (Err(_), Err(e)) => {
+                    return Err(ClientError::Io(io::Error::new(e.kind(), e.to_string())));
+                }
+                (Err(e), Ok(())) => return Err(e),
             };
             match response {
                 Response::LoginOk(ok) => {

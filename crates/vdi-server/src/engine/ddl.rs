@@ -125,7 +125,7 @@ impl Session {
             StatementKind::Permission(_) => Ok(()),
             // Whatever the parser learns before the engine does is refused, never ignored.
             _ => Err(SqlMessage::new(
-                59022,
+                59032,
                 16,
                 1,
                 line,
@@ -262,7 +262,7 @@ impl Session {
         }
         if create.for_attach {
             return Err(SqlMessage::new(
-                59021,
+                59031,
                 16,
                 1,
                 line,

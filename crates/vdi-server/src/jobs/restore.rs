@@ -58,6 +58,10 @@ pub(super) fn run(
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
+        // Stopped by the shutdown while it waited for the client: say so, not 3201.
+        Err(_) if ctx.engine().is_shutting_down() => {
+            return fail(sink, terminate(vec![super::messages::stopped(line, true)]));
+        }
         Err(errors) => return fail(sink, terminate(errors)),
     };
     let headers_only = matches!(
@@ -328,7 +332,8 @@ fn read_all(
     let mut closed = vec![false; devices.len()];
     loop {
         if ctx.is_cancelled() {
-            return abort(session, vec![messages::operation_aborted(line)]);
+            let shutting_down = ctx.engine().is_shutting_down();
+            return abort(session, vec![super::messages::stopped(line, shutting_down)]);
         }
         for (d, dev) in devices.iter_mut().enumerate() {
             let handle = session.devices[d];
@@ -443,7 +448,12 @@ fn read_all(
         if outstanding == 0 && in_flight.is_empty() && devices.iter().all(|d| d.done) {
             break;
         }
-        let Some(done) = session.next_completion(options.completion_patience) else {
+        let waited =
+            session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
+        let Ok(waited) = waited else {
+            return abort(session, vec![messages::operation_aborted(line)]);
+        };
+        let Some(done) = waited else {
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
         };
         let d = done.device.get();

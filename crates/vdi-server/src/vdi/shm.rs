@@ -272,3 +272,59 @@ impl ServerBuffers for ShmServerBuffers {
         self.region.lease(offset, len)
     }
 }
+
+/// How often [`Sweeper`] looks for regions whose creator died.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The daemon's periodic sweep (decision 44): every [`SWEEP_INTERVAL`], and once at start,
+/// removes the regions of this uid whose creator is dead (a crashed client and server both
+/// gone, or a set that no server ever opened). Live regions and other users' are never
+/// touched. Stops when dropped.
+#[derive(Debug)]
+pub struct Sweeper {
+    stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sweeper {
+    /// Starts sweeping every `interval`; `log` hears of every region removed.
+    pub fn start(
+        interval: std::time::Duration,
+        log: impl Fn(&str) + Send + 'static,
+    ) -> std::io::Result<Sweeper> {
+        let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let uid = rustix::process::geteuid().as_raw();
+        let thread = std::thread::Builder::new()
+            .name("vdisim-shm-sweep".into())
+            .spawn(move || {
+                let (lock, wake) = &*flag;
+                let mut stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+                while !*stopped {
+                    drop(stopped);
+                    for name in vdi_shm::region::cleanup_stale(uid) {
+                        log(&format!("removed {name}: its creator is dead"));
+                    }
+                    stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    stopped = wake
+                        .wait_timeout(stopped, interval)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            })?;
+        Ok(Sweeper {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        *self.stop.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.stop.1.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

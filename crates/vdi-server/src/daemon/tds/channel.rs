@@ -18,7 +18,8 @@ pub(super) enum Channel {
     Tls {
         read: Mutex<TcpStream>,
         write: Mutex<TcpStream>,
-        conn: Mutex<rustls::ServerConnection>,
+        // Boxed: a TLS connection is a kilobyte; the clear variant needs none of it.
+        conn: Box<Mutex<rustls::ServerConnection>>,
     },
 }
 
@@ -44,7 +45,7 @@ impl Channel {
         Ok(Channel::Tls {
             read: Mutex::new(stream.try_clone()?),
             write: Mutex::new(stream.try_clone()?),
-            conn: Mutex::new(conn),
+            conn: Box::new(Mutex::new(conn)),
         })
     }
 

@@ -281,7 +281,13 @@ fn run_session(
                         break;
                     }
                     Served::Cancelled if !pending => {
-                        ending = "closed: request cancelled by shutdown".into();
+                        // No attention: the client went away (or the server is stopping).
+                        ending = match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+                            Ok(Incoming::Closed(reason)) => {
+                                format!("the client vanished while its request ran ({reason})")
+                            }
+                            _ => "closed: request cancelled by the server stopping".into(),
+                        };
                         break;
                     }
                     Served::Complete if !pending => {}
