@@ -32,7 +32,7 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
         device_clause(&set, devices)
     );
     let (backup, output) = run_transfer(
-        &target,
+        target.connect()?,
         &set,
         Direction::Backup,
         dir.path(),
@@ -59,7 +59,7 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
         device_clause(&set, devices)
     );
     let (restore, output) = run_transfer(
-        &target,
+        target.connect()?,
         &set,
         Direction::Restore,
         dir.path(),

@@ -89,48 +89,21 @@ impl SqlTarget {
         }
     }
 
-    /// Logs in once, so that an absent server or a refused login is one clear line before any
-    /// device set exists.
-    pub fn check(&self) -> Result<(), String> {
+    /// Logs in, so that an absent server or a refused login is one clear line before any
+    /// device set exists; the statement then runs on this session.
+    pub fn connect(&self) -> Result<Connection, String> {
         match self {
-            SqlTarget::InProcess(_) => Ok(()),
+            SqlTarget::InProcess(engine) => Ok(Connection::InProcess(Arc::clone(engine))),
             SqlTarget::Daemon {
                 socket,
                 user,
                 password,
             } => Client::connect(socket, &SqlTarget::login(user, password))
-                .map(drop)
+                .map(|client| Connection::Daemon {
+                    client: Box::new(client),
+                    socket: socket.clone(),
+                })
                 .map_err(|e| self.describe_error(e)),
-        }
-    }
-
-    /// Runs a script, passing its output to `sink` as it arrives.
-    pub fn run(&self, sql: &str, sink: &mut dyn OutputSink) -> Result<(), String> {
-        match self {
-            SqlTarget::InProcess(engine) => {
-                let mut session = engine
-                    .login("sa", "", None)
-                    .map_err(|m| format!("the in-process server refused the login: {m:?}"))?;
-                session.execute_script(sql, sink, false);
-                Ok(())
-            }
-            SqlTarget::Daemon {
-                socket,
-                user,
-                password,
-            } => {
-                let mut client = Client::connect(socket, &SqlTarget::login(user, password))
-                    .map_err(|e| self.describe_error(e))?;
-                let batch = BatchRequest {
-                    text: sql.to_owned(),
-                    first_line: 1,
-                    repeat: 1,
-                };
-                client
-                    .execute(&batch, sink)
-                    .map(drop)
-                    .map_err(|e| format!("the vdisim server at {}: {e}", socket.display()))
-            }
         }
     }
 
@@ -162,6 +135,43 @@ impl SqlTarget {
                 format!("the vdisim server at {at} did not answer the login; is it stuck?")
             }
             other => format!("the vdisim server at {at}: {other}"),
+        }
+    }
+}
+
+/// A logged-in session of a [`SqlTarget`], for one statement (it moves to the statement's
+/// thread).
+#[derive(Debug)]
+pub enum Connection {
+    InProcess(Arc<Engine>),
+    Daemon {
+        client: Box<Client>,
+        socket: PathBuf,
+    },
+}
+
+impl Connection {
+    /// Runs a script, passing its output to `sink` as it arrives.
+    pub fn run(self, sql: &str, sink: &mut dyn OutputSink) -> Result<(), String> {
+        match self {
+            Connection::InProcess(engine) => {
+                let mut session = engine
+                    .login("sa", "", None)
+                    .map_err(|m| format!("the in-process server refused the login: {m:?}"))?;
+                session.execute_script(sql, sink, false);
+                Ok(())
+            }
+            Connection::Daemon { mut client, socket } => {
+                let batch = BatchRequest {
+                    text: sql.to_owned(),
+                    first_line: 1,
+                    repeat: 1,
+                };
+                client
+                    .execute(&batch, sink)
+                    .map(drop)
+                    .map_err(|e| format!("the vdisim server at {}: {e}", socket.display()))
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 mod media;
 mod progress;
 
-use crate::sql_target::SqlTarget;
+use crate::sql_target::{Connection, SqlTarget};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -191,15 +191,15 @@ fn display(common: &Common) -> DisplayOptions {
     }
 }
 
-fn target(common: &Common) -> Result<SqlTarget, String> {
-    let target = SqlTarget::from_args(
+/// The server the command line names, logged in to.
+fn connect(common: &Common) -> Result<Connection, String> {
+    SqlTarget::from_args(
         common.server.as_deref(),
         common.in_process,
         &common.user,
         &common.password,
-    )?;
-    target.check()?;
-    Ok(target)
+    )?
+    .connect()
 }
 
 /// `TO|FROM VIRTUAL_DEVICE='a', VIRTUAL_DEVICE='b' …`
@@ -238,7 +238,7 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
     } else {
         MediaAccess::Owner
     };
-    let target = target(common)?;
+    let connection = connect(common)?;
     let staging = media::prepare_backup(&args.to, args.overwrite, access)?;
     let set = common.set_name();
     let what = if args.log { "LOG" } else { "DATABASE" };
@@ -265,7 +265,7 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         hidden_stats,
     };
     let (ok, code) = transfer(
-        &target,
+        connection,
         &set,
         Direction::Backup,
         staging.path(),
@@ -295,7 +295,7 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
 
 pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
     let common = &args.common;
-    let target = target(common)?;
+    let connection = connect(common)?;
     let media = media::inspect_restore(&args.from, common.devices)?;
     let set = common.set_name();
     let mut with = Vec::new();
@@ -334,7 +334,7 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
         hidden_stats: false,
     };
     let (_, code) = transfer(
-        &target,
+        connection,
         &set,
         Direction::Restore,
         &args.from,
@@ -354,10 +354,10 @@ pub struct Job {
     pub hidden_stats: bool,
 }
 
-/// Runs the client against `target`, prints what the server said and a summary; `(ok, exit
+/// Runs the client on `connection`, prints what the server said and a summary; `(ok, exit
 /// code)`, ok when neither side failed.
 fn transfer(
-    target: &SqlTarget,
+    connection: Connection,
     set: &str,
     direction: Direction,
     dir: &Path,
@@ -367,7 +367,7 @@ fn transfer(
 ) -> Result<(bool, ExitCode), String> {
     let quiet = job.display.quiet;
     let hidden_stats = job.hidden_stats;
-    let (run, output) = run_transfer(target, set, direction, dir, options, sql, job);
+    let (run, output) = run_transfer(connection, set, direction, dir, options, sql, job);
     let mut output = output?;
     if hidden_stats {
         output.outputs.retain(
@@ -437,9 +437,10 @@ impl OutputSink for StatementSink {
     }
 }
 
-/// The reference client against `target`, with the progress display of `job`.
+/// The reference client, its statement sent on `connection`, with the progress display of
+/// `job`.
 pub fn run_transfer(
-    target: &SqlTarget,
+    connection: Connection,
     set: &str,
     direction: Direction,
     dir: &Path,
@@ -448,7 +449,6 @@ pub fn run_transfer(
     job: Job,
 ) -> (ClientRun, Result<CollectSink, String>) {
     let shown = progress::Display::start(job.label, job.meter.clone(), job.display);
-    let target = target.clone();
     let percent = Arc::clone(&job.meter.percent);
     let (run, output) = reference::run(
         set,
@@ -461,7 +461,7 @@ pub fn run_transfer(
                 collect: CollectSink::new(),
                 percent,
             };
-            target.run(&sql, &mut sink).map(|()| sink.collect)
+            connection.run(&sql, &mut sink).map(|()| sink.collect)
         },
     );
     shown.finish();
