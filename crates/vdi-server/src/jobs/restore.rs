@@ -11,6 +11,7 @@ use super::session::{DeviceSession, JobOptions, SessionSpec, device_error, injec
 use crate::db::{Database, RestoreState};
 use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
 use crate::engine::sink::OutputSink;
+use crate::stream::format::{LOG_ENTRY_LEN, PAGE_ENTRY_LEN};
 use crate::stream::{RestoreAssembler, StreamError, StripeHeaders, StripeReader};
 use crate::tsql::messages;
 use crate::tsql::{RecoveryOption, RestoreKind, RestoreStatement, ResultSet, SqlMessage};
@@ -67,7 +68,28 @@ pub(super) fn run(
         stmt.kind,
         RestoreKind::HeaderOnly | RestoreKind::FileListOnly | RestoreKind::LabelOnly
     );
-    let stripes = match read_all(ctx, &stmt.devices, session, options, headers_only) {
+    let mut stats = match stmt.options.stats {
+        Some(step) if !headers_only => Some(Stats::new(line, u32::from(step.max(1)))),
+        _ => None,
+    };
+    let read = read_all(
+        ctx,
+        &stmt.devices,
+        session,
+        options,
+        headers_only,
+        &mut |readers: &[Device]| {
+            if let Some(stats) = &mut stats {
+                stats.update(sink, readers);
+            }
+        },
+    );
+    if read.is_ok()
+        && let Some(stats) = &mut stats
+    {
+        stats.finish(sink);
+    }
+    let stripes = match read {
         Ok(s) => s,
         Err(errors) => return fail(sink, terminate(errors)),
     };
@@ -269,6 +291,7 @@ fn read_all(
     mut session: DeviceSession,
     options: &JobOptions,
     headers_only: bool,
+    progress: &mut dyn FnMut(&[Device]),
 ) -> Result<Vec<StripeReader>, Vec<SqlMessage>> {
     let line = ctx.line();
     let block = session.config.block_size;
@@ -507,6 +530,8 @@ fn read_all(
                 }
             } else if let Err(e) = devices[d].reader.feed(data) {
                 return abort(session, job_messages::stream_damage(line, names, &e));
+            } else {
+                progress(&devices);
             }
             if headers_only && devices[d].reader.headers().is_some() {
                 devices[d].done = true;
@@ -555,6 +580,59 @@ fn read_all(
         return Err(vec![device_error(line, &names[0], true, e.code.hresult())]);
     }
     Ok(devices.into_iter().map(|d| d.reader).collect())
+}
+
+/// RESTORE … WITH STATS = n: "N percent processed." every n percent of the backup's content
+/// (pages, log records, FILESTREAM bytes, from the backup-set header) as it is read.
+struct Stats {
+    line: u32,
+    step: u32,
+    reported: u32,
+}
+
+impl Stats {
+    fn new(line: u32, step: u32) -> Stats {
+        Stats {
+            line,
+            step,
+            reported: 0,
+        }
+    }
+
+    fn update(&mut self, sink: &mut dyn OutputSink, devices: &[Device]) {
+        let Some(set) = devices
+            .iter()
+            .find_map(|d| d.reader.headers())
+            .map(|h| h.set)
+        else {
+            return;
+        };
+        let total = set.page_count * PAGE_ENTRY_LEN as u64
+            + set.log_record_count * LOG_ENTRY_LEN as u64
+            + set.filestream_bytes;
+        let done: u64 = devices.iter().map(|d| d.reader.content_bytes()).sum();
+        // 100 is said once everything has been read.
+        let percent = done
+            .saturating_mul(100)
+            .checked_div(total)
+            .map_or(0, |p| p.min(99) as u32);
+        self.report_up_to(sink, percent);
+    }
+
+    fn finish(&mut self, sink: &mut dyn OutputSink) {
+        self.report_up_to(sink, 100);
+        if self.reported < 100 {
+            self.reported = 100;
+            sink.message(messages::percent_processed(self.line, 100));
+        }
+    }
+
+    fn report_up_to(&mut self, sink: &mut dyn OutputSink, percent: u32) {
+        while self.reported + self.step <= percent {
+            self.reported += self.step;
+            sink.message(messages::percent_processed(self.line, self.reported));
+        }
+    }
 }
 
 /// Sends ClearError to each device in IO-ERROR (and not at the end of its data) once nothing

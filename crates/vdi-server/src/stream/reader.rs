@@ -133,6 +133,8 @@ pub struct StripeReader {
     data_start: u64,
     last_seq: Option<u64>,
     record_count: u64,
+    /// Raw (decompressed) payload bytes of the records read so far, for progress.
+    content_bytes: u64,
     records_hash: u64,
     records: Vec<DecodedRecord>,
     trailer: Option<(Trailer, u64)>,
@@ -158,6 +160,7 @@ impl StripeReader {
             data_start: 0,
             last_seq: None,
             record_count: 0,
+            content_bytes: 0,
             records_hash: 0,
             records: Vec::new(),
             trailer: None,
@@ -179,6 +182,13 @@ impl StripeReader {
     #[must_use]
     pub fn bytes_read(&self) -> u64 {
         self.offset + self.buf.len() as u64
+    }
+
+    /// Raw payload bytes of the records read so far (page, log and FILESTREAM content after
+    /// decompression), for RESTORE's `STATS` percentages.
+    #[must_use]
+    pub fn content_bytes(&self) -> u64 {
+        self.content_bytes
     }
 
     /// True once the trailer (and its padding) has been read.
@@ -379,6 +389,7 @@ impl StripeReader {
             }
             State::RecordBody(h) => {
                 self.step_record(h, unit)?;
+                self.content_bytes += u64::from(h.raw_len);
                 Ok(self.set_next(State::RecordMagic, 8))
             }
             State::Padding => {
