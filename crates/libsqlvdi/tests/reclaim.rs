@@ -10,8 +10,8 @@ use vdi_proto::VdCode;
 
 fn ctl_exists(name: &str) -> bool {
     let uid = rustix::process::geteuid().as_raw();
-    let ctl = vdi_shm::naming::region_name(uid, name, vdi_shm::naming::RegionKind::Control)
-        .unwrap();
+    let ctl =
+        vdi_shm::naming::region_name(uid, name, vdi_shm::naming::RegionKind::Control).unwrap();
     std::path::Path::new(&format!("/dev/shm{ctl}")).exists()
 }
 

@@ -564,6 +564,8 @@ fn read_requests(mut reader: BufReader<Stream>, tx: &mpsc::Sender<Incoming>) {
             Ok(None) => break,
             Err(e) => {
                 let _ = tx.send(Incoming::Invalid(e.to_string()));
+                // The partial line may have been large (an oversized or unterminated one).
+                vdi_shm::memory::release_free_memory();
                 break;
             }
         };
@@ -587,6 +589,9 @@ fn read_requests(mut reader: BufReader<Stream>, tx: &mpsc::Sender<Incoming>) {
             }
             Err(e) => {
                 let _ = tx.send(Incoming::Invalid(format!("unreadable request: {e}")));
+                if large {
+                    vdi_shm::memory::release_free_memory();
+                }
                 break;
             }
         }
