@@ -632,8 +632,8 @@ fn run_batches(
             told_shutdown: false,
         };
         let outcome = session.execute_batch_cancellable(&batch, &mut sink, &cancel);
-        // A batch the shutdown stopped says so before the connection closes.
-        if outcome.cancelled && shared.engine.is_shutting_down() && !sink.told_shutdown {
+        // A batch that ran into the shutdown says so before the connection closes.
+        if shared.engine.is_shutting_down() && !sink.told_shutdown {
             sink.message(shutdown_in_progress());
         }
         if let Some(e) = sink.failed {
