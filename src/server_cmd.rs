@@ -37,6 +37,8 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    #[command(flatten)]
+    tds: crate::tds_args::TdsArgs,
     /// Connections served at once, logged in or not; one more gets Msg 17809 and is closed.
     /// Meant to cover every endpoint of the server (the Unix socket, and TDS when it listens).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u32,
@@ -126,10 +128,12 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
     let config = DaemonConfig {
         max_connections: args.max_connections as usize,
         login_timeout: Duration::from_secs_f64(args.login_timeout.max(0.001)),
-        ..DaemonConfig::new(&socket, engine)
+        ..DaemonConfig::new(&socket, Arc::clone(&engine))
     };
     let daemon = Daemon::start(config).map_err(|e| e.to_string())?;
-    // Regions of crashed sets that no survivor removed (decision 44).
+    // The TDS listener serves the same engine (docs/tds.md), under the same connection cap.
+    let tds = crate::tds_args::start(&args.tds, args.max_connections as usize, &engine, &log)?;
+    // Regions of crashed sets that no survivor removed.
     let sweeper =
         vdi_server::vdi::shm::Sweeper::start(vdi_server::vdi::shm::SWEEP_INTERVAL, move |t| log(t))
             .map_err(|e| format!("cannot start the shared-memory sweep: {e}"))?;
@@ -142,6 +146,9 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     log("signal received, shutting down");
+    if let Some(tds) = tds {
+        tds.shutdown();
+    }
     daemon.shutdown();
     drop(sweeper);
     Ok(ExitCode::SUCCESS)

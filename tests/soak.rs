@@ -53,7 +53,7 @@ impl Daemon {
             .args(["server", "--socket"])
             .arg(&socket)
             .args(["--sa-password", PW, "--database", "Soak:8"])
-            .args(["--open-timeout", "5"])
+            .args(["--open-timeout", "5", "--no-tds"])
             .stdin(Stdio::null())
             .stderr(log)
             .spawn()

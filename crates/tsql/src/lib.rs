@@ -28,9 +28,8 @@ pub mod value;
 
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
-    FileMove, PrintValue, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions,
-    RestoreStatement, SortOrder, SqlDateTime, Statement, StatementKind, SystemVariable,
-    TransferOptions,
+    FileMove, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions, RestoreStatement,
+    SqlDateTime, Statement, StatementKind, TransferOptions,
 };
 pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};

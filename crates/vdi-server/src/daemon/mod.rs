@@ -10,6 +10,7 @@
 pub mod client;
 pub mod protocol;
 mod socket;
+pub mod tds;
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, Write};

@@ -425,7 +425,12 @@ fn read_all(
         if outstanding == 0 && in_flight.is_empty() && devices.iter().all(|d| d.done) {
             break;
         }
-        let Some(done) = session.next_completion(options.completion_patience) else {
+        let waited =
+            session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
+        let Ok(waited) = waited else {
+            return abort(session, vec![messages::operation_aborted(line)]);
+        };
+        let Some(done) = waited else {
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
         };
         let d = done.device.get();

@@ -292,8 +292,27 @@ impl DeviceSession {
     }
 
     /// The next completion, or `None` when the client stayed silent for `patience`.
-    pub fn next_completion(&self, patience: Duration) -> Option<Completion> {
-        self.set.next_completion(patience)
+    /// The next completion within `patience`, checking `cancelled` every 50 ms so an attention
+    /// (or shutdown) aborts the set while the client holds its buffers. `Err(())`: cancelled.
+    pub fn next_completion_unless(
+        &self,
+        patience: Duration,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Option<Completion>, ()> {
+        const SLICE: Duration = Duration::from_millis(50);
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if cancelled() {
+                return Err(());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if let Some(done) = self.set.next_completion(left.min(SLICE)) {
+                return Ok(Some(done));
+            }
+            if left <= SLICE {
+                return Ok(None);
+            }
+        }
     }
 
     /// Ends the set normally: CloseDevice on every device (unless `closed` says a device was

@@ -337,7 +337,12 @@ fn stream(
         {
             break;
         }
-        let Some(done) = session.next_completion(options.completion_patience) else {
+        let waited =
+            session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
+        let Ok(waited) = waited else {
+            return fail_with(session, vec![messages::operation_aborted(line)]);
+        };
+        let Some(done) = waited else {
             return fail_with(
                 session,
                 vec![device_error(line, &stmt.devices[0], false, 1460)],
