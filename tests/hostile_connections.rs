@@ -1,4 +1,4 @@
-//! Hostile and plentiful connections against a real `vdisim server` (issue 21, decision 46):
+//! Hostile and plentiful connections against a real `vdisim server` (issue 21, decision 51):
 //! oversized lines, a trickled login, 1,000 idle connections and 1,000 logged-in idle
 //! sessions, and the connection cap. Resource ceilings are generous (several times what
 //! `docs/robustness.md` records), so they catch a leak or a thread explosion, never a slow

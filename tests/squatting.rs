@@ -1,4 +1,4 @@
-//! Squatting a set's shared memory (issue 21, decision 45). Buffer regions have unguessable
+//! Squatting a set's shared memory (issue 21, decision 50). Buffer regions have unguessable
 //! names; these tests make the name known (the server's test hook, a hostile server) to check
 //! what happens when an object someone else made sits there:
 //!

@@ -5,7 +5,7 @@
 //! batches and writes the replies, and, once logged in, a second, small one that reads requests
 //! (so a `cancel` or a disconnect reaches a running batch at once). Connections are capped
 //! (`--max-connections`), logins have a deadline and a size limit, requests a size limit
-//! (decision 46; `docs/daemon.md`). The wire protocol is in [`protocol`] and `docs/daemon.md`.
+//! (decision 51; `docs/daemon.md`). The wire protocol is in [`protocol`] and `docs/daemon.md`.
 
 pub mod client;
 pub mod protocol;
