@@ -136,7 +136,7 @@ impl Server {
                 .log()
                 .lines()
                 .filter_map(|l| l.split("TDS ready on ").nth(1))
-                .last()
+                .next_back()
             {
                 return addr.trim().parse().unwrap();
             }
