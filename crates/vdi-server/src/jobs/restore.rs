@@ -451,7 +451,8 @@ fn read_all(
         let waited =
             session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
         let Ok(waited) = waited else {
-            return abort(session, vec![messages::operation_aborted(line)]);
+            let shutting_down = ctx.engine().is_shutting_down();
+            return abort(session, vec![super::messages::stopped(line, shutting_down)]);
         };
         let Some(done) = waited else {
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
