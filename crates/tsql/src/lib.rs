@@ -29,7 +29,7 @@ pub mod value;
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
     FileMove, PrintValue, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions,
-    RestoreStatement, SortOrder, SqlDateTime, Statement, StatementKind, SystemVariable,
+    RestoreStatement, SortOrder, Statement, StatementKind, StopPoint, SystemVariable,
     TransferOptions,
 };
 pub use batches::{Batch, split_batches};

@@ -649,56 +649,16 @@ impl<'a> Run<'a> {
 
     fn substitute_backup(&mut self, backup: &mut BackupStatement) -> Result<(), SqlMessage> {
         for slot in std::mem::take(&mut backup.variables) {
-            let text = self.variable_text(&slot.variable)?.unwrap_or_default();
-            match &slot.slot {
-                Slot::Database => backup.database = text,
-                Slot::Device(i) => {
-                    if let Some(d) = backup.devices.get_mut(*i) {
-                        *d = text;
-                    }
-                }
-                Slot::Move { .. } => {}
-                Slot::Option(option) => match option.as_str() {
-                    "NAME" => backup.options.name = Some(text),
-                    "DESCRIPTION" => backup.options.description = Some(text),
-                    "MEDIANAME" => backup.options.media_name = Some(text),
-                    _ => {}
-                },
-            }
+            let text = self.variable_text(&slot.variable)?;
+            backup.substitute(&slot.slot, text, self.line)?;
         }
         Ok(())
     }
 
     fn substitute_restore(&mut self, restore: &mut RestoreStatement) -> Result<(), SqlMessage> {
         for slot in std::mem::take(&mut restore.variables) {
-            let text = self.variable_text(&slot.variable)?.unwrap_or_default();
-            match &slot.slot {
-                Slot::Database => restore.database = Some(text),
-                Slot::Device(i) => {
-                    if let Some(d) = restore.devices.get_mut(*i) {
-                        *d = text;
-                    }
-                }
-                Slot::Move { index, physical } => {
-                    if let Some(m) = restore.options.moves.get_mut(*index) {
-                        if *physical {
-                            m.physical_name = text;
-                        } else {
-                            m.logical_name = text;
-                        }
-                    }
-                }
-                Slot::Option(option) => match option.as_str() {
-                    "STOPAT" => {
-                        restore.options.stop_at = Some(
-                            crate::options::parse_datetime(&text)
-                                .ok_or_else(|| messages::datetime_conversion_failed(self.line))?,
-                        );
-                    }
-                    "MEDIANAME" => restore.options.media_name = Some(text),
-                    _ => {}
-                },
-            }
+            let text = self.variable_text(&slot.variable)?;
+            restore.substitute(&slot.slot, text, self.line)?;
         }
         Ok(())
     }

@@ -163,7 +163,7 @@ impl Host for Session {
         let now = datetime_now();
         let mut catalog = self.engine.lock_catalog();
         if let Some(db) = catalog.get_mut(&mark.database) {
-            db.add_mark(&mark.name, mark.description.as_deref(), now);
+            db.add_mark(&mark.name, mark.description.as_deref(), now, None);
             let name = db.name().to_owned();
             let _ = catalog.save(&name);
         }

@@ -167,6 +167,7 @@ impl<'a> Walk<'a> {
                 log_file_bytes: set.log_file_bytes,
                 files: set.files.clone(),
                 state_hash: set.state_hash,
+                info: set.info.clone(),
             },
             pages: Vec::new(),
             log: Vec::new(),

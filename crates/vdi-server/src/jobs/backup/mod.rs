@@ -11,6 +11,7 @@ mod next;
 
 use super::faults::FaultPoint;
 use super::messages as job_messages;
+use super::restore::{Pending, Restoring};
 use super::session::{
     DeviceSession, JobOptions, SessionSpec, device_error, injected_abort, is_media_full,
 };
@@ -18,8 +19,10 @@ use crate::db::{self, BackupImage};
 use crate::engine::jobs::{JobContext, JobResult, check_backup, fail};
 use crate::engine::sink::OutputSink;
 use crate::stream::{BackupOptions, BackupProducer};
+use crate::tsql::catalog::model::derived_guid;
 use crate::tsql::messages;
-use crate::tsql::{BackupKind, BackupStatement, SqlMessage};
+use crate::tsql::value::DateTime;
+use crate::tsql::{BackupKind, BackupStatement, RecoveryOption, SqlMessage};
 use crate::vdi::link::ServerConnector;
 use next::{Device, FlushPlan, Next, Phase, end_of_stream, insert_resend, next_command};
 use std::collections::{HashMap, VecDeque};
@@ -39,6 +42,7 @@ pub(super) fn run(
     sink: &mut dyn OutputSink,
     connector: Arc<dyn ServerConnector>,
     options: &JobOptions,
+    restoring: &Restoring,
 ) -> JobResult {
     let line = ctx.line();
     let operation = stmt.operation();
@@ -49,6 +53,22 @@ pub(super) fn run(
     if let Err(errors) = check_backup(ctx, stmt) {
         return fail(sink, errors);
     }
+    let in_restore = restoring
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&stmt.database.to_lowercase())
+        .map(|p| p.standby);
+    match in_restore {
+        Some(true) => {
+            let m = messages::database_in_standby(line, &stmt.database);
+            return fail(sink, terminate(vec![m]));
+        }
+        Some(false) => {
+            let m = messages::database_in_restore(line, &stmt.database);
+            return fail(sink, terminate(vec![m]));
+        }
+        None => {}
+    }
     let _guard = match ctx.serialize_operation(&stmt.database) {
         Ok(g) => g,
         Err(m) => return fail(sink, terminate(vec![m])),
@@ -58,7 +78,16 @@ pub(super) fn run(
         (BackupKind::Database, true) => db::BackupKind::Differential,
         (BackupKind::Database, false) => db::BackupKind::Full,
     };
-    let image = match ctx.update_database(&stmt.database, |d| d.prepare_backup(kind)) {
+    let request = db::BackupRequest {
+        kind,
+        copy_only: stmt.options.copy_only,
+    };
+    let now = crate::engine::datetime_now();
+    let prepared = ctx.update_database(&stmt.database, |d| {
+        d.set_clock(now);
+        d.prepare(&request)
+    });
+    let mut image = match prepared {
         Ok(Ok(image)) => image,
         Ok(Err(e)) => {
             return fail(
@@ -73,6 +102,7 @@ pub(super) fn run(
             );
         }
     };
+    describe(ctx, stmt, &mut image.meta, now);
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
@@ -135,6 +165,9 @@ pub(super) fn run(
         // The backup is on the media; only its history could not be written.
         ctx.log(&format!("msdb history not written: {e}"));
     }
+    if meta.info.force_offline {
+        take_offline(ctx, stmt, restoring);
+    }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
     ));
@@ -143,6 +176,79 @@ pub(super) fn run(
         stmt.database
     ));
     JobResult::Succeeded
+}
+
+/// The SQL-visible description of the backup: what HEADERONLY and msdb show.
+fn describe(
+    ctx: &JobContext<'_>,
+    stmt: &BackupStatement,
+    meta: &mut db::BackupMeta,
+    now: DateTime,
+) {
+    let info = ctx.database_info_or_default(&stmt.database);
+    let o = &stmt.options;
+    let i = &mut meta.info;
+    i.finish = Some(now);
+    i.expiration = match (o.retain_days, o.expire_date) {
+        (Some(days), _) => Some(DateTime {
+            days: now
+                .days
+                .saturating_add(i32::try_from(days).unwrap_or(i32::MAX)),
+            ticks: now.ticks,
+        }),
+        (None, date) => date,
+    };
+    i.media_name.clone_from(&o.media_name);
+    i.media_description.clone_from(&o.media_description);
+    i.user_name = ctx.user().to_owned();
+    i.server_name = ctx.server_name().to_owned();
+    i.database_creation_date = Some(info.create_date);
+    i.collation.clone_from(&info.collation);
+    i.compatibility_level = info.compatibility_level;
+    i.database_guid = info.database_guid;
+    i.family_guid = info.family_guid;
+    i.recovery_fork_guid = info.recovery_fork_guid;
+    i.backup_set_guid = derived_guid(
+        &format!("{}:{:?}", stmt.database, now),
+        meta.last_lsn ^ u64::from(meta.kind.code()),
+    );
+    if meta.kind == db::BackupKind::Differential {
+        i.differential_base_guid = Some(derived_guid(&stmt.database, meta.differential_base_lsn));
+    }
+    i.is_read_only = info.is_read_only;
+    i.is_single_user = info.user_access == crate::tsql::catalog::UserAccess::SingleUser;
+    let tail = matches!(
+        o.recovery,
+        Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
+    );
+    i.force_offline = meta.kind == db::BackupKind::Log && tail;
+    i.tail = meta.kind == db::BackupKind::Log && (tail || o.no_truncate);
+    i.encryption = o.encryption.as_ref().map(|e| e.algorithm.clone());
+}
+
+/// A tail-log backup WITH NORECOVERY (or STANDBY) leaves the database restoring: its log is
+/// backed up to the end, and a RESTORE may overwrite it without REPLACE.
+fn take_offline(ctx: &JobContext<'_>, stmt: &BackupStatement, restoring: &Restoring) {
+    let Some(db) = ctx.snapshot(&stmt.database) else {
+        return;
+    };
+    let standby = matches!(stmt.options.recovery, Some(RecoveryOption::Standby(_)));
+    restoring.lock().unwrap_or_else(|p| p.into_inner()).insert(
+        stmt.database.to_lowercase(),
+        Pending {
+            state: db::RestoreState::from_database(db),
+            standby,
+        },
+    );
+    if standby {
+        let _ = ctx.update_database(&stmt.database, |d| {
+            if d.has_sql_info() {
+                let info = d.sql_info_mut();
+                info.is_in_standby = true;
+                info.is_read_only = true;
+            }
+        });
+    }
 }
 
 /// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages).

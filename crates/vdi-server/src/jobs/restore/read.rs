@@ -1,234 +1,18 @@
-//! RESTORE (and VERIFYONLY, HEADERONLY, FILELISTONLY, LABELONLY) through a virtual device set.
-//!
-//! Every device is read with Read commands of seeded sizes between BLOCKSIZE and
-//! MAXTRANSFERSIZE (multiples of BLOCKSIZE) until the client reports the end of the data; each
-//! stripe is parsed and verified as it arrives, the stripes are reassembled by sequence number,
-//! and the rebuilt database is checked against the backed-up state before it replaces anything.
+//! Reading every device of a RESTORE: Read commands of seeded sizes between BLOCKSIZE and
+//! MAXTRANSFERSIZE, the IO-ERROR protocol, and the stripe readers fed in order.
 
-use super::faults::{FaultPoint, ReadSize};
-use super::messages as job_messages;
-use super::session::{DeviceSession, JobOptions, SessionSpec, device_error, injected_abort};
-use crate::db::{Database, RestoreState};
-use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
-use crate::engine::sink::OutputSink;
-use crate::stream::{RestoreAssembler, StreamError, StripeHeaders, StripeReader};
+use super::super::faults::{FaultPoint, ReadSize};
+use super::super::messages as job_messages;
+use super::super::session::{
+    DeviceSession, HeadersOnlyEnd, JobOptions, device_error, injected_abort,
+};
+use crate::engine::jobs::JobContext;
+use crate::stream::{StreamError, StripeReader};
+use crate::tsql::SqlMessage;
 use crate::tsql::messages;
-use crate::tsql::{RecoveryOption, RestoreKind, RestoreStatement, ResultSet, SqlMessage};
-use crate::vdi::link::ServerConnector;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use vdi_proto::config::MediaMode;
 use vdi_proto::{CmdId, SendRequest, VdcCode, win32};
-
-/// Databases restored WITH NORECOVERY, waiting for more backups (a differential, logs) or a
-/// final RESTORE … WITH RECOVERY.
-pub type Restoring = Mutex<HashMap<String, RestoreState>>;
-
-pub(super) fn run(
-    ctx: &JobContext<'_>,
-    stmt: &RestoreStatement,
-    sink: &mut dyn OutputSink,
-    connector: Arc<dyn ServerConnector>,
-    options: &JobOptions,
-    restoring: &Restoring,
-) -> JobResult {
-    let started = std::time::Instant::now();
-    let line = ctx.line();
-    let operation = stmt.operation();
-    let terminate = |mut errors: Vec<SqlMessage>| {
-        errors.push(messages::terminating_abnormally(line, operation));
-        errors
-    };
-    if let Err(errors) = check_restore(ctx, stmt) {
-        return fail(sink, errors);
-    }
-    let target = stmt.database.clone().map(|t| t.to_lowercase());
-    if stmt.devices.is_empty() {
-        return recover_only(ctx, stmt, sink, restoring);
-    }
-    let _guard = match &stmt.database {
-        Some(db) => match ctx.serialize_operation(db) {
-            Ok(g) => Some(g),
-            Err(m) => return fail(sink, terminate(vec![m])),
-        },
-        None => None,
-    };
-    let spec =
-        SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
-    let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
-        Ok(s) => s,
-        Err(errors) => return fail(sink, terminate(errors)),
-    };
-    let headers_only = matches!(
-        stmt.kind,
-        RestoreKind::HeaderOnly | RestoreKind::FileListOnly | RestoreKind::LabelOnly
-    );
-    let stripes = match read_all(ctx, &stmt.devices, session, options, headers_only) {
-        Ok(s) => s,
-        Err(errors) => return fail(sink, terminate(errors)),
-    };
-    if headers_only {
-        let Some(headers) = stripes.into_iter().next().and_then(|r| r.headers()) else {
-            return fail(
-                sink,
-                terminate(vec![messages::not_a_backup_set(line, &stmt.devices[0])]),
-            );
-        };
-        let result_set = header_result_set(stmt.kind, &headers, &stmt.devices);
-        let rows = result_set.rows.len() as u64;
-        sink.result_set(result_set);
-        sink.rows_affected(rows);
-        return JobResult::Succeeded;
-    }
-    let image = match assemble(stripes) {
-        Ok(image) => image,
-        Err(e) => {
-            return fail(
-                sink,
-                terminate(job_messages::stream_damage(line, &stmt.devices, &e)),
-            );
-        }
-    };
-    let files: Vec<(String, u64)> = super::backup::file_pages(&image);
-    let total: u64 = files.iter().map(|(_, p)| p).sum();
-    let elapsed = started.elapsed();
-    if stmt.kind == RestoreKind::VerifyOnly {
-        // Reading every record regenerated and compared its content: the set is valid.
-        sink.message(messages::backup_set_valid(line, 1));
-        return JobResult::Succeeded;
-    }
-    // A differential or log continuing a NORECOVERY sequence restores into the database being
-    // restored; only a restore that starts a sequence may be refused for overwriting.
-    let continuing = target.as_ref().is_some_and(|t| {
-        restoring
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(t)
-    });
-    if !continuing && let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database))
-    {
-        return fail(sink, errors);
-    }
-    let target = target.expect("RESTORE DATABASE/LOG names its database");
-    let mut pending = restoring.lock().unwrap_or_else(|p| p.into_inner());
-    let mut state = match stmt.kind {
-        RestoreKind::Log => match pending.remove(&target) {
-            Some(state) => state,
-            None => {
-                return fail(
-                    sink,
-                    terminate(vec![messages::no_files_ready_to_rollforward(line)]),
-                );
-            }
-        },
-        _ if image.meta.kind != crate::db::BackupKind::Full => match pending.remove(&target) {
-            Some(state) => state,
-            None => {
-                return fail(
-                    sink,
-                    terminate(vec![messages::no_files_ready_to_rollforward(line)]),
-                );
-            }
-        },
-        _ => RestoreState::new(),
-    };
-    if let Err(e) = state.apply(&image) {
-        if stmt.kind != RestoreKind::Database || image.meta.kind != crate::db::BackupKind::Full {
-            pending.insert(target.clone(), state); // A wrong log leaves the restore sequence as it was.
-        }
-        return fail(sink, terminate(vec![job_messages::chain_refused(line, &e)]));
-    }
-    for (file, pages) in &files {
-        sink.message(messages::processed_pages(
-            line,
-            *pages,
-            stmt.database.as_deref().unwrap_or(""),
-            file,
-            1,
-        ));
-    }
-    if matches!(
-        stmt.options.recovery,
-        Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
-    ) {
-        pending.insert(target, state);
-    } else {
-        drop(pending);
-        if let Err(errors) = install(ctx, stmt, state) {
-            return fail(sink, terminate(errors));
-        }
-    }
-    if let Err(e) = ctx.record_restore(stmt, &image.meta, elapsed, total * 8192) {
-        ctx.log(&format!("msdb history not written: {e}"));
-    }
-    sink.message(messages::successfully_processed(
-        line, operation, total, elapsed,
-    ));
-    JobResult::Succeeded
-}
-
-/// RESTORE DATABASE x WITH RECOVERY without FROM: finish a NORECOVERY sequence.
-fn recover_only(
-    ctx: &JobContext<'_>,
-    stmt: &RestoreStatement,
-    sink: &mut dyn OutputSink,
-    restoring: &Restoring,
-) -> JobResult {
-    let line = ctx.line();
-    let terminate =
-        |m: SqlMessage| vec![m, messages::terminating_abnormally(line, stmt.operation())];
-    let target = stmt.database.clone().unwrap_or_default();
-    let state = restoring
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&target.to_lowercase());
-    match state {
-        Some(state) => match install(ctx, stmt, state) {
-            Ok(()) => {
-                sink.message(messages::successfully_processed(
-                    line,
-                    stmt.operation(),
-                    0,
-                    std::time::Duration::from_millis(1),
-                ));
-                JobResult::Succeeded
-            }
-            Err(errors) => fail(sink, errors),
-        },
-        None if ctx.catalog().get(&target).is_some() => {
-            fail(sink, terminate(messages::already_fully_recovered(line)))
-        }
-        None => fail(
-            sink,
-            terminate(messages::database_does_not_exist(line, &target)),
-        ),
-    }
-}
-
-fn install(
-    ctx: &JobContext<'_>,
-    stmt: &RestoreStatement,
-    state: RestoreState,
-) -> Result<(), Vec<SqlMessage>> {
-    let line = ctx.line();
-    let mut db: Database = state
-        .recover()
-        .map_err(|e| vec![job_messages::chain_refused(line, &e)])?;
-    if let Some(name) = &stmt.database {
-        db.set_name(name);
-    }
-    // check_restore_target already decided whether this restore may overwrite its target.
-    ctx.install_restored(db, true)
-        .map_err(|e| vec![messages::catalog_io_failed(line, &e.to_string())])
-}
-
-fn assemble(stripes: Vec<StripeReader>) -> Result<crate::db::BackupImage, StreamError> {
-    let mut assembler = RestoreAssembler::new();
-    for reader in stripes {
-        assembler.add(reader.finish()?)?;
-    }
-    assembler.finish()
-}
 
 struct Device {
     reader: StripeReader,
@@ -259,12 +43,15 @@ struct InFlight {
 
 /// Reads every device to the end of its data (or just the headers), feeding each stripe's
 /// reader in order. Reads complete in order per device, so the bytes arrive in order.
-fn read_all(
+/// `progress` gets the bytes read so far and, once a stripe's headers are read, about how many
+/// the whole backup holds.
+pub(super) fn read_all(
     ctx: &JobContext<'_>,
     names: &[String],
     mut session: DeviceSession,
     options: &JobOptions,
     headers_only: bool,
+    progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<Vec<StripeReader>, Vec<SqlMessage>> {
     let line = ctx.line();
     let block = session.config.block_size;
@@ -303,6 +90,7 @@ fn read_all(
     let mut injected: Option<VdcCode> = None;
     let mut inject_pending = false;
     let mut closed = vec![false; devices.len()];
+    let (mut bytes_read, mut expected) = (0u64, None);
     loop {
         if ctx.is_cancelled() {
             return abort(session, vec![messages::operation_aborted(line)]);
@@ -367,7 +155,7 @@ fn read_all(
                         if let Some((after, pause)) = faults.pause
                             && after == sent
                         {
-                            super::faults::sleep_unless(pause, &|| ctx.is_cancelled());
+                            super::super::faults::sleep_unless(pause, &|| ctx.is_cancelled());
                         }
                         in_flight.insert(
                             id,
@@ -497,6 +285,12 @@ fn read_all(
                 }
             } else if let Err(e) = devices[d].reader.feed(data) {
                 return abort(session, job_messages::stream_damage(line, names, &e));
+            } else {
+                bytes_read += data.len() as u64;
+                if expected.is_none() {
+                    expected = devices[d].reader.headers().map(|h| expected_bytes(&h.set));
+                }
+                progress(bytes_read, expected);
             }
             if headers_only && devices[d].reader.headers().is_some() {
                 devices[d].done = true;
@@ -528,7 +322,10 @@ fn read_all(
             code => return abort(session, vec![device_error(line, &names[d], true, code)]),
         }
         clear_errors(&mut session, &mut devices);
+        // Decision 49: by default the reads already sent come back and the set ends normally;
+        // the abort variant ends it as soon as every header is in.
         if headers_only
+            && options.headers_only_end == HeadersOnlyEnd::Abort
             && devices
                 .iter()
                 .all(|dev| dev.done || dev.reader.headers().is_some())
@@ -539,7 +336,7 @@ fn read_all(
     if faults.abort_at == Some(FaultPoint::AfterFinal) {
         return abort(session, injected_abort(line, &names[0], true, faults.crash));
     }
-    if headers_only {
+    if headers_only && options.headers_only_end == HeadersOnlyEnd::Abort {
         session.abort();
     } else if let Err(e) = session.finish(&closed) {
         return Err(vec![device_error(line, &names[0], true, e.code.hresult())]);
@@ -566,98 +363,12 @@ fn clear_errors(session: &mut DeviceSession, devices: &mut [Device]) {
     }
 }
 
-/// The result set of HEADERONLY, FILELISTONLY or LABELONLY from the first stripe's headers.
-fn header_result_set(kind: RestoreKind, h: &StripeHeaders, devices: &[String]) -> ResultSet {
-    let set = &h.set;
-    match kind {
-        RestoreKind::FileListOnly => {
-            let mut rs = ResultSet::with_text_columns(&[
-                "LogicalName",
-                "PhysicalName",
-                "Type",
-                "FileGroupName",
-                "Size",
-                "FileId",
-            ]);
-            for f in &set.files {
-                let ty = match f.kind {
-                    crate::db::FileKind::Data => "D",
-                    crate::db::FileKind::Log => "L",
-                    crate::db::FileKind::Filestream => "S",
-                };
-                let group = if ty == "L" { "NULL" } else { "PRIMARY" };
-                rs.push_text_row(vec![
-                    f.logical_name.clone(),
-                    f.physical_name.clone(),
-                    ty.into(),
-                    group.into(),
-                    f.size_bytes.to_string(),
-                    (f.index + 1).to_string(),
-                ]);
-            }
-            rs
-        }
-        RestoreKind::LabelOnly => {
-            let mut rs = ResultSet::with_text_columns(&[
-                "MediaName",
-                "MediaSetId",
-                "FamilyCount",
-                "FamilySequenceNumber",
-                "BlockSize",
-            ]);
-            let id: String = h
-                .media
-                .media_set_id
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect();
-            rs.push_text_row(vec![
-                "NULL".into(),
-                id,
-                h.media.family_count.to_string(),
-                (h.media.family_index + 1).to_string(),
-                h.media.block_size.to_string(),
-            ]);
-            rs
-        }
-        _ => {
-            let mut rs = ResultSet::with_text_columns(&[
-                "BackupName",
-                "BackupDescription",
-                "BackupType",
-                "DatabaseName",
-                "FirstLSN",
-                "LastLSN",
-                "CheckpointLSN",
-                "DatabaseBackupLSN",
-                "BackupSize",
-                "DeviceCount",
-            ]);
-            let ty = match set.kind {
-                crate::db::BackupKind::Full => 1,
-                crate::db::BackupKind::Log => 2,
-                crate::db::BackupKind::Differential => 5,
-            };
-            let null_if_empty = |s: &str| {
-                if s.is_empty() {
-                    "NULL".to_string()
-                } else {
-                    s.to_string()
-                }
-            };
-            rs.push_text_row(vec![
-                null_if_empty(&set.backup_name),
-                null_if_empty(&set.description),
-                ty.to_string(),
-                set.database.clone(),
-                set.first_lsn.to_string(),
-                set.last_lsn.to_string(),
-                set.checkpoint_lsn.to_string(),
-                set.differential_base_lsn.to_string(),
-                (set.page_count * 8192).to_string(),
-                devices.len().to_string(),
-            ]);
-            rs
-        }
-    }
+/// About how many bytes the stripes of a backup hold together: its pages, log records and
+/// FILESTREAM data (headers and record overhead aside), for RESTORE … STATS.
+fn expected_bytes(set: &crate::stream::format::SetHeader) -> u64 {
+    use crate::stream::format::{LOG_ENTRY_LEN, PAGE_ENTRY_LEN};
+    (set.page_count * PAGE_ENTRY_LEN as u64
+        + set.log_record_count * LOG_ENTRY_LEN as u64
+        + set.filestream_bytes)
+        .max(1)
 }
