@@ -35,6 +35,11 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
+    /// read the headers: `close` (the Reads already sent complete, then CloseDevice and Close:
+    /// the client sees VD_E_CLOSE) or `abort` (SignalAbort: the client sees VD_E_ABORT).
+    #[arg(long, value_name = "HOW", default_value = "close", value_parser = ["close", "abort"])]
+    headers_only_end: String,
 }
 
 fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
@@ -98,6 +103,11 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
                 Arc::new(vdi_server::vdi::shm::ShmServerConnector::from_env()),
                 vdi_server::jobs::JobOptions {
                     open_timeout: std::time::Duration::from_secs_f64(args.open_timeout.max(0.0)),
+                    headers_only_end: if args.headers_only_end == "abort" {
+                        vdi_server::jobs::HeadersOnlyEnd::Abort
+                    } else {
+                        vdi_server::jobs::HeadersOnlyEnd::Close
+                    },
                     ..Default::default()
                 },
             )),

@@ -310,6 +310,7 @@ fn copy_only_backups_change_neither_the_base_nor_the_chain() {
             .prepare(&BackupRequest {
                 kind,
                 copy_only: true,
+                ..BackupRequest::default()
             })
             .unwrap();
         db.commit_backup(&image.meta);
@@ -434,5 +435,96 @@ fn marks_stop_before_or_after_the_marked_transaction() {
     assert_eq!(
         r.apply_until(&log, Some(&missing)).unwrap(),
         Applied::BeforeStop
+    );
+}
+
+/// 32 pages: PRIMARY (file 1, 16 pages) and fg2 (file 3, 16 pages).
+fn two_filegroups() -> Database {
+    use vdi_server::tsql::catalog::{DatabaseFile, DatabaseInfo, FileType, Filegroup};
+    let mut db = Database::new("fg", 31, 32 * 8192, RecoveryModel::Full, 0);
+    let mut info = DatabaseInfo::new(5, "fg", at(0));
+    info.files[0].size_pages = 16;
+    let mut second = DatabaseFile::new(3, FileType::Rows, "fg_2", "/d/fg_2.ndf", 16 * 8192);
+    second.data_space_id = 2;
+    info.files.push(second);
+    info.filegroups.push(Filegroup::secondary(2, "fg2"));
+    db.set_sql_info(info);
+    db
+}
+
+#[test]
+fn a_filegroup_restore_rolls_forward_to_the_tail_and_a_piecemeal_restore_brings_it_back_later() {
+    let mut db = two_filegroups();
+    let (files, _) = db.sql_files();
+    let data: Vec<_> = files.iter().filter(|f| f.page_count > 0).collect();
+    assert_eq!(
+        data.iter()
+            .map(|f| (f.file_id, f.first_page, f.page_count))
+            .collect::<Vec<_>>(),
+        [(1, 0, 16), (3, 16, 16)]
+    );
+    let full = backup(&mut db, BackupKind::Full);
+    db.run_workload(20, 1);
+    let file_backup = {
+        let image = db
+            .prepare(&BackupRequest {
+                kind: BackupKind::Full,
+                scope: Some(vec![3]),
+                ..BackupRequest::default()
+            })
+            .unwrap();
+        db.commit_backup(&image.meta);
+        image
+    };
+    assert!(file_backup.pages.iter().all(|p| (16..32).contains(&p.page)));
+    assert_eq!(file_backup.meta.info.backup_type(BackupKind::Full), 4);
+    let file_backup = through_stream(&file_backup, 2, 6);
+    db.run_workload(20, 2);
+    let log1 = backup(&mut db, BackupKind::Log);
+    db.run_workload(20, 3);
+    let tail = backup(&mut db, BackupKind::Log);
+
+    // Offline file restore after the tail: fg2 from the file backup, then the logs.
+    let mut r = RestoreState::from_database(db.clone());
+    r.apply_files(&file_backup, &[3]).unwrap();
+    assert!(r.has_files_behind());
+    assert_eq!(
+        r.clone().recover().unwrap_err().msg_number(),
+        4333,
+        "not rolled forward yet"
+    );
+    assert_eq!(r.log_leaves_files_behind(&log1).unwrap().msg_number(), 4318);
+    r.apply(&log1).unwrap();
+    r.apply(&tail).unwrap();
+    assert!(!r.has_files_behind());
+    assert_eq!(r.recover().unwrap().compare(&db), Ok(()));
+
+    // Piecemeal: PRIMARY first, fg2 offline; then fg2 from the file backup and the logs.
+    let mut r = RestoreState::new();
+    r.apply_partial(&full, &[]).unwrap();
+    r.apply(&log1).unwrap();
+    r.apply(&tail).unwrap();
+    let partial = r.recover().unwrap();
+    assert_eq!(partial.offline_files().len(), 1);
+    assert_eq!(partial.page_version(20), Some(0), "fg2 was not restored");
+    assert_eq!(
+        partial.extent_hash(0..16),
+        db.extent_hash(0..16),
+        "PRIMARY is current"
+    );
+    let mut r = RestoreState::from_offline_files(partial);
+    r.apply_files(&file_backup, &[3]).unwrap();
+    r.apply(&log1).unwrap();
+    r.apply(&tail).unwrap();
+    let whole = r.recover().unwrap();
+    assert!(whole.offline_files().is_empty());
+    assert_eq!(whole.compare(&db), Ok(()));
+    // A partial restore needs the primary filegroup in the backup.
+    assert_eq!(
+        RestoreState::new()
+            .apply_partial(&file_backup, &[3])
+            .unwrap_err()
+            .msg_number(),
+        3103
     );
 }

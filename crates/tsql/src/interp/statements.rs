@@ -414,11 +414,14 @@ impl<'a> Run<'a> {
                 Some(e) => Some(self.evaluate_text(e)?),
                 None => None,
             };
-            self.state.pending_mark = Some(TransactionMark {
+            let mut mark = TransactionMark {
                 name: name.clone(),
                 description,
                 database: self.host.session().database,
-            });
+                begin_lsn: None,
+            };
+            self.host.mark_begun(&mut mark);
+            self.state.pending_mark = Some(mark);
         }
         self.state.transaction_count += 1;
         Ok(())

@@ -443,3 +443,36 @@ pub fn mark_not_valid_lsn(line: u32) -> SqlMessage {
         "The named mark does not identify a valid LSN.".to_owned(),
     )
 }
+
+/// 3004: a file backup of the primary filegroup in SIMPLE recovery.
+pub fn primary_file_backup_in_simple(line: u32) -> SqlMessage {
+    msg(
+        3004,
+        USER_ERROR,
+        1,
+        line,
+        "The primary filegroup cannot be backed up as a file backup because the database is using the SIMPLE recovery model. Consider taking a partial backup by specifying READ_WRITE_FILEGROUPS.".to_owned(),
+    )
+}
+
+/// 3219: a file that cannot be part of the operation (a log file in a file backup).
+pub fn file_cannot_be_selected(line: u32, name: &str) -> SqlMessage {
+    msg(
+        3219,
+        USER_ERROR,
+        1,
+        line,
+        format!("The file or filegroup \"{name}\" cannot be selected for this operation."),
+    )
+}
+
+/// 59022 (ours): RESTORE … PAGE = '…', which vdisim does not emulate.
+pub fn page_restore_not_emulated(line: u32) -> SqlMessage {
+    msg(
+        59022,
+        USER_ERROR,
+        1,
+        line,
+        "vdisim does not emulate page restores (RESTORE … PAGE = '…'). Restore the file or filegroup that holds the pages instead.".to_owned(),
+    )
+}

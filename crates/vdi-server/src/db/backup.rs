@@ -50,11 +50,16 @@ impl BackupError {
 }
 
 /// What a BACKUP statement asks of the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackupRequest {
     pub kind: BackupKind,
     /// COPY_ONLY (ignored for differentials, as SQL Server ignores it).
     pub copy_only: bool,
+    /// FILE = / FILEGROUP = (or the read-write filegroups of a partial backup): the data
+    /// files to back up, by `file_id`; `None` for all of them.
+    pub scope: Option<Vec<i32>>,
+    /// READ_WRITE_FILEGROUPS.
+    pub partial: bool,
 }
 
 impl BackupRequest {
@@ -62,7 +67,7 @@ impl BackupRequest {
     pub fn new(kind: BackupKind) -> Self {
         BackupRequest {
             kind,
-            copy_only: false,
+            ..BackupRequest::default()
         }
     }
 }
@@ -124,6 +129,44 @@ impl Database {
                 (Vec::new(), log, Vec::new(), first, first, 0)
             }
         };
+        let (mut sql_files, filegroups) = self.sql_files();
+        let scope = request.scope.clone().filter(|_| kind != BackupKind::Log);
+        let (pages, filestream) = match &scope {
+            None => (pages, filestream),
+            Some(ids) => {
+                let ranges: Vec<_> = sql_files
+                    .iter()
+                    .filter(|f| ids.contains(&f.file_id))
+                    .map(super::SqlFile::pages)
+                    .collect();
+                let pages = pages
+                    .into_iter()
+                    .filter(|p| ranges.iter().any(|r| r.contains(&p.page)))
+                    .collect();
+                // FILESTREAM data goes only into whole-database and partial backups.
+                let fs = if request.partial {
+                    filestream
+                } else {
+                    Vec::new()
+                };
+                (pages, fs)
+            }
+        };
+        for f in &mut sql_files {
+            f.present = match (kind, &scope) {
+                (BackupKind::Log, _) => f.kind == super::FileKind::Log,
+                (_, None) => true,
+                (_, Some(ids)) => {
+                    f.kind == super::FileKind::Log
+                        || ids.contains(&f.file_id)
+                        || (request.partial && f.kind == super::FileKind::Filestream)
+                }
+            };
+        }
+        let mut stream_files = self.files();
+        if filestream.is_empty() {
+            stream_files.retain(|f| f.kind != super::FileKind::Filestream);
+        }
         let last = self.next_lsn;
         let marks = if kind == BackupKind::Log {
             self.marks
@@ -144,6 +187,10 @@ impl Database {
             marks,
             last_valid_restore_time: (kind == BackupKind::Log).then_some(self.clock),
             begins_log_chain: kind == BackupKind::Log && self.log_chain_begins,
+            file_scope: scope,
+            partial: request.partial && kind != BackupKind::Log,
+            files: sql_files,
+            filegroups,
             ..BackupInfo::default()
         };
         let meta = BackupMeta {
@@ -158,7 +205,7 @@ impl Database {
             differential_base_lsn: base,
             db_pages: self.page_count(),
             log_file_bytes: self.log_file_bytes,
-            files: self.files(),
+            files: stream_files,
             state_hash: self.state_hash(),
             info,
         };

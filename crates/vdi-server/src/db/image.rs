@@ -13,9 +13,10 @@ use super::{FsContainer, LogRecord, Lsn, Mark, RecoveryModel};
 pub type Guid = [u8; 16];
 
 /// What a backup contains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum BackupKind {
-    /// Every page and every FILESTREAM file.
+    /// Every page and every FILESTREAM file (of the files in scope).
+    #[default]
     Full,
     /// The pages changed since the differential base (the last full backup).
     Differential,
@@ -180,6 +181,30 @@ pub struct BackupInfo {
     pub marks: Vec<Mark>,
     /// ENCRYPTION (ALGORITHM = …): the algorithm name; the data itself is not encrypted.
     pub encryption: Option<String>,
+    /// FILE = / FILEGROUP =: the data files the backup holds (`None`: every file).
+    pub file_scope: Option<Vec<i32>>,
+    /// READ_WRITE_FILEGROUPS: a partial backup.
+    pub partial: bool,
+    /// The database's files as the backup saw them (RESTORE FILELISTONLY, MOVE).
+    pub files: Vec<super::SqlFile>,
+    pub filegroups: Vec<super::SqlFilegroup>,
+}
+
+impl BackupInfo {
+    /// HEADERONLY's BackupType: 1 database, 2 log, 4 file or filegroup, 5 differential
+    /// database, 6 differential file, 7 partial, 8 differential partial.
+    #[must_use]
+    pub fn backup_type(&self, kind: BackupKind) -> i16 {
+        match (kind, self.partial, self.file_scope.is_some()) {
+            (BackupKind::Log, ..) => 2,
+            (BackupKind::Full, true, _) => 7,
+            (BackupKind::Full, false, true) => 4,
+            (BackupKind::Full, false, false) => 1,
+            (BackupKind::Differential, true, _) => 8,
+            (BackupKind::Differential, false, true) => 6,
+            (BackupKind::Differential, false, false) => 5,
+        }
+    }
 }
 
 /// A page as it appears in a backup.
@@ -215,7 +240,7 @@ impl BackupImage {
 }
 
 /// GUIDs as 32 hex digits in the header's JSON.
-mod hex_guid {
+pub(super) mod hex_guid {
     use super::Guid;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -8,6 +8,7 @@ mod backup;
 mod catalog;
 mod chain;
 mod digest;
+mod files;
 mod image;
 pub mod page;
 
@@ -15,6 +16,7 @@ pub use backup::{BackupError, BackupRequest};
 pub use catalog::{Catalog, CatalogError, MAX_DATABASE_BYTES};
 pub use chain::{Applied, ChainError, RestoreState, StopTarget};
 pub use digest::{DatabaseDigest, Difference};
+pub use files::{OfflineFile, SqlFile, SqlFilegroup, apply_layout};
 pub use image::{
     BackupImage, BackupInfo, BackupKind, BackupMeta, FileInfo, FileKind, Guid, PageEntry,
 };
@@ -143,6 +145,12 @@ pub struct Database {
     /// The next log backup is the first of its chain.
     #[serde(default)]
     log_chain_begins: bool,
+    /// Data files a piecemeal restore left out (RECOVERY_PENDING), and since when.
+    #[serde(default)]
+    offline_files: Vec<files::OfflineFile>,
+    /// The file list a restore gives the database's catalog metadata once it has some.
+    #[serde(default)]
+    pending_layout: Option<(Vec<SqlFile>, Vec<SqlFilegroup>)>,
 }
 
 /// A marked transaction in the log.
@@ -210,6 +218,8 @@ impl Database {
             damaged_pages: Vec::new(),
             clock: epoch(),
             log_chain_begins: false,
+            offline_files: Vec::new(),
+            pending_layout: None,
         }
     }
 
@@ -239,6 +249,8 @@ impl Database {
             damaged_pages: Vec::new(),
             clock: epoch(),
             log_chain_begins: false,
+            offline_files: Vec::new(),
+            pending_layout: None,
         }
     }
 
@@ -269,8 +281,12 @@ impl Database {
         self.sql.is_some()
     }
 
-    /// Sets the SQL metadata; the name and recovery model follow the database's own.
+    /// Sets the SQL metadata; the name and recovery model follow the database's own, and a
+    /// restored database's files are the ones its backup recorded.
     pub fn set_sql_info(&mut self, mut info: DatabaseInfo) {
+        if let Some((files, groups)) = self.pending_layout.take() {
+            apply_layout(&mut info, &files, &groups);
+        }
         info.name.clone_from(&self.name);
         if info.recovery_model != tsql::catalog::RecoveryModel::BulkLogged {
             info.recovery_model = match self.recovery {

@@ -7,6 +7,7 @@
 //! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
 //! completions follow the IO-ERROR protocol of vdi-facts §6.
 
+mod files;
 mod next;
 
 use super::faults::FaultPoint;
@@ -78,23 +79,21 @@ pub(super) fn run(
         (BackupKind::Database, true) => db::BackupKind::Differential,
         (BackupKind::Database, false) => db::BackupKind::Full,
     };
-    let request = db::BackupRequest {
+    let mut request = db::BackupRequest {
         kind,
         copy_only: stmt.options.copy_only,
+        ..db::BackupRequest::default()
     };
     let now = crate::engine::datetime_now();
     let prepared = ctx.update_database(&stmt.database, |d| {
+        files::resolve(d, &stmt.files, &mut request, line)?;
         d.set_clock(now);
         d.prepare(&request)
+            .map_err(|e| job_messages::backup_refused(line, &e))
     });
     let mut image = match prepared {
         Ok(Ok(image)) => image,
-        Ok(Err(e)) => {
-            return fail(
-                sink,
-                terminate(vec![job_messages::backup_refused(line, &e)]),
-            );
-        }
+        Ok(Err(m)) => return fail(sink, terminate(vec![m])),
         Err(e) => {
             return fail(
                 sink,

@@ -178,33 +178,64 @@ fn restore_image(
         Ok(stop) => stop,
         Err(m) => return fail(sink, terminate(vec![m])),
     };
-    let mut pending = restoring.lock().unwrap_or_else(|p| p.into_inner());
-    let mut state = if image.meta.kind == BackupKind::Full {
-        pending.remove(&target);
-        RestoreState::new()
-    } else {
-        match pending.remove(&target) {
-            Some(p) => p.state,
-            None => {
-                let exists = ctx.catalog().backup_target(&name).is_some();
-                let m = if exists {
-                    messages::no_files_ready_to_rollforward(line)
-                } else {
-                    messages::restore_cannot_create_database(line, &name)
-                };
-                return fail(sink, terminate(vec![m]));
-            }
+    let selected = match plan::resolve_files(stmt, &image.meta, &stmt.devices[0], line) {
+        // A file backup restored without a file list restores the files it holds.
+        Ok(None)
+            if image.meta.kind == BackupKind::Full
+                && !image.meta.info.partial
+                && !stmt.options.partial =>
+        {
+            image.meta.info.file_scope.clone()
         }
+        Ok(selected) => selected,
+        Err(m) => return fail(sink, terminate(vec![m])),
     };
-    let applied = match state.apply_until(&image, stop.as_ref()) {
+    let recovery_asked = !matches!(
+        stmt.options.recovery,
+        Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
+    );
+    let mut pending = restoring.lock().unwrap_or_else(|p| p.into_inner());
+    let previous = pending.remove(&target);
+    let started = match start_state(ctx, stmt, &image, previous, selected.as_deref()) {
+        Ok(state) => state,
+        Err(errors) => return fail(sink, terminate(errors)),
+    };
+    let mut state = started.state;
+    // RESTORE LOG … WITH RECOVERY that would leave restored files behind fails first (4318).
+    if image.meta.kind == BackupKind::Log
+        && recovery_asked
+        && let Some(e) = state.log_leaves_files_behind(&image)
+    {
+        pending.insert(
+            target.clone(),
+            Pending {
+                state,
+                standby: false,
+            },
+        );
+        return fail(sink, terminate(job_messages::chain_refused(line, &e)));
+    }
+    let result = match (&selected, stmt.options.partial) {
+        (Some(ids), true) => state
+            .apply_partial(&image, ids)
+            .map(|()| Applied::BeforeStop),
+        (Some(ids), false) if started.file_restore => {
+            state.apply_files(&image, ids).map(|()| Applied::Complete)
+        }
+        (None, true) => state
+            .apply_partial(&image, &[])
+            .map(|()| Applied::BeforeStop),
+        _ => state.apply_until(&image, stop.as_ref()),
+    };
+    let mut applied = match result {
         Ok(applied) => applied,
         Err(e) => {
-            if image.meta.kind != BackupKind::Full {
+            if image.meta.kind != BackupKind::Full || started.file_restore {
                 // A wrong log leaves the restore sequence as it was.
                 pending.insert(
                     target.clone(),
                     Pending {
-                        state,
+                        state: started.before,
                         standby: false,
                     },
                 );
@@ -212,6 +243,18 @@ fn restore_image(
             return fail(sink, terminate(job_messages::chain_refused(line, &e)));
         }
     };
+    if stmt.options.partial && stop.is_none() {
+        applied = Applied::Complete;
+    }
+    if image.meta.kind == BackupKind::Full {
+        let moves: Vec<(String, String)> = stmt
+            .options
+            .moves
+            .iter()
+            .map(|m| (m.logical_name.clone(), m.physical_name.clone()))
+            .collect();
+        state.relocate(&moves);
+    }
     for (file, pages) in super::backup::file_pages(&image) {
         sink.message(messages::processed_pages(line, pages, &name, &file, 1));
     }
@@ -221,7 +264,12 @@ fn restore_image(
             _ => messages::mark_not_reached(line),
         });
     }
+    let files_behind = state.has_files_behind();
+    if files_behind && recovery_asked {
+        sink.message(messages::restore_needs_more_steps(line));
+    }
     let stays_restoring = applied == Applied::BeforeStop
+        || files_behind
         || matches!(stmt.options.recovery, Some(RecoveryOption::NoRecovery));
     let standby = matches!(stmt.options.recovery, Some(RecoveryOption::Standby(_)));
     if stays_restoring || standby {
@@ -257,6 +305,79 @@ fn restore_image(
         ctx.elapsed(),
     ));
     JobResult::Succeeded
+}
+
+/// The restore sequence a backup set goes into.
+struct Started {
+    state: RestoreState,
+    /// The sequence before this restore (kept when the restore fails).
+    before: RestoreState,
+    /// A file or filegroup restore (no PARTIAL) into an existing sequence or database.
+    file_restore: bool,
+}
+
+/// Finds or starts the restore sequence: a full backup starts a new one, a file restore needs
+/// a database that is restoring (a tail-log backup) or whose files are offline (a piecemeal
+/// restore's later steps, 3159 otherwise), a differential or log one in progress (3117, or
+/// 3118 when the database does not exist).
+fn start_state(
+    ctx: &JobContext<'_>,
+    stmt: &RestoreStatement,
+    image: &BackupImage,
+    previous: Option<Pending>,
+    selected: Option<&[i32]>,
+) -> Result<Started, Vec<SqlMessage>> {
+    let line = ctx.line();
+    let name = stmt.database.clone().unwrap_or_default();
+    let file_restore = selected.is_some() && !stmt.options.partial;
+    if file_restore {
+        let state = match previous {
+            Some(p) => p.state,
+            None => {
+                let db = ctx.snapshot(&name);
+                let offline = |db: &Database| {
+                    let ids: Vec<i32> = db.offline_files().iter().map(|o| o.file_id).collect();
+                    selected.is_some_and(|s| !s.is_empty() && s.iter().all(|id| ids.contains(id)))
+                };
+                match db {
+                    Some(db) if offline(&db) => RestoreState::from_offline_files(db),
+                    Some(db) => {
+                        return Err(vec![messages::tail_of_log_not_backed_up(line, db.name())]);
+                    }
+                    None => {
+                        return Err(vec![messages::restore_cannot_create_database(line, &name)]);
+                    }
+                }
+            }
+        };
+        return Ok(Started {
+            before: state.clone(),
+            state,
+            file_restore,
+        });
+    }
+    if image.meta.kind == BackupKind::Full {
+        return Ok(Started {
+            state: RestoreState::new(),
+            before: RestoreState::new(),
+            file_restore,
+        });
+    }
+    match previous {
+        Some(p) => Ok(Started {
+            before: p.state.clone(),
+            state: p.state,
+            file_restore,
+        }),
+        None => {
+            let m = if ctx.catalog().backup_target(&name).is_some() {
+                messages::no_files_ready_to_rollforward(line)
+            } else {
+                messages::restore_cannot_create_database(line, &name)
+            };
+            Err(vec![m])
+        }
+    }
 }
 
 /// Bytes the restore processed: 8 KiB for every page, log page and FILESTREAM page.

@@ -6,9 +6,14 @@
 //! (4326) when `last <= p`, which is also what restoring the same log twice gives, and begins
 //! too recently (4305) when `first > p`, a gap in the chain.
 
+mod data;
+mod log;
+
+use std::ops::Range;
+
 use tsql::value::DateTime;
 
-use super::{BackupImage, BackupKind, Database, Lsn, epoch, page::PAGE_SIZE};
+use super::{BackupImage, Database, Lsn, SqlFile, SqlFilegroup, epoch};
 
 /// Why a backup cannot be applied in the current restore sequence, with SQL Server's message
 /// numbers.
@@ -75,6 +80,27 @@ pub enum ChainError {
     /// Msg 4334: `'lsn:n'` names an LSN the database has already passed.
     #[error("The named mark does not identify a valid LSN.")]
     MarkNotValid,
+    /// Msg 4318: WITH RECOVERY on a log that leaves restored files behind the database.
+    #[error(
+        "File '{file}' has been rolled forward to LSN {point}. This log terminates at LSN {end}, which is too early to apply the WITH RECOVERY option. Reissue the RESTORE LOG statement WITH NORECOVERY."
+    )]
+    FilesBehind {
+        /// A restored file still behind.
+        file: String,
+        /// Where the file stands after this log.
+        point: Lsn,
+        /// Where the log ends.
+        end: Lsn,
+    },
+    /// Msg 4333: RECOVERY while restored files have not been rolled forward to the database's
+    /// point.
+    #[error("The database cannot be recovered because the log was not restored.")]
+    LogNotRestored,
+    /// Msg 3103: WITH PARTIAL from a backup without the primary filegroup.
+    #[error(
+        "A partial restore sequence cannot be initiated by this command. To initiate a partial restore sequence, use the WITH PARTIAL clause of the RESTORE statement and provide a backup set which includes a full copy of at least the primary data file. The WITH PARTIAL clause of the RESTORE statement may not be used for any other purpose."
+    )]
+    PartialWithoutPrimary,
     /// After applying the backup the database is not in the state the backup recorded (a
     /// broken chain or damaged media): Msg 3189 with vdisim's detail.
     #[error(
@@ -108,6 +134,9 @@ impl ChainError {
             ChainError::StopAtTooEarly => 4335,
             ChainError::StopBeforeBackup => 4338,
             ChainError::MarkNotValid => 4334,
+            ChainError::FilesBehind { .. } => 4318,
+            ChainError::LogNotRestored => 4333,
+            ChainError::PartialWithoutPrimary => 3103,
             ChainError::Inconsistent { .. } | ChainError::StateMismatch { .. } => 3189,
         }
     }
@@ -163,6 +192,26 @@ pub struct RestoreState {
     /// Started from a live database (a tail-log backup WITH NORECOVERY): recovering it
     /// without applying anything leaves its backup history as it was.
     live: bool,
+    /// Files restored from an older backup than the rest of the database (a file restore),
+    /// rolled forward on their own until they reach the database's point.
+    behind: Option<Behind>,
+    /// A piecemeal restore: data files whose content was not restored (pages at version 0).
+    missing: Vec<i32>,
+    /// The file list the recovered database gets (from the data backup, after MOVE).
+    layout: Option<(Vec<SqlFile>, Vec<SqlFilegroup>)>,
+    /// Restores offline files into an online database: only they change.
+    files_only: bool,
+}
+
+/// Restored files that are behind the rest of the database.
+#[derive(Debug, Clone)]
+struct Behind {
+    /// The files' `file_id`s and page ranges.
+    files: Vec<(i32, String, Range<u64>)>,
+    /// Where they stand.
+    point: Lsn,
+    /// Where the rest of the database stands: the files are current once they reach it.
+    target: Lsn,
 }
 
 impl Default for RestoreState {
@@ -175,6 +224,10 @@ impl Default for RestoreState {
             logs_applied: 0,
             differential_applied: false,
             live: false,
+            behind: None,
+            missing: Vec::new(),
+            layout: None,
+            files_only: false,
         }
     }
 }
@@ -187,17 +240,33 @@ impl RestoreState {
     }
 
     /// A sequence that starts from a live database as it is now (a tail-log backup WITH
-    /// NORECOVERY leaves the database restoring at the end of its log).
+    /// NORECOVERY leaves the database restoring at the end of its log; a piecemeal-restored
+    /// database restores its offline files into itself).
     #[must_use]
     pub fn from_database(db: Database) -> Self {
         RestoreState {
             full_checkpoint: db.differential_base().unwrap_or(0),
-            point: db.next_lsn(),
+            point: db.log_backup_point().unwrap_or_else(|| db.next_lsn()),
             point_time: db.clock(),
-            logs_applied: 0,
-            differential_applied: false,
             live: true,
             db: Some(db),
+            ..RestoreState::default()
+        }
+    }
+
+    /// A sequence that restores the offline files of an online database (the later steps of
+    /// a piecemeal restore): they must reach the point where the database was recovered.
+    #[must_use]
+    pub fn from_offline_files(db: Database) -> Self {
+        let offline = db.offline_files();
+        RestoreState {
+            point: offline.iter().map(|o| o.since).min().unwrap_or(0),
+            point_time: db.clock(),
+            missing: offline.iter().map(|o| o.file_id).collect(),
+            live: true,
+            files_only: true,
+            db: Some(db),
+            ..RestoreState::default()
         }
     }
 
@@ -230,207 +299,104 @@ impl RestoreState {
         if applied == Applied::Stopped {
             return Ok(applied);
         }
-        let found = self.db.as_ref().map_or(0, Database::state_hash);
-        if found != image.meta.state_hash {
-            *self = RestoreState::new();
-            return Err(ChainError::StateMismatch {
-                expected: image.meta.state_hash,
-                found,
-            });
-        }
+        self.check_state(image)?;
         Ok(applied)
     }
 
-    fn apply_unchecked(
-        &mut self,
-        image: &BackupImage,
-        stop: Option<&StopTarget>,
-    ) -> Result<Applied, ChainError> {
-        let meta = &image.meta;
-        let backup_time = meta.info.start.unwrap_or_else(epoch);
-        // A data backup taken after the STOPAT time cannot be part of the sequence.
-        let data_stop = |stop: Option<&StopTarget>| match stop {
-            Some(StopTarget::Time(t)) | Some(StopTarget::Mark { after: Some(t), .. })
-                if backup_time > *t =>
-            {
-                Err(ChainError::StopBeforeBackup)
-            }
-            Some(_) => Ok(Applied::BeforeStop),
-            None => Ok(Applied::Complete),
+    /// After a whole backup: the database is in the state the backup recorded; with files
+    /// missing or behind, every current file is (the backup records each file's content).
+    fn check_state(&mut self, image: &BackupImage) -> Result<(), ChainError> {
+        let Some(db) = self.db.as_ref() else {
+            return Ok(());
         };
-        match meta.kind {
-            BackupKind::Full => {
-                let applied = data_stop(stop)?;
-                let pages = meta.db_pages as usize;
-                if image.pages.len() != pages
-                    || meta.db_pages.checked_mul(PAGE_SIZE as u64).is_none()
-                {
-                    return Err(ChainError::Inconsistent {
-                        reason: "a full backup must hold every page once",
-                    });
-                }
-                let mut versions = vec![0u32; pages];
-                let mut lsns = vec![0; pages];
-                for (i, p) in image.pages.iter().enumerate() {
-                    if p.page != i as u64 {
-                        return Err(ChainError::Inconsistent {
-                            reason: "a full backup must hold every page once, in order",
-                        });
-                    }
-                    versions[i] = p.version;
-                    lsns[i] = p.lsn;
-                }
-                let mut db =
-                    Database::from_restored(meta, versions, lsns, image.filestream.clone());
-                db.set_clock(backup_time);
-                *self = RestoreState {
-                    db: Some(db),
-                    full_checkpoint: meta.checkpoint_lsn,
-                    point: meta.last_lsn,
-                    point_time: backup_time,
-                    logs_applied: 0,
-                    differential_applied: false,
-                    live: false,
-                };
-                Ok(applied)
+        let scoped =
+            image.meta.info.file_scope.is_some() && image.meta.kind != super::BackupKind::Log;
+        if self.missing.is_empty() && self.behind.is_none() && !scoped {
+            let found = db.state_hash();
+            if found != image.meta.state_hash {
+                *self = RestoreState::new();
+                return Err(ChainError::StateMismatch {
+                    expected: image.meta.state_hash,
+                    found,
+                });
             }
-            BackupKind::Differential => {
-                let db = self.db.as_mut().ok_or(ChainError::NothingToRollForward)?;
-                if db.content_key() != meta.content_key {
-                    return Err(ChainError::DifferentDatabase {
-                        database: db.name().to_owned(),
-                    });
-                }
-                if self.differential_applied
-                    || self.logs_applied > 0
-                    || meta.differential_base_lsn != self.full_checkpoint
-                {
-                    return Err(ChainError::DifferentialBaseMismatch {
-                        differential_base_lsn: meta.differential_base_lsn,
-                        full_checkpoint_lsn: self.full_checkpoint,
-                    });
-                }
-                let applied = data_stop(stop)?;
-                if meta.db_pages != db.page_count()
-                    || image.pages.iter().any(|p| p.page >= meta.db_pages)
-                {
-                    return Err(ChainError::Inconsistent {
-                        reason: "differential pages outside the data file",
-                    });
-                }
-                db.apply_pages(&image.pages);
-                db.set_next_lsn(meta.last_lsn);
-                db.set_clock(backup_time);
-                self.point = meta.last_lsn;
-                self.point_time = backup_time;
-                self.differential_applied = true;
-                Ok(applied)
-            }
-            BackupKind::Log => self.apply_log(image, stop),
+            return Ok(());
         }
-    }
-
-    fn apply_log(
-        &mut self,
-        image: &BackupImage,
-        stop: Option<&StopTarget>,
-    ) -> Result<Applied, ChainError> {
-        let meta = &image.meta;
-        let db = self.db.as_mut().ok_or(ChainError::NothingToRollForward)?;
-        if db.content_key() != meta.content_key {
-            return Err(ChainError::DifferentDatabase {
-                database: db.name().to_owned(),
-            });
-        }
-        let (first_lsn, last_lsn, point) = (meta.first_lsn, meta.last_lsn, self.point);
-        if first_lsn > point {
-            return Err(ChainError::LogTooRecent {
-                first_lsn,
-                last_lsn,
-                point,
-            });
-        }
-        if last_lsn <= point {
-            return Err(ChainError::LogTooEarly {
-                first_lsn,
-                last_lsn,
-                point,
-            });
-        }
-        if image.log.iter().any(|r| r.page >= db.page_count()) {
-            return Err(ChainError::Inconsistent {
-                reason: "log record for a page outside the data file",
-            });
-        }
-        let end_time = meta.info.last_valid_restore_time.unwrap_or_else(epoch);
-        // The LSN to stop at (exclusive) when the target lies in this log.
-        let stop_lsn = match stop {
-            None => None,
-            Some(StopTarget::Time(t)) => {
-                if *t < self.point_time {
-                    return Err(ChainError::StopAtTooEarly);
-                }
-                let first_after = image
-                    .log
-                    .iter()
-                    .find(|r| r.lsn >= point && r.time > *t)
-                    .map(|r| r.lsn);
-                match first_after {
-                    Some(lsn) => Some(lsn),
-                    None if *t < end_time => Some(last_lsn),
-                    None => None,
-                }
-            }
-            Some(StopTarget::Mark {
-                name,
-                before,
-                after,
-            }) => meta
-                .info
-                .marks
-                .iter()
-                .find(|m| m.name == *name && after.is_none_or(|t| m.time >= t))
-                .map(|m| if *before { m.before_lsn() } else { m.lsn }),
-            Some(StopTarget::Lsn { lsn, before }) => {
-                let stop = if *before { *lsn } else { lsn + 1 };
-                if stop < point {
-                    return Err(ChainError::MarkNotValid);
-                }
-                (stop < last_lsn).then_some(stop)
-            }
-        };
-        let end = stop_lsn.unwrap_or(last_lsn).max(point);
-        let records: Vec<_> = image
-            .log
+        let behind: Vec<i32> = self
+            .behind
+            .as_ref()
+            .map(|b| b.files.iter().map(|(id, ..)| *id).collect())
+            .unwrap_or_default();
+        for f in image
+            .meta
+            .info
+            .files
             .iter()
-            .filter(|r| r.lsn >= point && r.lsn < end)
-            .copied()
-            .collect();
-        db.apply_log(&records, point);
-        db.set_next_lsn(end);
-        let time = records.last().map_or(self.point_time, |r| r.time);
-        self.point_time = match (stop, stop_lsn) {
-            (Some(StopTarget::Time(t)), Some(_)) => *t,
-            (_, Some(_)) => time,
-            _ => end_time.max(time),
-        };
-        db.set_clock(self.point_time);
-        self.point = end;
-        self.logs_applied += 1;
-        Ok(match (stop, stop_lsn) {
-            (None, _) => Applied::Complete,
-            (Some(_), Some(_)) => Applied::Stopped,
-            (Some(_), None) => Applied::BeforeStop,
-        })
+            .filter(|f| f.page_count > 0 && f.present)
+        {
+            if self.missing.contains(&f.file_id) || behind.contains(&f.file_id) {
+                continue;
+            }
+            if scoped
+                && !image
+                    .meta
+                    .info
+                    .file_scope
+                    .as_ref()
+                    .is_some_and(|s| s.contains(&f.file_id))
+            {
+                continue;
+            }
+            let found = db.extent_hash(f.pages());
+            if found != f.content_hash {
+                *self = RestoreState::new();
+                return Err(ChainError::StateMismatch {
+                    expected: f.content_hash,
+                    found,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// RESTORE ... WITH RECOVERY: the database as restored, with the restored full backup as
-    /// its differential base and, in FULL recovery, its log chain going on from here.
+    /// its differential base and, in FULL recovery, its log chain going on from here. Files a
+    /// piecemeal restore left out stay offline (RECOVERY_PENDING) until restored.
     pub fn recover(self) -> Result<Database, ChainError> {
+        if self.behind.is_some() {
+            return Err(ChainError::LogNotRestored);
+        }
         let mut db = self.db.ok_or(ChainError::NothingToRollForward)?;
-        if !self.live || self.logs_applied > 0 || self.differential_applied {
+        if !self.files_only && (!self.live || self.logs_applied > 0 || self.differential_applied) {
             db.resume_after_restore(self.full_checkpoint, self.point);
         }
+        db.set_offline_files(&self.missing, self.point);
+        if let Some((mut files, groups)) = self.layout {
+            for f in &mut files {
+                f.present = !self.missing.contains(&f.file_id);
+            }
+            db.set_layout(files, groups);
+        }
         Ok(db)
+    }
+
+    /// MOVE: the physical names the restored files get.
+    pub fn relocate(&mut self, moves: &[(String, String)]) {
+        if let Some((files, _)) = &mut self.layout {
+            for f in files {
+                if let Some((_, to)) = moves
+                    .iter()
+                    .find(|(from, _)| from.eq_ignore_ascii_case(&f.logical_name))
+                {
+                    f.physical_name.clone_from(to);
+                }
+            }
+        }
+    }
+
+    /// Whether restored files are still behind the rest of the database.
+    #[must_use]
+    pub fn has_files_behind(&self) -> bool {
+        self.behind.is_some()
     }
 }
