@@ -164,7 +164,11 @@ fn restore_image(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .contains_key(&target);
-    if !continuing && let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database))
+    // Only a full (or file) backup overwrites the database; differentials and logs need a
+    // sequence in progress (3117 below).
+    if !continuing
+        && image.meta.kind == BackupKind::Full
+        && let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database))
     {
         return fail(sink, errors);
     }
