@@ -250,10 +250,53 @@ fn take_offline(ctx: &JobContext<'_>, stmt: &BackupStatement, restoring: &Restor
     }
 }
 
-/// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages).
+/// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages):
+/// the data files it holds, then its FILESTREAM files, then the log.
 pub(super) fn file_pages(image: &BackupImage) -> Vec<(String, u64)> {
     let log_pages = (image.log.len() * crate::stream::format::LOG_ENTRY_LEN) as u64;
-    let log_pages = log_pages.div_ceil(8192);
+    let log_pages = log_pages.div_ceil(8192).max(1);
+    let info = &image.meta.info;
+    if info.files.is_empty() {
+        return legacy_file_pages(image, log_pages);
+    }
+    let mut out = Vec::new();
+    for kind in [
+        db::FileKind::Data,
+        db::FileKind::Filestream,
+        db::FileKind::Log,
+    ] {
+        for f in info.files.iter().filter(|f| f.kind == kind && f.present) {
+            let pages = match kind {
+                db::FileKind::Data => {
+                    let range = f.pages();
+                    image
+                        .pages
+                        .iter()
+                        .filter(|p| range.contains(&p.page))
+                        .count() as u64
+                }
+                db::FileKind::Filestream => {
+                    let container = f
+                        .container
+                        .and_then(|c| image.filestream.get(usize::from(c)));
+                    match container {
+                        Some(c) => c.size_bytes().div_ceil(8192),
+                        None => continue,
+                    }
+                }
+                db::FileKind::Log => log_pages,
+            };
+            if kind == db::FileKind::Data && image.meta.kind == db::BackupKind::Log {
+                continue;
+            }
+            out.push((f.logical_name.clone(), pages));
+        }
+    }
+    out
+}
+
+/// [`file_pages`] for a backup that lists no SQL files (made by hand in tests).
+fn legacy_file_pages(image: &BackupImage, log_pages: u64) -> Vec<(String, u64)> {
     let mut fs = image
         .filestream
         .iter()
@@ -268,7 +311,7 @@ pub(super) fn file_pages(image: &BackupImage) -> Vec<(String, u64)> {
                     image.pages.len() as u64
                 }
                 db::FileKind::Data => return None,
-                db::FileKind::Log => log_pages.max(1),
+                db::FileKind::Log => log_pages,
                 db::FileKind::Filestream => fs.next().unwrap_or(0),
             };
             Some((f.logical_name.clone(), pages))

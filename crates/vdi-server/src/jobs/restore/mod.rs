@@ -164,9 +164,24 @@ fn restore_image(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .contains_key(&target);
-    // Only a full (or file) backup overwrites the database; differentials and logs need a
-    // sequence in progress (3117 below).
+    let selected = match plan::resolve_files(stmt, &image.meta, &stmt.devices[0], line) {
+        // A file backup restored without a file list restores the files it holds.
+        Ok(None)
+            if image.meta.kind == BackupKind::Full
+                && !image.meta.info.partial
+                && !stmt.options.partial =>
+        {
+            image.meta.info.file_scope.clone()
+        }
+        Ok(selected) => selected,
+        Err(m) => return fail(sink, terminate(vec![m])),
+    };
+    // Only a whole or partial restore of a data backup overwrites the database (a file
+    // restore goes into a restore sequence); differentials and logs need a sequence in
+    // progress (3117 below).
+    let file_restore = selected.is_some() && !stmt.options.partial;
     if !continuing
+        && !file_restore
         && image.meta.kind == BackupKind::Full
         && let Err(errors) = check_restore_target(ctx, stmt, Some(&image.meta.database))
     {
@@ -180,18 +195,6 @@ fn restore_image(
     }
     let stop = match plan::stop_target(stmt, line) {
         Ok(stop) => stop,
-        Err(m) => return fail(sink, terminate(vec![m])),
-    };
-    let selected = match plan::resolve_files(stmt, &image.meta, &stmt.devices[0], line) {
-        // A file backup restored without a file list restores the files it holds.
-        Ok(None)
-            if image.meta.kind == BackupKind::Full
-                && !image.meta.info.partial
-                && !stmt.options.partial =>
-        {
-            image.meta.info.file_scope.clone()
-        }
-        Ok(selected) => selected,
         Err(m) => return fail(sink, terminate(vec![m])),
     };
     let recovery_asked = !matches!(

@@ -86,12 +86,41 @@ pub(super) fn check_moves(
     if moves.is_empty() {
         return Ok(());
     }
-    let mut problems = Vec::new();
-    for (i, m) in moves.iter().enumerate() {
-        let known = meta
+    // The files as the database knew them (the stream's own list for older backups).
+    let files: Vec<(&str, &str, i32, bool)> = if meta.info.files.is_empty() {
+        meta.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let fs = f.kind == FileKind::Filestream;
+                (
+                    f.logical_name.as_str(),
+                    f.physical_name.as_str(),
+                    i as i32 + 1,
+                    fs,
+                )
+            })
+            .collect()
+    } else {
+        meta.info
             .files
             .iter()
-            .any(|f| f.logical_name.eq_ignore_ascii_case(&m.logical_name));
+            .map(|f| {
+                let fs = f.kind == FileKind::Filestream;
+                (
+                    f.logical_name.as_str(),
+                    f.physical_name.as_str(),
+                    f.file_id,
+                    fs,
+                )
+            })
+            .collect()
+    };
+    let mut problems = Vec::new();
+    for (i, m) in moves.iter().enumerate() {
+        let known = files
+            .iter()
+            .any(|(logical, ..)| logical.eq_ignore_ascii_case(&m.logical_name));
         if !known {
             problems.push(messages::logical_file_not_in_backup(
                 line,
@@ -110,17 +139,15 @@ pub(super) fn check_moves(
     }
     if problems.is_empty() {
         // Where each file ends up: its MOVE target, or where the backup says it was.
-        let placed: Vec<(String, &str, i32)> = meta
-            .files
+        let placed: Vec<(String, &str, i32)> = files
             .iter()
-            .enumerate()
-            .filter(|(_, f)| f.kind != FileKind::Filestream)
-            .map(|(i, f)| {
+            .filter(|(.., fs)| !fs)
+            .map(|(logical, physical, id, _)| {
                 let target = moves
                     .iter()
-                    .find(|m| m.logical_name.eq_ignore_ascii_case(&f.logical_name))
-                    .map_or(f.physical_name.clone(), |m| m.physical_name.clone());
-                (target, f.logical_name.as_str(), i as i32 + 1)
+                    .find(|m| m.logical_name.eq_ignore_ascii_case(logical))
+                    .map_or((*physical).to_owned(), |m| m.physical_name.clone());
+                (target, *logical, *id)
             })
             .collect();
         for (i, (path, logical, id)) in placed.iter().enumerate() {
