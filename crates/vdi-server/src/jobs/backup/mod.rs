@@ -7,12 +7,13 @@
 //! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
 //! completions follow the IO-ERROR protocol of vdi-facts §6.
 
+mod describe;
 mod files;
 mod next;
 
 use super::faults::FaultPoint;
 use super::messages as job_messages;
-use super::restore::{Pending, Restoring};
+use super::restore::Restoring;
 use super::session::{
     DeviceSession, JobOptions, SessionSpec, device_error, injected_abort, is_media_full,
 };
@@ -20,10 +21,8 @@ use crate::db::{self, BackupImage};
 use crate::engine::jobs::{JobContext, JobResult, check_backup, fail};
 use crate::engine::sink::OutputSink;
 use crate::stream::{BackupOptions, BackupProducer};
-use crate::tsql::catalog::model::derived_guid;
 use crate::tsql::messages;
-use crate::tsql::value::DateTime;
-use crate::tsql::{BackupKind, BackupStatement, RecoveryOption, SqlMessage};
+use crate::tsql::{BackupKind, BackupStatement, SqlMessage};
 use crate::vdi::link::ServerConnector;
 use next::{Device, FlushPlan, Next, Phase, end_of_stream, insert_resend, next_command};
 use std::collections::{HashMap, VecDeque};
@@ -101,7 +100,7 @@ pub(super) fn run(
             );
         }
     };
-    describe(ctx, stmt, &mut image.meta, now);
+    describe::describe(ctx, stmt, &mut image.meta, now);
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
@@ -165,7 +164,7 @@ pub(super) fn run(
         ctx.log(&format!("msdb history not written: {e}"));
     }
     if meta.info.force_offline {
-        take_offline(ctx, stmt, restoring);
+        describe::take_offline(ctx, stmt, restoring);
     }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
@@ -175,79 +174,6 @@ pub(super) fn run(
         stmt.database
     ));
     JobResult::Succeeded
-}
-
-/// The SQL-visible description of the backup: what HEADERONLY and msdb show.
-fn describe(
-    ctx: &JobContext<'_>,
-    stmt: &BackupStatement,
-    meta: &mut db::BackupMeta,
-    now: DateTime,
-) {
-    let info = ctx.database_info_or_default(&stmt.database);
-    let o = &stmt.options;
-    let i = &mut meta.info;
-    i.finish = Some(now);
-    i.expiration = match (o.retain_days, o.expire_date) {
-        (Some(days), _) => Some(DateTime {
-            days: now
-                .days
-                .saturating_add(i32::try_from(days).unwrap_or(i32::MAX)),
-            ticks: now.ticks,
-        }),
-        (None, date) => date,
-    };
-    i.media_name.clone_from(&o.media_name);
-    i.media_description.clone_from(&o.media_description);
-    i.user_name = ctx.user().to_owned();
-    i.server_name = ctx.server_name().to_owned();
-    i.database_creation_date = Some(info.create_date);
-    i.collation.clone_from(&info.collation);
-    i.compatibility_level = info.compatibility_level;
-    i.database_guid = info.database_guid;
-    i.family_guid = info.family_guid;
-    i.recovery_fork_guid = info.recovery_fork_guid;
-    i.backup_set_guid = derived_guid(
-        &format!("{}:{:?}", stmt.database, now),
-        meta.last_lsn ^ u64::from(meta.kind.code()),
-    );
-    if meta.kind == db::BackupKind::Differential {
-        i.differential_base_guid = Some(derived_guid(&stmt.database, meta.differential_base_lsn));
-    }
-    i.is_read_only = info.is_read_only;
-    i.is_single_user = info.user_access == crate::tsql::catalog::UserAccess::SingleUser;
-    let tail = matches!(
-        o.recovery,
-        Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
-    );
-    i.force_offline = meta.kind == db::BackupKind::Log && tail;
-    i.tail = meta.kind == db::BackupKind::Log && (tail || o.no_truncate);
-    i.encryption = o.encryption.as_ref().map(|e| e.algorithm.clone());
-}
-
-/// A tail-log backup WITH NORECOVERY (or STANDBY) leaves the database restoring: its log is
-/// backed up to the end, and a RESTORE may overwrite it without REPLACE.
-fn take_offline(ctx: &JobContext<'_>, stmt: &BackupStatement, restoring: &Restoring) {
-    let Some(db) = ctx.snapshot(&stmt.database) else {
-        return;
-    };
-    let standby = matches!(stmt.options.recovery, Some(RecoveryOption::Standby(_)));
-    restoring.lock().unwrap_or_else(|p| p.into_inner()).insert(
-        stmt.database.to_lowercase(),
-        Pending {
-            state: db::RestoreState::from_database(db),
-            standby,
-        },
-    );
-    if standby {
-        let _ = ctx.update_database(&stmt.database, |d| {
-            if d.has_sql_info() {
-                let info = d.sql_info_mut();
-                info.is_in_standby = true;
-                info.is_read_only = true;
-            }
-        });
-    }
 }
 
 /// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages):
