@@ -267,7 +267,9 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Next);
                 }
                 let mut resolved = backup.clone();
-                self.substitute_backup(&mut resolved)?;
+                if let Err(m) = self.substitute_backup(&mut resolved) {
+                    return fail_substitution(sink, m, backup.operation());
+                }
                 self.host_statement(
                     &Statement {
                         line,
@@ -282,7 +284,9 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Next);
                 }
                 let mut resolved = restore.clone();
-                self.substitute_restore(&mut resolved)?;
+                if let Err(m) = self.substitute_restore(&mut resolved) {
+                    return fail_substitution(sink, m, restore.operation());
+                }
                 self.host_statement(
                     &Statement {
                         line,
@@ -665,6 +669,23 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
+
+/// A variable's value a BACKUP or RESTORE cannot take (3250, 3253, 241 …): the message,
+/// then the operation's 3013, as when the statement runs. An undeclared variable (137) still
+/// ends the batch.
+fn fail_substitution(
+    sink: &mut dyn OutputSink,
+    m: SqlMessage,
+    operation: messages::Operation,
+) -> Outcome {
+    if m.number == 137 {
+        return Err(m);
+    }
+    let line = m.line;
+    sink.message(m);
+    sink.message(messages::terminating_abnormally(line, operation));
+    Ok(Flow::Next)
 }
 
 /// BACKUP or RESTORE inside a user transaction: 3021, then the operation's 3013.
