@@ -317,11 +317,12 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
     if let (Some(html), Some(dir)) = (&printer.html, &args.html) {
         let stats = html.finish(&results, &meta)?;
         eprintln!(
-            "vdisim conform: HTML report {} ({} files, {:.1} MB, written in {:.2} s)",
+            "vdisim conform: HTML report {} ({} files, {:.1} MB, written in {:.2} s, {:.2} s of CPU)",
             dir.join("index.html").display(),
             stats.files,
             stats.bytes as f64 / 1e6,
-            stats.spent.as_secs_f64()
+            stats.spent.as_secs_f64(),
+            stats.cpu.as_secs_f64()
         );
     }
     write_reports(

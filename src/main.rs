@@ -8,6 +8,7 @@ mod rules_cmd;
 mod server_cmd;
 mod sql_target;
 mod sqlcmd;
+mod tds_args;
 mod transfer_cmd;
 
 use clap::{Parser, Subcommand};
@@ -38,7 +39,8 @@ enum Command {
     Restore(transfer_cmd::RestoreArgs),
     /// Print the rule table: every rule ID, its section of the specification, code and meaning.
     Rules(rules_cmd::RulesArgs),
-    /// Run the fake sqlservr in the foreground on a Unix socket (Ctrl-C or SIGTERM stops it).
+    /// Run the fake sqlservr in the foreground on a Unix socket and TDS (Ctrl-C or SIGTERM stops
+    /// it).
     Server(server_cmd::ServerArgs),
     /// sqlcmd for the vdisim server (also what the binary does when run as `sqlcmd`).
     Sqlcmd(sqlcmd::SqlcmdArgs),
@@ -54,11 +56,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Run through a symlink named `sqlcmd`, behave as `vdisim sqlcmd`.
+    // Run through a symlink named `sqlcmd`, `osql` or `isql`, behave as that tool.
     let mut args = std::env::args_os();
     let program = args.next().map(std::path::PathBuf::from);
-    if program.as_deref().and_then(std::path::Path::file_name) == Some("sqlcmd".as_ref()) {
-        return sqlcmd::run(&args.collect::<Vec<_>>());
+    if let Some(tool) = program
+        .as_deref()
+        .and_then(std::path::Path::file_name)
+        .and_then(sqlcmd::Tool::from_program)
+    {
+        return sqlcmd::run(tool, &args.collect::<Vec<_>>());
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -69,7 +75,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => transfer_cmd::restore(&args),
         Command::Rules(args) => rules_cmd::run(&args),
         Command::Server(args) => server_cmd::run(&args),
-        Command::Sqlcmd(args) => Ok(sqlcmd::run(&args.args)),
+        Command::Sqlcmd(args) => Ok(sqlcmd::run(sqlcmd::Tool::Sqlcmd, &args.args)),
         Command::Bench(args) => bench_cmd::run(&args),
         Command::BenchChild(args) => bench_cmd::child(&args),
         Command::ConformServer => {

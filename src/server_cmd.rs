@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use vdi_server::daemon::{Daemon, DaemonConfig, default_socket_path};
+use vdi_server::daemon::{
+    DEFAULT_LOGIN_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Daemon, DaemonConfig, default_socket_path,
+};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::{DEFAULT_SERVER_NAME, Engine, EngineConfig, utc_timestamp};
 
@@ -40,6 +42,16 @@ pub struct ServerArgs {
     /// the client sees VD_E_CLOSE) or `abort` (SignalAbort: the client sees VD_E_ABORT).
     #[arg(long, value_name = "HOW", default_value = "close", value_parser = ["close", "abort"])]
     headers_only_end: String,
+    #[command(flatten)]
+    tds: crate::tds_args::TdsArgs,
+    /// Connections served at once, logged in or not; one more gets Msg 17809 and is closed.
+    /// Meant to cover every endpoint of the server (the Unix socket, and TDS when it listens).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a new connection may take to send its login before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOGIN_TIMEOUT.as_secs_f64())]
+    login_timeout: f64,
 }
 
 fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
@@ -121,7 +133,18 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
     let socket = args.socket.clone().unwrap_or_else(default_socket_path);
-    let daemon = Daemon::start(DaemonConfig::new(&socket, engine)).map_err(|e| e.to_string())?;
+    let config = DaemonConfig {
+        max_connections: args.max_connections as usize,
+        login_timeout: Duration::from_secs_f64(args.login_timeout.max(0.001)),
+        ..DaemonConfig::new(&socket, Arc::clone(&engine))
+    };
+    let daemon = Daemon::start(config).map_err(|e| e.to_string())?;
+    // The TDS listener serves the same engine (docs/tds.md), under the same connection cap.
+    let tds = crate::tds_args::start(&args.tds, args.max_connections as usize, &engine, &log)?;
+    // Regions of crashed sets that no survivor removed.
+    let sweeper =
+        vdi_server::vdi::shm::Sweeper::start(vdi_server::vdi::shm::SWEEP_INTERVAL, move |t| log(t))
+            .map_err(|e| format!("cannot start the shared-memory sweep: {e}"))?;
     log(&format!(
         "vdisim server {} ready: databases {}; Ctrl-C or SIGTERM stops it",
         args.server_name,
@@ -131,7 +154,11 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     log("signal received, shutting down");
+    if let Some(tds) = tds {
+        tds.shutdown();
+    }
     daemon.shutdown();
+    drop(sweeper);
     Ok(ExitCode::SUCCESS)
 }
 

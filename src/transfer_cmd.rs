@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
-use vdi_client::reference::{self, ClientRun, Direction, MediaKind, ReferenceOptions};
+use vdi_client::reference::{self, ClientRun, Direction, MediaAccess, MediaKind, ReferenceOptions};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Mode {
@@ -50,6 +50,16 @@ pub struct Common {
     /// VDConfig alignment: the minimum buffer alignment the client needs (0: none).
     #[arg(long, value_name = "BYTES", default_value_t = 0)]
     alignment: u32,
+    /// The virtual device set's name, as vendors with a fixed name use it (other devices are
+    /// NAME_1, NAME_2, …) [default: a new GUID, as the SDK samples make].
+    #[arg(long, value_name = "NAME")]
+    set: Option<String>,
+}
+
+impl Common {
+    fn set_name(&self) -> String {
+        self.set.clone().unwrap_or_else(reference::new_set_name)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -65,6 +75,10 @@ pub struct BackupArgs {
     /// A differential backup.
     #[arg(long, conflicts_with = "log")]
     differential: bool,
+    /// Let the file's group read the stripe files (0640; a directory created for them 0750).
+    /// Without it they are 0600 (0700), whatever the umask.
+    #[arg(long)]
+    group: bool,
 }
 
 #[derive(Args, Debug)]
@@ -124,14 +138,19 @@ fn with_clause(mut options: Vec<String>, extra: &Option<String>) -> String {
 }
 
 pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
-    std::fs::create_dir_all(&args.to)
+    let access = if args.group {
+        MediaAccess::Group
+    } else {
+        MediaAccess::Owner
+    };
+    create_media_dir(&args.to, access)
         .map_err(|e| format!("cannot create {}: {e}", args.to.display()))?;
     let target = SqlTarget::from_args(
         args.common.server.as_deref(),
         &args.common.user,
         &args.common.password,
     )?;
-    let set = reference::new_set_name();
+    let set = args.common.set_name();
     let what = if args.log { "LOG" } else { "DATABASE" };
     let mut with = vec!["FORMAT".to_string()];
     if args.differential {
@@ -148,9 +167,26 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         &set,
         Direction::Backup,
         &args.to,
-        &options(&args.common),
+        &ReferenceOptions {
+            media_access: access,
+            ..options(&args.common)
+        },
         sql,
     )
+}
+
+/// Creates the stripe directory if it is missing, with exactly `access`'s mode whatever the
+/// umask (an existing directory is the user's business and keeps its mode).
+fn create_media_dir(dir: &Path, access: MediaAccess) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(access.dir_mode())
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(access.dir_mode()))
 }
 
 pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
@@ -159,7 +195,7 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
         &args.common.user,
         &args.common.password,
     )?;
-    let set = reference::new_set_name();
+    let set = args.common.set_name();
     let mut with = Vec::new();
     if args.replace {
         with.push("REPLACE".to_string());

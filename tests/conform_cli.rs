@@ -505,3 +505,29 @@ fn partitions_and_merge_rebuild_the_full_report() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is in more than one report"));
 }
+
+/// --explain says what a case's server does, what each run must end in and what the
+/// template's command line for each run is; it runs nothing.
+#[test]
+fn explain_prints_what_a_case_does() {
+    let out = conform(&[
+        "--explain",
+        "crash/restore/mid-stream/devices-4",
+        "--client",
+        "acme --job {op} --stripes {devices} --to {dir}",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "crash/restore/mid-stream/devices-4  MUST",
+        "Server: database conform (32 MiB, full recovery)",
+        "Run 1 of 2: backup over 4 device(s), pipe mode",
+        "Run 2 of 2: restore over 4 device(s), pipe mode",
+        "the server kills its own process with SIGKILL (no abort, nothing cleaned up) after 6 completion(s)",
+        "runs: acme --job 'restore' --stripes 4 --to 'SCRATCH/media-0'",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    let out = conform(&["--explain", "no/such/case"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -713,7 +713,8 @@ fn configure(peer: &mut Peer, area_kib: u8) {
     }
     if peer.buffer.is_none()
         && let Some(set) = control.set_name()
-        && let Ok(b) = BufferRegion::create(uid, &set, 1, area, Access::Owner)
+        && let Ok(nonce) = vdi_shm::naming::BufferNonce::random()
+        && let Ok(b) = BufferRegion::create(uid, &set, 1, nonce, area, Access::Owner)
     {
         peer.buffer = Some(b);
     }
@@ -742,10 +743,10 @@ impl Drop for Harness {
         // Whatever a failed check or a forgotten Close left behind.
         let uid = rustix::process::geteuid().as_raw();
         for name in self.names.drain(..) {
-            for kind in [RegionKind::Control, RegionKind::Buffer(1)] {
-                if let Ok(region) = region_name(uid, &name, kind) {
-                    let _ = std::fs::remove_file(format!("/dev/shm{region}"));
-                }
+            // A buffer region's name is unguessable now; its owner (the peer, dropped above)
+            // removed it. Only a control region can be left by name.
+            if let Ok(region) = region_name(uid, &name, RegionKind::Control) {
+                let _ = std::fs::remove_file(format!("/dev/shm{region}"));
             }
         }
     }

@@ -447,7 +447,8 @@ impl Peer {
             let _ = self.control.set_device_name(DeviceIndex(i as u16), &name);
         }
         if self.buffer.is_none()
-            && let Ok(b) = BufferRegion::create(self.uid, &self.set, 1, area, Access::Owner)
+            && let Ok(nonce) = vdi_shm::naming::BufferNonce::random()
+            && let Ok(b) = BufferRegion::create(self.uid, &self.set, 1, nonce, area, Access::Owner)
         {
             live.push(b.info().name);
             LIVE.lock()

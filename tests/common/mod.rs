@@ -43,7 +43,14 @@ impl Server {
         let child = Command::new(BIN)
             .args(["server", "--socket"])
             .arg(&socket)
-            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .args([
+                "--sa-password",
+                PW,
+                "--database",
+                "Extra:2",
+                "--tds",
+                "127.0.0.1:0",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stderr(log)
@@ -68,7 +75,14 @@ impl Server {
         self.child = Command::new(BIN)
             .args(["server", "--socket"])
             .arg(&self.socket)
-            .args(["--sa-password", PW, "--database", "Extra:2"])
+            .args([
+                "--sa-password",
+                PW,
+                "--database",
+                "Extra:2",
+                "--tds",
+                "127.0.0.1:0",
+            ])
             .stdin(Stdio::null())
             .stderr(log)
             .spawn()
@@ -83,7 +97,7 @@ impl Server {
         let child = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "umask 000; exec '{BIN}' server --socket '{}' --sa-password '{PW}'",
+                "umask 000; exec '{BIN}' server --socket '{}' --sa-password '{PW}' --tds 127.0.0.1:0",
                 socket.display()
             ))
             .stdin(Stdio::null())
@@ -108,6 +122,26 @@ impl Server {
             assert!(
                 Instant::now() < deadline,
                 "server not ready:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The TDS address the server logged (`--tds 127.0.0.1:0` picks the port).
+    pub fn tds_addr(&self) -> std::net::SocketAddr {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(addr) = self
+                .log()
+                .lines()
+                .find_map(|l| l.split("TDS ready on ").nth(1))
+            {
+                return addr.trim().parse().unwrap();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no TDS port logged:\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(20));

@@ -67,7 +67,13 @@ fn sqlcmd_client_backs_up_and_restores_through_the_daemon() {
             .arg("server")
             .arg("--socket")
             .arg(&socket)
-            .args(["--database", "vendordb:8", "--sa-password", password])
+            .args([
+                "--database",
+                "vendordb:8",
+                "--sa-password",
+                password,
+                "--no-tds",
+            ])
             .stderr(Stdio::null())
             .spawn()
             .expect("start vdisim server"),

@@ -28,9 +28,8 @@ pub mod value;
 
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
-    FileMove, PrintValue, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions,
-    RestoreStatement, SortOrder, Statement, StatementKind, StopPoint, SystemVariable,
-    TransferOptions,
+    FileMove, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions, RestoreStatement,
+    Statement, StatementKind, StopPoint, TransferOptions,
 };
 pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};

@@ -81,6 +81,37 @@ pub struct ReferenceOptions {
     pub prefix_zone_size: u32,
     /// VDConfig `alignment`: the client's minimum buffer alignment (0: the server's choice).
     pub alignment: u32,
+    /// Who may read the stripe files a backup writes: the owner only (0600), or its group too
+    /// (0640), whatever the umask.
+    pub media_access: MediaAccess,
+}
+
+/// The mode of the stripe files (and of a directory the backup creates for them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MediaAccess {
+    /// Files 0600, a new directory 0700.
+    #[default]
+    Owner,
+    /// Files 0640, a new directory 0750 (`vdisim backup --group`).
+    Group,
+}
+
+impl MediaAccess {
+    /// The stripe files' mode.
+    pub fn file_mode(self) -> u32 {
+        match self {
+            MediaAccess::Owner => 0o600,
+            MediaAccess::Group => 0o640,
+        }
+    }
+
+    /// The mode of a directory created for the stripes.
+    pub fn dir_mode(self) -> u32 {
+        match self {
+            MediaAccess::Owner => 0o700,
+            MediaAccess::Group => 0o750,
+        }
+    }
 }
 
 impl Default for ReferenceOptions {
@@ -96,6 +127,7 @@ impl Default for ReferenceOptions {
             transcript: None,
             prefix_zone_size: 0,
             alignment: 0,
+            media_access: MediaAccess::Owner,
         }
     }
 }
@@ -309,12 +341,20 @@ struct Media {
 impl Worker {
     fn open_media(&self) -> std::io::Result<Media> {
         let file = match self.direction {
-            Direction::Backup => OpenOptions::new()
-                .create(true)
-                .write(true)
-                .read(true)
-                .truncate(true)
-                .open(&self.path)?,
+            Direction::Backup => {
+                use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                let mode = self.options.media_access.file_mode();
+                let file = OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .read(true)
+                    .truncate(true)
+                    .mode(mode)
+                    .open(&self.path)?;
+                // Exactly this mode, whatever the umask or an older file's mode.
+                file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+                file
+            }
             Direction::Restore => OpenOptions::new().read(true).open(&self.path)?,
         };
         Ok(Media {

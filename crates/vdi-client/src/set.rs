@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use vdi_proto::transcript::Method;
 use vdi_proto::{ClientSet, DeviceIndex, SecondaryView, ToClient, VdConfig, VdError, VdResult};
+use vdi_shm::PeerFault;
 use vdi_shm::event::{WaitConfig, WaitOutcome};
 use vdi_shm::tick::TickClock;
 
@@ -77,8 +78,8 @@ impl SetState {
                     self.proto.handle_message(now, msg);
                 }
                 Ok(None) => break,
-                Err(_) => {
-                    self.peer_fault(&*link, now);
+                Err(fault) => {
+                    self.peer_fault(&*link, now, fault);
                     break;
                 }
             }
@@ -94,14 +95,15 @@ impl SetState {
             match link.poll_device(device) {
                 Ok(Some(msg)) => self.proto.handle_message(now, msg),
                 Ok(None) => return,
-                Err(_) => return self.peer_fault(link, now),
+                Err(fault) => return self.peer_fault(link, now, fault),
             }
         }
     }
 
     /// The server's memory was malformed: abort the set for both sides.
-    fn peer_fault(&mut self, link: &dyn ClientLink, now: vdi_proto::Tick) {
-        self.proto.handle_peer_failure(now, true);
+    fn peer_fault(&mut self, link: &dyn ClientLink, now: vdi_proto::Tick, fault: PeerFault) {
+        let rule = fault.to_vd_error(vdi_shm::Side::Client).rule;
+        self.proto.handle_peer_fault(now, rule);
         link.send(&vdi_proto::ToServer::Abort);
     }
 

@@ -14,7 +14,7 @@ use vdi_shm::liveness::PeerWatch;
 use vdi_shm::region::{Access, BufferRegion, ControlParams, ControlRegion};
 use vdi_shm::ring::{CommandLimits, CompletionDesc, Delivered, Popped};
 use vdi_shm::words;
-use vdi_shm::{PeerFault, Side};
+use vdi_shm::{PeerFault, RegionError, Side};
 
 /// The key a set is known by, shared with the server (from `vdi-link`).
 pub use vdi_link::set_key;
@@ -144,8 +144,14 @@ impl ShmClientLink {
             .control
             .buffer_info()?
             .ok_or(PeerFault::BadHeader("buffer region missing"))?;
-        let region = BufferRegion::open(&info, self.access)
-            .map_err(|_| PeerFault::BadHeader("buffer region"))?;
+        let region = BufferRegion::open(&info, self.access).map_err(|e| match e {
+            RegionError::Security { .. } => PeerFault::ForeignRegion("buffer"),
+            _ => PeerFault::BadHeader("buffer region"),
+        })?;
+        // Made by our server, not by someone who took the name: its header says so.
+        if region.creator_pid() != self.control.server_pid() {
+            return Err(PeerFault::ForeignRegion("buffer"));
+        }
         if region.data_size() < u64::from(config.buffer_area_size) {
             return Err(PeerFault::BadHeader(
                 "buffer region smaller than bufferAreaSize",
@@ -325,9 +331,17 @@ impl ClientLink for ShmClientLink {
 
     fn close(&self) {
         self.control.unlink();
-        // A server that died cannot remove its buffer region; its client does.
-        if let Some(b) = self.buffers.get() {
-            b.region.unlink_if_orphaned();
+        // A server that died cannot remove its buffer region; its client does (decision 31),
+        // also when the server died before publishing it: the name was announced first.
+        match self.buffers.get() {
+            Some(b) => {
+                b.region.unlink_if_orphaned();
+            }
+            None => {
+                if let Some(name) = self.control.announced_buffer_name() {
+                    vdi_shm::region::reclaim_if_dead(&name);
+                }
+            }
         }
     }
 }

@@ -56,6 +56,12 @@ pub fn faults_text(f: &JobFaults) -> Vec<String> {
                 .into(),
         );
     }
+    if f.complete_without_final_flush {
+        out.push(
+            "sends VDC_Complete with no final Flush before it (vdisim's end before decision 43)"
+                .into(),
+        );
+    }
     if let Some(point) = f.abort_at {
         let what = match f.crash {
             Crash::No => "signals abort",

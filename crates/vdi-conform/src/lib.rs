@@ -6,6 +6,7 @@
 //! docs/conformance.md describes the catalogue, the verdicts and the bounds of the timing cases.
 
 pub mod catalogue;
+pub mod checks;
 pub mod child;
 pub mod client;
 pub mod explain;
@@ -13,6 +14,7 @@ pub mod html;
 pub mod judge;
 pub mod observe;
 pub mod report;
+pub mod result;
 pub mod run;
 pub mod selection;
 pub mod transcript;

@@ -109,7 +109,8 @@ rules! {
     CreateBadConfig = "VDI-CREATE-003", Client, "3.3 Create; 5; 5.1", NotSupported, Misuse, "Create with an invalid or unsupported configuration returns VD_E_NOTSUPPORTED";
     CreateBadName = "VDI-CREATE-004", Client, "3.3 Create", Invalid, Misuse, "a set name that is empty, too long or contains a backslash returns VD_E_INVALID";
     CreateBadInstance = "VDI-CREATE-005", Client, "3.3 CreateEx", InstanceName, Misuse, "an instance name with a machine prefix, or unknown, returns VD_E_INSTANCE_NAME";
-    CreateNameInUse = "VDI-CREATE-006", Client, "3.3 Create; 8.6", Busy, Misuse, "a set name already in use by a live set returns VD_E_BUSY";
+    CreateNameInUse = "VDI-CREATE-006", Client, "3.3 Create; 8.6", Busy, Misuse, "a set name already in use by a live set returns VD_E_BUSY (a crashed set's name is reclaimed and Create succeeds)";
+    CreateNameForeign = "VDI-CREATE-007", Client, "3.3 Create; 7 Permissions", Security, Outcome, "a set name whose control region exists and belongs to another user returns VD_E_SECURITY; the region is not touched";
     // GetConfiguration
     ConfigOk = "VDI-CONFIG-001", Client, "3.3 GetConfiguration; 8.1", NOERROR, Outcome, "GetConfiguration in Configurable waits for the server's configuration and moves to Initializing";
     ConfigAgain = "VDI-CONFIG-002", Client, "3.3 GetConfiguration; 8.1", NOERROR, Outcome, "GetConfiguration in Initializing, Active or NormallyTerminated returns the configuration again";
@@ -186,6 +187,7 @@ rules! {
     SrvEndConfigOk = "VDI-SRV-CONFIG-006", Server, "3.4 EndConfiguration", NOERROR, Outcome, "EndConfiguration allocates the buffer area and moves to Initializing; the client's GetConfiguration returns";
     SrvEndConfigState = "VDI-SRV-CONFIG-007", Server, "3.4 EndConfiguration", Protocol, Misuse, "EndConfiguration when not Configurable returns VD_E_PROTOCOL";
     SrvEndConfigMemory = "VDI-SRV-CONFIG-008", Server, "3.4 EndConfiguration", Memory, Outcome, "EndConfiguration that cannot get the memory returns VD_E_MEMORY and stays Configurable with no buffer space";
+    SrvBufferSquatted = "VDI-SRV-CONFIG-009", Server, "3.4 EndConfiguration; 7 Permissions", Security, Peer, "EndConfiguration when the buffer region's unguessable name is taken by an object this server did not create returns VD_E_SECURITY; nothing is written to it";
     SrvBufferOk = "VDI-SRV-BUFFER-001", Server, "3.4 AllocateBuffer", NOERROR, Outcome, "AllocateBuffer hands out an aligned buffer with the prefix zone before it";
     SrvBufferMemory = "VDI-SRV-BUFFER-002", Server, "3.4 AllocateBuffer", Memory, Outcome, "AllocateBuffer with no free space returns VD_E_MEMORY";
     SrvBufferInvalid = "VDI-SRV-BUFFER-003", Server, "3.4 AllocateBuffer; FreeBuffer", Invalid, Misuse, "a bad alignment, size or freed address returns VD_E_INVALID";
@@ -212,6 +214,7 @@ rules! {
     SrvBadCompletion = "VDI-SRV-PEER-002", Server, "3.3 CompleteCommand", NOERROR, Peer, "a completion for an unknown, stale or duplicate command, or with more bytes than sent, is refused";
     ClientServerGone = "VDI-PEER-001", Client, "8.2; 8.3", Abort, Peer, "the server closed or died while the client was working: the set is aborted";
     ClientBadMessage = "VDI-PEER-002", Client, "8.2", Abort, Peer, "a malformed message from the server (bad index, offset, length or code) aborts the set";
+    ClientForeignRegion = "VDI-PEER-003", Client, "7 Permissions; 8.2", Abort, Peer, "a buffer region the server names but did not create (another owner or creator) is neither read nor written: the set is aborted";
 }
 
 #[cfg(test)]

@@ -16,10 +16,9 @@ fn defaults_are_cheap_and_as_documented() {
     assert_eq!(pubs.data_bytes(), 4 << 20);
     assert_eq!(pubs.recovery(), RecoveryModel::Simple);
     assert_eq!(aw.files().len(), 4);
-    assert!(
-        aw.files()[1]
-            .physical_name
-            .ends_with("AdventureWorks_log.ldf")
+    assert_eq!(
+        aw.files()[1].physical_name,
+        "/var/opt/mssql/data/AdventureWorks_log.ldf"
     );
 }
 

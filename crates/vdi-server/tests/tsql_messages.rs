@@ -1,12 +1,15 @@
-//! Snapshots of what a client sees: the rendered message for invalid statements, the parsed AST
+//! Snapshots of what a client sees: the rendered errors of invalid statements (parse-time and
+//! run-time, through the engine), the parsed AST
 //! of valid ones, and every catalogue message the engine can send.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
+use vdi_server::db::Catalog;
+use vdi_server::engine::{CollectSink, Engine, EngineConfig};
 use vdi_server::tsql::messages::{self, Operation};
-use vdi_server::tsql::{Statement, parse_batch};
+use vdi_server::tsql::{Batch, Statement, parse_batch};
 
 const SERVER: &str = "VDISIM";
 
@@ -31,7 +34,16 @@ fn invalid_cases() -> Vec<(&'static str, String)> {
         ("statement ends after TO", "BACKUP DATABASE Sales TO".into()),
         ("statement ends after WITH", format!("{bk} WITH")),
         ("trailing comma in WITH", format!("{bk} WITH INIT,")),
+        ("DISK device", "BACKUP DATABASE pubs TO DISK = '/tmp/sales.bak'".into()),
+        ("VIRTUAL_DEVICE with DISK", "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'v', DISK = '/tmp/x'".into()),
         ("65 devices", format!("BACKUP DATABASE Sales TO {}", devices(65))),
+        (
+            "duplicate device",
+            "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'vds', VIRTUAL_DEVICE = N'vds'".into(),
+        ),
+        ("empty device name", "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = ''".into()),
+        ("tempdb", "BACKUP DATABASE tempdb TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("log of master", "BACKUP LOG master TO VIRTUAL_DEVICE = 'vds'".into()),
         ("BLOCKSIZE not a power of two", format!("{bk} WITH BLOCKSIZE = 1000")),
         ("BLOCKSIZE too small", format!("{bk} WITH BLOCKSIZE = 256")),
         ("BLOCKSIZE too large", format!("{bk} WITH BLOCKSIZE = 131072")),
@@ -75,8 +87,16 @@ fn invalid_cases() -> Vec<(&'static str, String)> {
             "option error in a statement starting on line 3",
             "PRINT 'start'\n\nBACKUP DATABASE Sales\n  TO VIRTUAL_DEVICE = 'vds'\n  WITH BLOCKSIZE = 3".into(),
         ),
+        ("trailing junk", "SELECT @@VERSION\nGARBAGE junk".into()),
+        ("unknown system variable", "SELECT @@NOSUCHTHING".into()),
+        ("unknown table", "SELECT name FROM sys.no_such_view".into()),
+        ("unknown column", "SELECT owner FROM sys.databases".into()),
         ("bad WAITFOR time", "WAITFOR DELAY '25:00:00'".into()),
         ("CREATE DATABASE with zero size", "CREATE DATABASE Sales SIZE = 0 MB".into()),
+        ("permanent user table", "INSERT INTO t VALUES (1)".into()),
+        ("undeclared variable", "BACKUP DATABASE @db TO VIRTUAL_DEVICE = 'vds'".into()),
+        ("conversion failure", "SELECT CAST('pubs' AS int)".into()),
+        ("unknown procedure", "EXEC dbo.sp_no_such_thing".into()),
         ("identifier too long", format!("USE {}", "x".repeat(130))),
     ]
 }
@@ -90,14 +110,32 @@ fn shown(sql: &str) -> String {
     }
 }
 
+/// Runs a batch on a fresh engine (no device sets: a BACKUP that passes its checks fails with
+/// 3201) and renders its messages as sqlcmd prints them.
+fn run_batch(sql: &str) -> (bool, String) {
+    let engine = Engine::new(Catalog::with_defaults(), EngineConfig::default());
+    let mut session = engine.login("sa", "", None).expect("login");
+    let mut sink = CollectSink::new();
+    let batch = Batch {
+        text: sql.to_owned(),
+        first_line: 1,
+        repeat: 1,
+    };
+    let outcome = session.execute_batch(&batch, &mut sink);
+    let rendered: Vec<String> = sink
+        .messages()
+        .filter(|m| m.is_error())
+        .map(|m| m.render(SERVER))
+        .collect();
+    (outcome.error, rendered.join("\n"))
+}
+
 #[test]
 fn tsql_invalid_statements_render_like_sqlcmd() {
     let mut out = String::new();
     for (i, (label, sql)) in invalid_cases().iter().enumerate() {
-        let rendered = match parse_batch(sql, 1) {
-            Ok(statements) => panic!("case {label} parsed: {statements:?}"),
-            Err(message) => message.render(SERVER),
-        };
+        let (error, rendered) = run_batch(sql);
+        assert!(error, "case {label} ran without an error");
         writeln!(
             out,
             "## {:02} {label}\n{}\n=>\n{rendered}\n",

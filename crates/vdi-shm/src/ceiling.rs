@@ -253,6 +253,7 @@ impl Session {
             uid(),
             &set,
             1,
+            crate::naming::BufferNonce::random().expect("random nonce"),
             u64::from(slots.max(1)) * MIB as u64,
             Access::Owner,
         )

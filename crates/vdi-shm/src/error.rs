@@ -46,18 +46,26 @@ pub enum PeerFault {
     /// A word of the region header that the peer changed to an impossible value.
     #[error("corrupted header field {0}")]
     BadHeader(&'static str),
+    /// The region the peer named exists but the peer did not make it (another owner, another
+    /// creator): it is neither read nor written.
+    #[error("the {0} region was not created by the peer")]
+    ForeignRegion(&'static str),
 }
 
 impl PeerFault {
     /// The error the local caller gets: the client aborts (VD_E_ABORT, VDI-PEER-002); the server
     /// refuses the completion (VD_E_PROTOCOL, VDI-SRV-PEER-002) and aborts the set.
     pub fn to_vd_error(self, detected_by: Side) -> VdError {
-        match detected_by {
-            Side::Client => VdError {
+        match (self, detected_by) {
+            (PeerFault::ForeignRegion(_), Side::Client) => VdError {
+                code: VdCode::Abort,
+                rule: Rule::ClientForeignRegion,
+            },
+            (_, Side::Client) => VdError {
                 code: VdCode::Abort,
                 rule: Rule::ClientBadMessage,
             },
-            Side::Server => VdError {
+            (_, Side::Server) => VdError {
                 code: VdCode::Protocol,
                 rule: Rule::SrvBadCompletion,
             },
@@ -74,6 +82,27 @@ pub enum RegionError {
     /// A region of that name already exists (a live set of the same name).
     #[error("region {0} already exists")]
     Exists(String),
+    /// The set name's control region exists and belongs to another user: it is never touched.
+    #[error("region {name} belongs to uid {uid}, not to this user")]
+    Foreign {
+        /// The region name.
+        name: String,
+        /// Its owner.
+        uid: u32,
+    },
+    /// The buffer region's (unguessable) name was taken by an object this server did not make:
+    /// it is neither mapped nor written.
+    #[error(
+        "region {name} already exists and was not created by this server (owner uid {}); \
+         refusing to use it",
+        owner.map_or_else(|| "unknown".to_string(), |u| u.to_string())
+    )]
+    Squatted {
+        /// The region name.
+        name: String,
+        /// The owner of the object found there.
+        owner: Option<u32>,
+    },
     /// No region of that name.
     #[error("region {0} does not exist")]
     NotFound(String),
@@ -139,6 +168,8 @@ impl RegionError {
         match (self, side) {
             (RegionError::Name(e), _) => e.to_vd_error(),
             (RegionError::Exists(_), _) => VdError::new(Rule::CreateNameInUse),
+            (RegionError::Foreign { .. }, _) => VdError::new(Rule::CreateNameForeign),
+            (RegionError::Squatted { .. }, _) => VdError::new(Rule::SrvBufferSquatted),
             (RegionError::Security { .. }, _) => VdError {
                 code: VdCode::Security,
                 rule: Rule::SrvOpenNoSet,

@@ -31,8 +31,9 @@ use std::mem::{offset_of, size_of};
 pub const CONTROL_MAGIC: u64 = u64::from_le_bytes(*b"VDISIMC1");
 /// `"VDISIMB1"`: a published buffer region.
 pub const BUFFER_MAGIC: u64 = u64::from_le_bytes(*b"VDISIMB1");
-/// Bumped on any change of these structs or of the ring/event protocols.
-pub const LAYOUT_VERSION: u32 = 2;
+/// Bumped on any change of these structs or of the ring/event/naming protocols (3: buffer
+/// regions have unguessable names, announced in the control header before they exist).
+pub const LAYOUT_VERSION: u32 = 3;
 /// Largest device count (as VDI).
 pub const MAX_DEVICES: u32 = vdi_proto::consts::MAX_DEVICES;
 /// Offset of the data area in the buffer region (the largest VDI alignment).
@@ -84,7 +85,8 @@ pub struct ControlHeader {
     pub buffer_generation: AtomicU32,
     /// The configuration the server chose (`VdConfig::to_words`).
     pub negotiated_config: [AtomicU32; 11],
-    /// Bytes of `buffer_name` in use.
+    /// Bytes of `buffer_name` in use (set when the server announces the name, before the
+    /// region exists; `buffer_generation` says when it does).
     pub buffer_name_len: AtomicU32,
     /// Size of the buffer region object.
     pub buffer_size: AtomicU64,

@@ -5,8 +5,8 @@
 //!
 //! | module | what | used by |
 //! |---|---|---|
-//! | [`naming`] | `region_name(uid, set_name, RegionKind)`: safe, injective shm names | both |
-//! | [`region`] | [`region::ControlRegion`] (client creates at Create, server opens), [`region::BufferRegion`] (server creates at EndConfiguration, client maps), permission and header checks, [`region::cleanup_stale`] | both |
+//! | [`naming`] | `region_name(uid, set_name, RegionKind)`: safe, injective shm names; the buffer's random [`naming::BufferNonce`] | both |
+//! | [`region`] | [`region::ControlRegion`] (client creates at Create, server opens), [`region::BufferRegion`] (server creates at EndConfiguration under an unguessable name, client maps), permission and header checks, reclaiming a dead creator's regions ([`region::reclaim_if_dead`], the sweep [`region::cleanup_stale`]) | both |
 //! | [`channel`] | [`channel::DeviceChannel`]: `send_command` / `receive_command` / `send_completion` / `receive_completion` / `drain_completions`, the blocking calls written once | both |
 //! | [`ring`] | per-device [`ring::CommandRing`] (server → client) and [`ring::CompletionRing`] (client → server), validated pops, closed mark for drain-on-abort | both |
 //! | [`event`] | [`event::Event`] (Parker over a shared futex word), [`event::EventCount`] (multi-waiter), [`event::wait_until`] with [`event::Timeout`] and 100 ms liveness slices, and [`event::wait_until_hinted`], which spins on a cheap sign of news before its costly poll | both |
@@ -14,6 +14,7 @@
 //! | [`buffers`] | sans-IO buffer-area allocator, [`buffers::BufferHandle`] | server (allocator), client (handles) |
 //! | [`tick`] | [`tick::TickClock`]: the `now` both sides pass to the protocol core (coarse unless a transcript is recorded) | both |
 //! | `ceiling` | two-process raw ceilings (ping-pong, 1 MiB handoff) for benches | benches, `vdisim bench` |
+//! | [`memory`] | `release_free_memory`: hands malloc's free pages back to the system | the daemon |
 //!
 //! # A blocking call, end to end
 //!
@@ -75,6 +76,7 @@ pub mod event;
 #[cfg(not(loom))]
 pub mod layout;
 pub mod liveness;
+pub mod memory;
 pub mod naming;
 pub mod padded;
 #[cfg(not(loom))]

@@ -7,7 +7,7 @@ use vdi_proto::VdCode;
 use vdi_proto::{CmdId, DeviceIndex, VdConfig, VdcCode};
 use vdi_shm::error::{RegionError, Side};
 use vdi_shm::layout::CONTROL_MAGIC;
-use vdi_shm::naming::{RegionKind, region_name};
+use vdi_shm::naming::{BufferNonce, RegionKind, region_name};
 use vdi_shm::region::{
     Access, BufferInfo, BufferRegion, ControlParams, ControlRegion, find_creator_uids,
 };
@@ -25,6 +25,10 @@ fn unique(label: &str) -> String {
 
 fn uid() -> u32 {
     rustix::process::geteuid().as_raw()
+}
+
+fn nonce() -> BufferNonce {
+    BufferNonce::random().unwrap()
 }
 
 fn params(set: &str, devices: u32) -> ControlParams {
@@ -70,7 +74,7 @@ fn create_open_round_trip_and_unlink_on_drop() {
     assert_eq!(server.creator_pid(), std::process::id());
 
     // Server configures and publishes a buffer region.
-    let buffer = BufferRegion::create(uid(), &set, 1, 1 << 20, Access::Owner).unwrap();
+    let buffer = BufferRegion::create(uid(), &set, 1, nonce(), 1 << 20, Access::Owner).unwrap();
     let mut chosen = server.requested_config();
     chosen.max_transfer_size = 65536;
     server.set_negotiated_config(&chosen);
@@ -233,7 +237,7 @@ fn hostile_control_headers_are_typed_errors() {
 #[test]
 fn hostile_buffer_headers_are_typed_errors() {
     let set = unique("buf");
-    let buffer = BufferRegion::create(uid(), &set, 3, 1 << 16, Access::Owner).unwrap();
+    let buffer = BufferRegion::create(uid(), &set, 3, nonce(), 1 << 16, Access::Owner).unwrap();
     let info = buffer.info();
     let h = buffer.raw_header();
     h.data_size.store(1 << 30, Ordering::SeqCst);
@@ -250,7 +254,7 @@ fn hostile_buffer_headers_are_typed_errors() {
         BufferRegion::open(&info, Access::Owner),
         Err(RegionError::BadMagic { .. })
     ));
-    assert!(BufferRegion::create(uid(), &set, 0, 1, Access::Owner).is_err());
+    assert!(BufferRegion::create(uid(), &set, 0, nonce(), 1, Access::Owner).is_err());
     // Out-of-bounds data access is refused, not UB.
     assert!(!buffer.write((1 << 16) - 2, b"abc"));
     assert!(buffer.data_ptr(u64::MAX, 2).is_none());

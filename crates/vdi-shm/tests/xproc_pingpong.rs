@@ -39,8 +39,15 @@ fn child_entry() {
 fn run_server(uid: u32, set: &str) {
     let ctl = open_control(uid, set);
     ctl.set_server_pid(std::process::id());
-    let buffer =
-        BufferRegion::create(uid, set, 1, (DEPTH as u64) * CHUNK as u64, Access::Owner).unwrap();
+    let buffer = BufferRegion::create(
+        uid,
+        set,
+        1,
+        vdi_shm::naming::BufferNonce::random().unwrap(),
+        (DEPTH as u64) * CHUNK as u64,
+        Access::Owner,
+    )
+    .unwrap();
     let mut cfg = ctl.requested_config();
     cfg.max_transfer_size = CHUNK as u32;
     cfg.max_io_depth = DEPTH;

@@ -29,24 +29,11 @@ pub enum StatementKind {
     Restore(RestoreStatement),
     CreateDatabase(CreateDatabaseStatement),
     DropDatabase(DropDatabaseStatement),
-    /// `ALTER DATABASE name SET RECOVERY FULL|SIMPLE` (the old parser's form; the new one
-    /// gives [`StatementKind::AlterDatabase`]).
-    AlterDatabaseRecovery {
-        database: String,
-        model: RecoveryModel,
-    },
     /// `ALTER DATABASE name|CURRENT action`
     AlterDatabase {
         /// `None` for `ALTER DATABASE CURRENT`.
         database: Option<String>,
         action: AlterDatabaseAction,
-    },
-    /// `SELECT @@VERSION` / `SELECT @@SERVERNAME` (the old parser's form; the new one gives
-    /// [`StatementKind::Select`]).
-    SelectSystemVariable(SystemVariable),
-    /// `SELECT name FROM sys.databases [ORDER BY name [ASC|DESC]]` (old parser's form).
-    SelectDatabaseNames {
-        order: Option<SortOrder>,
     },
     /// Any query; a SELECT made only of `@v = …` items assigns and returns nothing.
     Select(Query),
@@ -54,8 +41,6 @@ pub enum StatementKind {
     Use {
         database: String,
     },
-    /// `PRINT 'text'` / `PRINT @@VERSION` (old parser's form).
-    Print(PrintValue),
     /// `PRINT expr`
     PrintExpr(Expr),
     /// `WAITFOR DELAY 'hh:mm:ss'`; parsed only, the engine decides whether to wait.
@@ -79,16 +64,6 @@ pub enum StatementKind {
         name: String,
         columns: Vec<ColumnDefinition>,
     },
-    /// `DECLARE name CURSOR … FOR select`
-    DeclareCursor(DeclareCursor),
-    /// `OPEN cursor`
-    OpenCursor(String),
-    /// `FETCH … cursor [INTO …]`
-    Fetch(Fetch),
-    /// `CLOSE cursor`
-    CloseCursor(String),
-    /// `DEALLOCATE cursor`
-    DeallocateCursor(String),
     SetVariable(SetVariable),
     SetOption(SetOption),
     If(If),
@@ -169,22 +144,4 @@ pub enum RecoveryModel {
     Full,
     Simple,
     BulkLogged,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum SystemVariable {
-    Version,
-    ServerName,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum SortOrder {
-    Ascending,
-    Descending,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum PrintValue {
-    Text(String),
-    Variable(SystemVariable),
 }

@@ -135,26 +135,3 @@ pub struct Dbcc {
     /// Upper-cased WITH options (NO_INFOMSGS, ALL_ERRORMSGS, …).
     pub options: Vec<String>,
 }
-
-/// `DECLARE name CURSOR [LOCAL|GLOBAL] [FORWARD_ONLY|SCROLL] [STATIC|KEYSET|DYNAMIC|FAST_FORWARD]
-/// [READ_ONLY|SCROLL_LOCKS|OPTIMISTIC] FOR select`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeclareCursor {
-    pub name: String,
-    /// Upper-cased option words, in statement order.
-    pub options: Vec<String>,
-    pub query: super::query::Query,
-}
-
-/// `FETCH [NEXT|PRIOR|FIRST|LAST|ABSOLUTE n|RELATIVE n FROM] cursor [INTO @a, …]`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Fetch {
-    /// Upper-cased: `NEXT` when not written.
-    pub direction: String,
-    /// The row number of ABSOLUTE and RELATIVE.
-    pub offset: Option<Expr>,
-    /// A cursor name, or a cursor variable with its `@`.
-    pub cursor: String,
-    /// Variables with their `@`.
-    pub into: Vec<String>,
-}

@@ -335,7 +335,7 @@ pub(crate) fn null_not_allowed(line: u32, column: &str, table: &str) -> SqlMessa
 
 pub(crate) fn permanent_table_not_emulated(line: u32, name: &str) -> SqlMessage {
     SqlMessage::new(
-        59020,
+        59030,
         16,
         1,
         line,

@@ -29,6 +29,16 @@ impl Run<'_> {
                 procedure,
                 args,
             } => {
+                // `EXEC @proc …`: the variable holds the procedure's name (Ola Hallengren's
+                // `[master].sys.sp_executesql`).
+                let resolved;
+                let procedure = if procedure.parts.len() == 1 && procedure.name().starts_with('@') {
+                    let text = self.evaluate_text(&Expr::Variable(procedure.name().to_owned()))?;
+                    resolved = crate::catalog::functions::split_object_name(&text);
+                    &resolved
+                } else {
+                    procedure
+                };
                 let name = procedure.name().to_lowercase();
                 match name.as_str() {
                     "sp_executesql" => self.sp_executesql(args, sink)?,

@@ -42,6 +42,8 @@ pub(crate) struct Run<'a> {
     pub(crate) shadow_tables: Vec<(ObjectName, Table)>,
     /// An error a dynamic batch threw inside TRY, for the EXEC that ran it to pass on.
     pub(crate) pending_throw: Option<ErrorInfo>,
+    /// How many errors statements have raised, to know whether @@ERROR is to be cleared.
+    pub(crate) errors_raised: u64,
 }
 
 impl<'a> Run<'a> {
@@ -62,7 +64,14 @@ impl<'a> Run<'a> {
             line: 0,
             shadow_tables: Vec::new(),
             pending_throw: None,
+            errors_raised: 0,
         }
+    }
+
+    /// Sets @@ERROR for the statement running now.
+    pub(crate) fn set_error(&mut self, number: i32) {
+        self.state.error = number;
+        self.errors_raised += 1;
     }
 
     fn cancelled(&self) -> bool {
@@ -109,8 +118,16 @@ impl<'a> Run<'a> {
         }
         self.line = statement.line;
         self.snapshot = None;
+        let errors_before = self.errors_raised;
         match self.execute(statement, sink) {
-            Ok(flow) => flow,
+            Ok(flow) => {
+                // @@ERROR is the last statement's: 0 unless this one raised (it is read while
+                // the statement runs, so it is cleared only now).
+                if self.errors_raised == errors_before {
+                    self.state.error = 0;
+                }
+                flow
+            }
             Err(message) => self.fail(message, sink),
         }
     }
@@ -119,7 +136,7 @@ impl<'a> Run<'a> {
     /// that follows from it.
     pub(crate) fn fail(&mut self, message: SqlMessage, sink: &mut dyn OutputSink) -> Flow {
         let message = stamp(message, self.line);
-        self.state.error = i32::try_from(message.number).unwrap_or(i32::MAX);
+        self.set_error(i32::try_from(message.number).unwrap_or(i32::MAX));
         let severity = errors::severity_of(&message, self.state.options.xact_abort);
         if self.try_depth > 0 && severity != Severity::Compile && (11..=19).contains(&message.level)
         {
@@ -134,7 +151,6 @@ impl<'a> Run<'a> {
 
     fn execute(&mut self, statement: &Statement, sink: &mut dyn OutputSink) -> Outcome {
         let line = statement.line;
-        self.state.error = 0;
         match &statement.kind {
             StatementKind::Select(query) => self.select(query, sink),
             StatementKind::Declare(declarations) => {
@@ -298,7 +314,6 @@ impl<'a> Run<'a> {
             StatementKind::CreateDatabase(_)
             | StatementKind::DropDatabase(_)
             | StatementKind::AlterDatabase { .. }
-            | StatementKind::AlterDatabaseRecovery { .. }
                 if self.state.transaction_count > 0 =>
             {
                 let verb = match &statement.kind {
@@ -361,7 +376,7 @@ impl<'a> Run<'a> {
         self.state.row_count = 0;
         match statement_sink.last_error {
             Some(error) => {
-                self.state.error = i32::try_from(error.number).unwrap_or(i32::MAX);
+                self.set_error(i32::try_from(error.number).unwrap_or(i32::MAX));
                 if self.try_depth > 0 && (11..=19).contains(&error.level) {
                     Ok(Flow::Throw(ErrorInfo::from(&error)))
                 } else if error.level > 16 {
@@ -525,7 +540,7 @@ impl<'a> Run<'a> {
             text,
         );
         if r.options.iter().any(|o| o == "SETERROR") || level > 10 {
-            self.state.error = i32::try_from(number).unwrap_or(50000);
+            self.set_error(i32::try_from(number).unwrap_or(50000));
         }
         if level <= 10 {
             sink.message(message);
@@ -570,7 +585,7 @@ impl<'a> Run<'a> {
                 )
             }
         };
-        self.state.error = i32::try_from(message.number).unwrap_or(i32::MAX);
+        self.set_error(i32::try_from(message.number).unwrap_or(i32::MAX));
         if self.try_depth > 0 {
             return Ok(Flow::Throw(ErrorInfo::from(&message)));
         }

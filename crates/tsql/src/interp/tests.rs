@@ -376,3 +376,25 @@ fn host_statement_errors_go_to_catch() {
     assert!(ran.errors().is_empty());
     assert_eq!(ran.scalar(), Value::Int(911));
 }
+
+#[test]
+fn a_procedure_named_by_a_variable_runs() {
+    let ran = run(
+        "DECLARE @sp_executesql nvarchar(max) = N'[master].sys.sp_executesql'
+         EXECUTE @sp_executesql @stmt = N'SELECT @n * 2', @params = N'@n int', @n = 21",
+    );
+    assert!(ran.errors().is_empty(), "{:?}", ran.sink.render("S"));
+    assert_eq!(ran.scalar(), Value::Int(42));
+}
+
+#[test]
+fn error_holds_the_last_statements_error_until_the_next_one() {
+    let ran = run("DECLARE @e int
+         EXEC dbo.not_there
+         SET @e = @@ERROR
+         SELECT @e, @@ERROR");
+    assert_eq!(
+        ran.tables().last().unwrap().rows[0],
+        vec![Value::Int(2812), Value::Int(0)]
+    );
+}

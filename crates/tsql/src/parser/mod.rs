@@ -7,12 +7,10 @@
 //!
 //! Submodules by statement family: [`expr`] and [`functions`] (expressions and conditions),
 //! [`types`] (data types), [`query`] (SELECT), [`procedural`] (variables, SET options,
-//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`cursor`], [`ddl`]
-//! (databases),
+//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`ddl`] (databases),
 //! [`security`] (logins, users, permissions), [`dml`] (tables), [`backup`] (BACKUP/RESTORE).
 
 mod backup;
-mod cursor;
 mod ddl;
 mod dml;
 mod exec;
@@ -228,25 +226,18 @@ impl<'t> Parser<'t> {
 
     /// An optionally negative integer literal.
     fn integer(&mut self) -> Parsed<i64> {
-        let negative = self.at_symbol('-');
-        let Some(t) = self.peek_at(usize::from(negative)) else {
-            if negative {
+        let negative = self.eat_symbol('-');
+        match self.peek() {
+            Some(t) if t.kind == TokenKind::Integer => {
                 self.pos += 1;
+                let value: i64 = t
+                    .text
+                    .parse()
+                    .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
+                Ok(if negative { -value } else { value })
             }
-            return Err(self.unexpected());
-        };
-        if t.kind != TokenKind::Integer {
-            if negative {
-                self.pos += 1;
-            }
-            return Err(self.unexpected());
+            _ => Err(self.unexpected()),
         }
-        self.pos += 1 + usize::from(negative);
-        let value: i64 = t
-            .text
-            .parse()
-            .map_err(|_| messages::arithmetic_overflow_int(t.line))?;
-        Ok(if negative { -value } else { value })
     }
 
     // ---- statements ----------------------------------------------------------------------
@@ -344,8 +335,6 @@ impl<'t> Parser<'t> {
                 Ok(StatementKind::Checkpoint)
             }
             "DECLARE" => self.declare(),
-            "OPEN" | "CLOSE" | "DEALLOCATE" => self.cursor_command(),
-            "FETCH" => self.fetch(),
             "SET" => self.set(),
             "IF" => self.if_statement(),
             "WHILE" => self.while_statement(),

@@ -83,9 +83,6 @@ impl Parser<'_> {
 
     pub(super) fn declare(&mut self) -> Parsed<StatementKind> {
         self.expect_word("DECLARE")?;
-        if self.at_cursor_declaration() {
-            return self.declare_cursor();
-        }
         let mut declarations = Vec::new();
         loop {
             let Some(token) = self.peek() else {

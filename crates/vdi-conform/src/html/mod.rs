@@ -5,6 +5,7 @@
 //! of what crossed the link, drawn as inline SVG.
 
 mod assets;
+mod fold;
 pub mod svg;
 pub mod timeline;
 
@@ -303,7 +304,7 @@ const LEGEND: &str = r##"<div class="legend"><span><svg width="22" height="14"><
 pub struct HtmlReport {
     dir: PathBuf,
     meta: Mutex<RunMeta>,
-    spent: Mutex<Duration>,
+    spent: Mutex<(Duration, Duration)>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -312,8 +313,17 @@ pub struct HtmlReport {
 pub struct HtmlStats {
     pub files: usize,
     pub bytes: u64,
-    /// Time spent building and writing the pages (not running the cases).
+    /// Time spent building and writing the pages (not running the cases), summed over the
+    /// threads that wrote them.
     pub spent: Duration,
+    /// The CPU time of that (what it costs, whatever else the machine is doing).
+    pub cpu: Duration,
+}
+
+/// This thread's CPU time.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 impl HtmlReport {
@@ -323,7 +333,7 @@ impl HtmlReport {
         Ok(HtmlReport {
             dir: dir.to_path_buf(),
             meta: Mutex::new(meta),
-            spent: Mutex::new(Duration::ZERO),
+            spent: Mutex::new((Duration::ZERO, Duration::ZERO)),
             errors: Mutex::new(Vec::new()),
         })
     }
@@ -334,7 +344,7 @@ impl HtmlReport {
 
     /// Writes a finished case's page (on the thread that ran it).
     pub fn write_case(&self, case: &Case, result: &CaseResult, records: &[StepRecord]) {
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), thread_cpu());
         let meta = Self::lock(&self.meta).clone();
         let runs = RunLog::of(case, records);
         let html = case_page(&CaseView {
@@ -348,21 +358,24 @@ impl HtmlReport {
         if let Err(e) = std::fs::write(&path, html) {
             Self::lock(&self.errors).push(format!("{}: {e}", path.display()));
         }
-        *Self::lock(&self.spent) += started.elapsed();
+        let mut spent = Self::lock(&self.spent);
+        spent.0 += started.elapsed();
+        spent.1 += thread_cpu().saturating_sub(cpu);
     }
 
     /// Writes the index and says what the report took.
     pub fn finish(&self, results: &[CaseResult], meta: &RunMeta) -> Result<HtmlStats, String> {
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), thread_cpu());
         let path = self.dir.join("index.html");
         std::fs::write(&path, index_page(results, meta))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let spent = *Self::lock(&self.spent) + started.elapsed();
+        let (spent, spent_cpu) = *Self::lock(&self.spent);
         if let Some(e) = Self::lock(&self.errors).first() {
             return Err(e.clone());
         }
         let mut stats = HtmlStats {
-            spent,
+            spent: spent + started.elapsed(),
+            cpu: spent_cpu + thread_cpu().saturating_sub(cpu),
             ..HtmlStats::default()
         };
         for p in

@@ -32,9 +32,10 @@ fn lane_x(lane: usize, w: u32) -> u32 {
     }
 }
 
-/// `text` cut to about `px` pixels of label.
-fn fit(text: &str, px: f32) -> String {
-    let max = ((px / CHAR_W) as usize).max(1);
+/// `text` cut to about `px` pixels of label (`bold`: the wider letters of aborts, faults and
+/// misuse).
+fn fit(text: &str, px: f32, bold: bool) -> String {
+    let max = ((px / if bold { CHAR_W * 1.15 } else { CHAR_W }) as usize).max(1);
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -353,7 +354,11 @@ fn item(s: &mut String, it: &Item, t: &Timeline, lw: u32, run: usize, n: usize) 
     let _ = write!(
         s,
         r#"<text class="label" x="{text_x}" y="{text_y}">{}</text>"#,
-        escape(&fit(label, room.max(CHAR_W)))
+        escape(&fit(
+            label,
+            room.max(CHAR_W),
+            matches!(it.kind, Kind::Abort | Kind::Fault | Kind::Misuse)
+        ))
     );
     s.push_str("</g>");
 }

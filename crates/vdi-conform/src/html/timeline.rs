@@ -3,13 +3,14 @@
 //! transfers, state changes, aborts, closes, misuse, the faults the harness injected) on the
 //! server's clock, and where each goes on the page (time flows down).
 
+use super::fold;
 use crate::transcript::RunLog;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use vdi_proto::transcript::{Event, EventKind, Side};
 use vdi_proto::{RuleKind, VdcCode, win32};
 use vdi_server::jobs::{Crash, TimedEvent, TraceEvent};
 
-/// Runs of at least this many identical transfers on a device are drawn as one block.
+/// Runs of at least this many like transfers on a device are drawn as one block.
 pub const FOLD_MIN: usize = 3;
 /// A pause longer than this between items is drawn as a break.
 pub const BREAK_US: u64 = 150_000;
@@ -87,7 +88,7 @@ pub struct Timeline {
     pub folded_records: usize,
 }
 
-fn record(e: &TimedEvent) -> String {
+pub(super) fn record(e: &TimedEvent) -> String {
     serde_json::to_string(e).unwrap_or_default()
 }
 
@@ -115,7 +116,7 @@ pub fn ms(us: u64) -> String {
     }
 }
 
-fn code_short(code: VdcCode) -> &'static str {
+pub(super) fn code_short(code: VdcCode) -> &'static str {
     match code {
         VdcCode::Write => "W",
         VdcCode::Read => "R",
@@ -126,21 +127,21 @@ fn code_short(code: VdcCode) -> &'static str {
     }
 }
 
-fn completion_name(code: u32) -> String {
+pub(super) fn completion_name(code: u32) -> String {
     win32::name(code).map_or_else(|| code.to_string(), str::to_string)
 }
 
 /// One command as both sides saw it.
-struct Cmd {
-    device: usize,
-    code: VdcCode,
-    size: u32,
-    position: u64,
-    sent: u64,
-    sent_record: String,
-    taken: Option<(u64, String)>,
-    done: Option<(u64, u32, u32, String)>,
-    fault: Option<String>,
+pub(super) struct Cmd {
+    pub(super) device: usize,
+    pub(super) code: VdcCode,
+    pub(super) size: u32,
+    pub(super) position: u64,
+    pub(super) sent: u64,
+    pub(super) sent_record: String,
+    pub(super) taken: Option<(u64, String)>,
+    pub(super) done: Option<(u64, u32, u32, String)>,
+    pub(super) fault: Option<String>,
 }
 
 /// The offset that puts the client's clock on the server's: the smallest one under which no
@@ -194,22 +195,9 @@ fn clock_offset(log: &RunLog) -> i64 {
     }
 }
 
-/// Builds and lays out the timeline of `log`.
-pub fn build(log: &RunLog) -> Timeline {
-    let offset = clock_offset(log);
-    let at = |e: &Event| (e.t_us as i64 + offset).max(0) as u64;
-    let mut devices = log
-        .server
-        .iter()
-        .find_map(|e| match e.event {
-            TraceEvent::Opened { devices, .. } => Some(devices as usize),
-            _ => None,
-        })
-        .unwrap_or(0);
-    let mut items: Vec<Item> = Vec::new();
-    let mut cmds: Vec<Cmd> = Vec::new();
-    let mut open: HashMap<usize, Vec<usize>> = HashMap::new();
-    let item = |lane, t, kind, label: String, short: &str, detail: String| Item {
+/// A one-row item at `t` on `lane`.
+fn item(lane: usize, t: u64, kind: Kind, label: String, short: &str, detail: String) -> Item {
+    Item {
         lane,
         start_us: t,
         end_us: t,
@@ -220,7 +208,41 @@ pub fn build(log: &RunLog) -> Timeline {
         fault: false,
         y: 0,
         h: ROW,
+    }
+}
+
+/// Builds and lays out the timeline of `log`.
+pub fn build(log: &RunLog) -> Timeline {
+    let mut items: Vec<Item> = Vec::new();
+    let mut cmds: Vec<Cmd> = Vec::new();
+    let devices = server_items(log, &mut cmds, &mut items);
+    client_items(log, clock_offset(log), &mut cmds, &mut items);
+    mark_faults(log, &mut cmds, &mut items);
+    let mut folded_records = 0;
+    fold::command_items(&cmds, &mut items, &mut folded_records);
+    let items = fold::fold_call_errors(items, &mut folded_records);
+    let mut timeline = Timeline {
+        devices,
+        origin_us: log.server.first().map_or(0, |e| e.t_us),
+        folded_records,
+        ..Timeline::default()
     };
+    fold::layout(&mut timeline, items);
+    timeline
+}
+
+/// The server's events: commands (with their completions) into `cmds`, the rest as items.
+/// Returns the number of devices.
+fn server_items(log: &RunLog, cmds: &mut Vec<Cmd>, items: &mut Vec<Item>) -> usize {
+    let mut devices = log
+        .server
+        .iter()
+        .find_map(|e| match e.event {
+            TraceEvent::Opened { devices, .. } => Some(devices as usize),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let mut open: HashMap<usize, Vec<usize>> = HashMap::new();
     for e in &log.server {
         let rec = record(e);
         match &e.event {
@@ -376,7 +398,13 @@ pub fn build(log: &RunLog) -> Timeline {
             TraceEvent::BufferTouched { .. } => {}
         }
     }
-    // The client's side: when it took each command, its state changes, failed calls, misuse.
+    devices
+}
+
+/// The client's side: when it took each command, the set's state changes, failed calls and
+/// misuse, on the server's clock (`offset` added).
+fn client_items(log: &RunLog, offset: i64, cmds: &mut [Cmd], items: &mut Vec<Item>) {
+    let at = |e: &Event| (e.t_us as i64 + offset).max(0) as u64;
     let mut by_device: HashMap<usize, VecDeque<usize>> = HashMap::new();
     for (i, c) in cmds.iter().enumerate() {
         by_device.entry(c.device).or_default().push_back(i);
@@ -430,7 +458,7 @@ pub fn build(log: &RunLog) -> Timeline {
                         lane,
                         t,
                         Kind::Misuse,
-                        format!("misuse {rule}: {method:?} → {}", result.name()),
+                        format!("{rule}: {method:?} → {}", result.name()),
                         "misuse",
                         format!(
                             "{method:?} → {} [{rule}]: {}\n{rec}",
@@ -460,7 +488,7 @@ pub fn build(log: &RunLog) -> Timeline {
                         lane,
                         t,
                         Kind::Misuse,
-                        format!("misuse {rule}"),
+                        format!("{rule}"),
                         "misuse",
                         format!("{rule}: {}\n{rec}", rule.info().summary),
                     ));
@@ -469,18 +497,6 @@ pub fn build(log: &RunLog) -> Timeline {
             EventKind::Completion { .. } => {}
         }
     }
-    mark_faults(log, &mut cmds, &mut items);
-    let mut folded_records = 0;
-    command_items(&cmds, &mut items, &mut folded_records);
-    let items = fold_call_errors(items, &mut folded_records);
-    let mut timeline = Timeline {
-        devices,
-        origin_us: log.server.first().map_or(0, |e| e.t_us),
-        folded_records,
-        ..Timeline::default()
-    };
-    layout(&mut timeline, items);
-    timeline
 }
 
 /// Marks where the harness's faults struck: on the command they hit, or as a marker on the
@@ -566,266 +582,4 @@ fn mark_faults(log: &RunLog, cmds: &mut [Cmd], items: &mut Vec<Item>) {
             "fault: a byte of Read {n}'s data flipped (damaged media)"
         ));
     }
-}
-
-/// The command items, runs of identical transfers on a device folded into one.
-fn command_items(cmds: &[Cmd], items: &mut Vec<Item>, folded_records: &mut usize) {
-    let mut by_device: BTreeMap<usize, Vec<&Cmd>> = BTreeMap::new();
-    for c in cmds {
-        by_device.entry(c.device).or_default().push(c);
-    }
-    let foldable = |a: &Cmd, b: &Cmd| {
-        matches!(a.code, VdcCode::Write | VdcCode::Read)
-            && a.code == b.code
-            && a.size == b.size
-            && a.fault.is_none()
-            && b.fault.is_none()
-            && matches!(a.done, Some((_, 0, _, _)))
-            && matches!(b.done, Some((_, 0, _, _)))
-    };
-    for list in by_device.values() {
-        let mut i = 0;
-        while i < list.len() {
-            let mut j = i + 1;
-            while j < list.len() && foldable(list[i], list[j]) {
-                j += 1;
-            }
-            if j - i >= FOLD_MIN {
-                items.push(folded(&list[i..j]));
-                *folded_records += (j - i - 2) * 4;
-            } else {
-                for c in &list[i..j] {
-                    items.push(single(c));
-                }
-            }
-            i = j;
-        }
-    }
-}
-
-fn single(c: &Cmd) -> Item {
-    let end = c.done.as_ref().map_or(c.sent, |d| d.0).max(c.sent);
-    let taken = c.taken.as_ref().map(|(t, _)| {
-        if end > c.sent {
-            ((t.saturating_sub(c.sent)) as f32 / (end - c.sent) as f32).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
-    });
-    let (ok, done) = match &c.done {
-        Some((_, code, _, _)) => (*code == 0 || win32::is_end_of_data(*code), true),
-        None => (false, false),
-    };
-    let name = c.code.name().trim_start_matches("VDC_");
-    let mut label = name.to_string();
-    if matches!(c.code, VdcCode::Write | VdcCode::Read) {
-        label.push_str(&format!(" {} @{}", bytes(u64::from(c.size)), c.position));
-    }
-    let mut detail = format!(
-        "{} on device {}: size {}, position {}\nsent at {}",
-        c.code,
-        c.device,
-        c.size,
-        c.position,
-        ms(c.sent)
-    );
-    match &c.taken {
-        Some((t, _)) => detail.push_str(&format!(
-            "; taken with GetCommand {} later",
-            ms(t.saturating_sub(c.sent))
-        )),
-        None => detail.push_str("; never taken with GetCommand"),
-    }
-    match &c.done {
-        Some((t, code, n, _)) => {
-            let latency = ms(t.saturating_sub(c.sent));
-            label.push_str(&format!(" → {}", short_completion(*code)));
-            detail.push_str(&format!(
-                "; completed {} with {n} byte(s) after {latency}",
-                completion_name(*code)
-            ));
-        }
-        None => {
-            label.push_str(" → (no completion)");
-            detail.push_str("; no completion came back");
-        }
-    }
-    if let Some(f) = &c.fault {
-        detail = format!("{f}\n{detail}");
-    }
-    detail.push('\n');
-    detail.push_str(&c.sent_record);
-    if let Some((_, r)) = &c.taken {
-        detail.push('\n');
-        detail.push_str(r);
-    }
-    if let Some((_, _, _, r)) = &c.done {
-        detail.push('\n');
-        detail.push_str(r);
-    }
-    Item {
-        lane: c.device + 1,
-        start_us: c.sent,
-        end_us: end,
-        kind: Kind::Command {
-            code: c.code,
-            ok,
-            done,
-            taken,
-        },
-        short: code_short(c.code).to_string(),
-        label,
-        detail,
-        fault: c.fault.is_some(),
-        y: 0,
-        h: ROW,
-    }
-}
-
-fn short_completion(code: u32) -> String {
-    match code {
-        0 => "OK".into(),
-        other => completion_name(other)
-            .trim_start_matches("ERROR_")
-            .to_string(),
-    }
-}
-
-fn folded(run: &[&Cmd]) -> Item {
-    let (first, last) = (run[0], run[run.len() - 1]);
-    let mut latencies: Vec<u64> = run
-        .iter()
-        .filter_map(|c| c.done.as_ref().map(|d| d.0.saturating_sub(c.sent)))
-        .collect();
-    latencies.sort_unstable();
-    let median = latencies.get(latencies.len() / 2).copied().unwrap_or(0);
-    let max = latencies.last().copied().unwrap_or(0);
-    let total: u64 = run
-        .iter()
-        .filter_map(|c| c.done.as_ref().map(|d| u64::from(d.2)))
-        .sum();
-    let name = first.code.name().trim_start_matches("VDC_");
-    let end = last.done.as_ref().map_or(last.sent, |d| d.0);
-    let mut detail = format!(
-        "{} × {} of {} each on device {} ({} in all), all ERROR_SUCCESS\nfrom {} to {}; latency median {}, max {}\nfirst and last of the run:",
-        run.len(),
-        first.code,
-        bytes(u64::from(first.size)),
-        first.device,
-        bytes(total),
-        ms(first.sent),
-        ms(end),
-        ms(median),
-        ms(max)
-    );
-    for c in [first, last] {
-        detail.push('\n');
-        detail.push_str(&c.sent_record);
-        if let Some((_, _, _, r)) = &c.done {
-            detail.push('\n');
-            detail.push_str(r);
-        }
-    }
-    Item {
-        lane: first.device + 1,
-        start_us: first.sent,
-        end_us: end.max(first.sent),
-        kind: Kind::Folded {
-            code: first.code,
-            count: run.len(),
-        },
-        short: format!("{}×{}", code_short(first.code), run.len()),
-        label: format!(
-            "{name} × {} ({} each), median {}",
-            run.len(),
-            bytes(u64::from(first.size)),
-            ms(median)
-        ),
-        detail,
-        fault: false,
-        y: 0,
-        h: FOLDED_ROW,
-    }
-}
-
-/// Folds runs of the same failed call on a lane (a client polling through timeouts).
-fn fold_call_errors(mut items: Vec<Item>, folded_records: &mut usize) -> Vec<Item> {
-    items.sort_by_key(|i| (i.start_us, i.lane));
-    let mut out: Vec<Item> = Vec::with_capacity(items.len());
-    let mut last_on_lane: HashMap<usize, usize> = HashMap::new();
-    for it in items {
-        if it.kind == Kind::CallError
-            && let Some(&k) = last_on_lane.get(&it.lane)
-            && out[k].kind == Kind::CallError
-            && out[k].label.split(" ×").next() == Some(it.label.as_str())
-        {
-            let prev = &mut out[k];
-            let n = prev
-                .label
-                .rsplit_once(" × ")
-                .and_then(|(_, n)| n.parse::<usize>().ok())
-                .unwrap_or(1)
-                + 1;
-            let base = prev
-                .label
-                .split(" ×")
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            prev.label = format!("{base} × {n}");
-            prev.end_us = it.end_us;
-            *folded_records += 1;
-            continue;
-        }
-        last_on_lane.insert(it.lane, out.len());
-        out.push(it);
-    }
-    out
-}
-
-/// Places the items: each below whatever came before it on its lane and below every item
-/// that had ended before it began (device items: [`SAME_ROW_US`] before); the set's events
-/// below everything that began before them; a pause longer than [`BREAK_US`] becomes a break.
-fn layout(t: &mut Timeline, mut items: Vec<Item>) {
-    items.sort_by_key(|i| (i.start_us, i.lane));
-    let lanes = t.devices + 1;
-    let mut cursor = vec![0u32; lanes.max(1)];
-    // Ended items by end time (a min-heap through Reverse): (end_us, bottom).
-    let mut ended: BinaryHeap<std::cmp::Reverse<(u64, u32)>> = BinaryHeap::new();
-    let (mut floor, mut bottom) = (0u32, 0u32);
-    let mut latest: Option<u64> = None;
-    for it in &mut items {
-        while let Some(std::cmp::Reverse((end, b))) = ended.peek().copied() {
-            if end > it.start_us {
-                break;
-            }
-            ended.pop();
-            floor = floor.max(b);
-        }
-        if let Some(l) = latest
-            && it.start_us > l + BREAK_US
-        {
-            t.breaks.push(Break {
-                y: bottom,
-                gap_us: it.start_us - l,
-            });
-            bottom += BREAK_ROW;
-            floor = bottom;
-        }
-        let lane = it.lane.min(lanes - 1);
-        // The set's events divide the run: below everything that started before them.
-        let y = if lane == 0 {
-            bottom
-        } else {
-            cursor[lane].max(floor)
-        };
-        it.y = y;
-        cursor[lane] = y + it.h;
-        bottom = bottom.max(y + it.h);
-        let slack = if it.lane == 0 { 0 } else { SAME_ROW_US };
-        ended.push(std::cmp::Reverse((it.end_us + slack, y + it.h)));
-        latest = Some(latest.map_or(it.end_us, |l| l.max(it.end_us)));
-    }
-    t.height = bottom;
-    t.items = items;
 }

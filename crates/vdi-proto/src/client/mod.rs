@@ -826,14 +826,19 @@ impl ClientSet {
 
     /// The transport found the server dead or its shared memory malformed.
     pub fn handle_peer_failure(&mut self, now: Tick, malformed: bool) {
-        if matches!(self.phase, ClientPhase::Dne | ClientPhase::Abort) {
-            return;
-        }
         let rule = if malformed {
             Rule::ClientBadMessage
         } else {
             Rule::ClientServerGone
         };
+        self.handle_peer_fault(now, rule);
+    }
+
+    /// The transport found a fault of the server's side, reported as `rule` (VDI-PEER-*).
+    pub fn handle_peer_fault(&mut self, now: Tick, rule: Rule) {
+        if matches!(self.phase, ClientPhase::Dne | ClientPhase::Abort) {
+            return;
+        }
         self.recorder
             .record(now, EventKind::Rule { rule, device: None });
         self.enter_abort(now);

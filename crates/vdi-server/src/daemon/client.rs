@@ -3,6 +3,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::protocol::{
     BatchDone, BatchRequest, LoginOk, LoginRequest, MAX_LINE_BYTES, Request, Response, encode,
@@ -21,6 +22,9 @@ pub enum ClientError {
         server_name: String,
         messages: Vec<SqlMessage>,
     },
+    /// The server accepted the connection but did not answer the login in time.
+    #[error("login timeout expired")]
+    LoginTimeout,
     #[error("connection to the server lost: {0}")]
     Io(#[from] io::Error),
     #[error("protocol error: {0}")]
@@ -38,17 +42,46 @@ pub struct Client {
 impl Client {
     /// Connects to the daemon at `socket` and logs in.
     pub fn connect(socket: &Path, login: &LoginRequest) -> Result<Client, ClientError> {
+        Client::connect_within(socket, login, None)
+    }
+
+    /// Connects and logs in, giving up with [`ClientError::LoginTimeout`] when the server has
+    /// not answered the login within `timeout` (sqlcmd's `-l`; `None` waits for ever).
+    pub fn connect_within(
+        socket: &Path,
+        login: &LoginRequest,
+        timeout: Option<Duration>,
+    ) -> Result<Client, ClientError> {
         let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
             path: socket.to_owned(),
             source,
         })?;
+        stream.set_read_timeout(timeout)?;
         let mut writer = stream.try_clone()?;
         let mut reader = BufReader::new(stream);
-        writer.write_all(&encode(&Request::Login(login.clone())))?;
+        // A server that refuses the connection (17809: too many connections) may close it
+        // before reading the login: its reply is still there to read.
+        let sent = writer.write_all(&encode(&Request::Login(login.clone())));
         let mut refused = Vec::new();
         loop {
-            match read_response(&mut reader)? {
+            let response = match (read_response(&mut reader), &sent) {
+                (Ok(r), _) => r,
+                (Err(ClientError::Io(e)), _)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(ClientError::LoginTimeout);
+                }
+                (Err(_), Err(e)) => {
+                    return Err(ClientError::Io(io::Error::new(e.kind(), e.to_string())));
+                }
+                (Err(e), Ok(())) => return Err(e),
+            };
+            match response {
                 Response::LoginOk(ok) => {
+                    reader.get_ref().set_read_timeout(None)?;
                     return Ok(Client {
                         reader,
                         writer,

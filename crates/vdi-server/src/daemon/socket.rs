@@ -160,3 +160,23 @@ pub(crate) fn remove_if_ours(path: &Path, id: FileId) {
         let _ = fs::remove_file(path);
     }
 }
+
+/// Raises this process's soft descriptor limit to its hard limit (a daemon with many
+/// connections needs one descriptor each) and returns how many connections fit in it, keeping
+/// `reserve` descriptors for everything else.
+pub(crate) fn connections_within_fd_limit(wanted: usize, reserve: u64) -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        if setrlimit(Resource::Nofile, limit).is_err() {
+            limit = getrlimit(Resource::Nofile);
+        }
+    }
+    match limit.current {
+        Some(n) => usize::try_from(n.saturating_sub(reserve))
+            .unwrap_or(usize::MAX)
+            .clamp(1, wanted.max(1)),
+        None => wanted,
+    }
+}

@@ -183,7 +183,7 @@ impl Catalog {
             path: data_dir.to_owned(),
             source,
         };
-        fs::create_dir_all(data_dir).map_err(io)?;
+        create_private_dir(data_dir).map_err(io)?;
         let mut c = Catalog {
             dbs: BTreeMap::new(),
             system: BTreeMap::new(),
@@ -347,7 +347,7 @@ impl Catalog {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        fs::write(&tmp, text).map_err(|source| CatalogError::Io {
+        write_private(&tmp, text.as_bytes()).map_err(|source| CatalogError::Io {
             path: tmp.clone(),
             source,
         })?;
@@ -394,4 +394,33 @@ impl Catalog {
         self.save(&name)?;
         Ok(self.dbs.get_mut(&k).expect("just inserted"))
     }
+}
+
+/// Creates the data directory if it is missing, mode 0700 whatever the umask (an existing one
+/// keeps its mode: it is the user's).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+/// Writes a database file readable by the server's user only (0600, whatever the umask or the
+/// mode of a file left there before).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)
 }

@@ -27,12 +27,6 @@ impl Session {
                 self.drop_databases(line, &drop.names, drop.if_exists, sink);
                 Ok(())
             }
-            StatementKind::AlterDatabaseRecovery { database, model } => self.alter_database(
-                line,
-                database,
-                &AlterDatabaseAction::Recovery(*model),
-                sink,
-            ),
             StatementKind::AlterDatabase { database, action } => {
                 let name = database.clone().unwrap_or_else(|| self.database.clone());
                 self.alter_database(line, &name, action, sink)
@@ -129,7 +123,14 @@ impl Session {
             }),
             // GRANT/DENY/REVOKE are accepted; the fixed roles decide what a login may do.
             StatementKind::Permission(_) => Ok(()),
-            _ => Ok(()),
+            // Whatever the parser learns before the engine does is refused, never ignored.
+            _ => Err(SqlMessage::new(
+                59032,
+                16,
+                1,
+                line,
+                "vdisim does not emulate this statement.",
+            )),
         };
         if let Err(m) = result {
             sink.message(m);
@@ -261,7 +262,7 @@ impl Session {
         }
         if create.for_attach {
             return Err(SqlMessage::new(
-                59021,
+                59031,
                 16,
                 1,
                 line,

@@ -328,7 +328,7 @@ impl FaultLink {
             Ok(Some(ToServer::ClientClosed)) => self.record(TraceEvent::ClientClosed),
             Ok(None) => {}
             Err(e) => self.record(TraceEvent::PeerFault {
-                detail: format!("{e:?}"),
+                detail: e.to_string(),
             }),
         }
     }

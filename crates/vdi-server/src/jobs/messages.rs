@@ -43,6 +43,50 @@ pub fn crashed(line: u32) -> SqlMessage {
     )
 }
 
+/// 6005 (level 10, SQL Server's text): the server is stopping; the job it stopped ends with it,
+/// then 3013.
+pub fn shutdown_in_progress(line: u32) -> SqlMessage {
+    SqlMessage::new(6005, 10, 1, line, "SHUTDOWN is in progress.")
+}
+
+/// Why a job stopped before its end: the server's shutdown (6005), or the client's cancel or
+/// disconnect (3204).
+pub fn stopped(line: u32, shutting_down: bool) -> SqlMessage {
+    if shutting_down {
+        shutdown_in_progress(line)
+    } else {
+        messages::operation_aborted(line)
+    }
+}
+
+/// After 3201: the buffer region's unguessable name was taken by an object this server did not
+/// create (decision 45). Nothing was written to it.
+pub fn buffer_region_squatted(line: u32, set: &str) -> SqlMessage {
+    SqlMessage::new(
+        59020,
+        USER_ERROR,
+        1,
+        line,
+        format!(
+            "The shared-memory buffer region for virtual device set '{set}' already exists and \
+             was not created by this server (VD_E_SECURITY, VDI-SRV-CONFIG-009); it was not used \
+             and nothing was written to it."
+        ),
+    )
+}
+
+/// After 3201: a VIRTUAL_DEVICE name no client can ever create (empty, longer than 128 bytes
+/// for the set, 256 for another device, or holding a backslash or NUL).
+pub fn impossible_device_name(line: u32, reason: &str) -> SqlMessage {
+    SqlMessage::new(
+        59021,
+        USER_ERROR,
+        1,
+        line,
+        format!("The virtual device name can never name a virtual device set: {reason}."),
+    )
+}
+
 /// An internal error of the job runner (a bug: reported, never a panic).
 pub fn internal(line: u32, detail: &str) -> SqlMessage {
     SqlMessage::new(

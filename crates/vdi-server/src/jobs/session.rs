@@ -131,7 +131,35 @@ impl<'a> SessionSpec<'a> {
 
 /// Maps a VDI failure during setup to SQL Server's 3201 for the set.
 fn cannot_open(line: u32, device: &str, e: VdError) -> Vec<SqlMessage> {
-    vec![messages::cannot_open_device(line, device, e.code.hresult())]
+    let mut out = vec![messages::cannot_open_device(line, device, e.code.hresult())];
+    if e.rule == vdi_proto::Rule::SrvBufferSquatted {
+        out.push(super::messages::buffer_region_squatted(line, device));
+    }
+    out
+}
+
+/// Why no client can ever create a set for these VIRTUAL_DEVICE names, if so: the first names
+/// the set (Create's rules, decision 10), the others must fit a device name field. Such a
+/// statement fails at once instead of waiting out the open timeout.
+fn impossible_names(names: &[String]) -> Option<String> {
+    let first = names.first()?;
+    if vdi_proto::client::validate_set_name(first).is_err() {
+        return Some(format!(
+            "a set name is 1 to {} bytes without backslash or NUL, this one is {} bytes",
+            vdi_proto::client::MAX_SET_NAME_LEN,
+            first.len()
+        ));
+    }
+    names[1..]
+        .iter()
+        .find(|n| n.is_empty() || n.len() > vdi_shm::naming::NAME_FIELD_BYTES || n.contains('\0'))
+        .map(|n| {
+            format!(
+                "a device name is 1 to {} bytes without NUL, one is {} bytes",
+                vdi_shm::naming::NAME_FIELD_BYTES,
+                n.len()
+            )
+        })
 }
 
 /// The messages of a server abort (or crash) injected by the harness at its fault point.
@@ -176,6 +204,12 @@ impl DeviceSession {
                 Ok(())
             }
         };
+        if let Some(reason) = impossible_names(spec.device_names) {
+            let e = VdError::new(vdi_proto::Rule::CreateBadName);
+            let mut out = cannot_open(line, set_name, e);
+            out.push(super::messages::impossible_device_name(line, &reason));
+            return Err(out);
+        }
         let deadline = Instant::now() + options.open_timeout;
         loop {
             match set.open(None, set_name) {
@@ -273,8 +307,27 @@ impl DeviceSession {
     }
 
     /// The next completion, or `None` when the client stayed silent for `patience`.
-    pub fn next_completion(&self, patience: Duration) -> Option<Completion> {
-        self.set.next_completion(patience)
+    /// The next completion within `patience`, checking `cancelled` every 50 ms so an attention
+    /// (or shutdown) aborts the set while the client holds its buffers. `Err(())`: cancelled.
+    pub fn next_completion_unless(
+        &self,
+        patience: Duration,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Option<Completion>, ()> {
+        const SLICE: Duration = Duration::from_millis(50);
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            if cancelled() {
+                return Err(());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if let Some(done) = self.set.next_completion(left.min(SLICE)) {
+                return Ok(Some(done));
+            }
+            if left <= SLICE {
+                return Ok(None);
+            }
+        }
     }
 
     /// Ends the set normally: CloseDevice on every device (unless `closed` says a device was

@@ -298,6 +298,8 @@ impl ServerVirtualDeviceSet {
         {
             match link.create_buffers(size) {
                 Ok(b) => state.buffers = Some(b),
+                // A squatted region name keeps its own code: it is not a lack of memory.
+                Err(e) if e.rule == Rule::SrvBufferSquatted => return Err(e),
                 Err(_) => return Err(VdError::new(Rule::SrvEndConfigMemory)),
             }
         }

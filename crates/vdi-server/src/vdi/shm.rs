@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use vdi_proto::{DeviceIndex, ToClient, ToServer, VdConfig, VdResult, WireCompletion};
 use vdi_shm::event::{Timeout, WaitConfig, WaitOutcome, wait_until_hinted};
+use vdi_shm::naming::{BufferNonce, RegionKind, region_name};
 use vdi_shm::region::{Access, BufferRegion, ControlRegion};
 use vdi_shm::ring::{CommandDesc, Popped};
 use vdi_shm::{PeerFault, Side, words};
@@ -39,6 +40,10 @@ pub struct ShmServerConnector {
     pub client_uid: u32,
     /// 0600 or 0660 regions.
     pub access: Access,
+    /// Test hook: names every buffer region with this nonce instead of a random one, so that a
+    /// test can squat the name first. Never set outside tests.
+    #[doc(hidden)]
+    pub fixed_buffer_nonce: Option<BufferNonce>,
 }
 
 impl ShmServerConnector {
@@ -51,6 +56,7 @@ impl ShmServerConnector {
         ShmServerConnector {
             client_uid: rustix::process::geteuid().as_raw(),
             access,
+            fixed_buffer_nonce: None,
         }
     }
 }
@@ -60,10 +66,17 @@ impl ServerConnector for ShmServerConnector {
         let control =
             ControlRegion::open(self.client_uid, &set_key(instance, set_name), self.access)
                 .map_err(|e| e.to_vd_error(Side::Server))?;
+        if !control.creator_alive() {
+            // A crashed client's set: remove it, and wait for a live one as for a missing set
+            // (its client may be creating it again right now).
+            control.unlink_if_orphaned();
+            return Err(vdi_proto::VdError::new(vdi_proto::Rule::SrvOpenNoSet));
+        }
         control.set_server_pid(std::process::id());
         Ok(Arc::new(ShmServerLink {
             control,
             access: self.access,
+            fixed_nonce: self.fixed_buffer_nonce,
             seen: Mutex::new(Seen::default()),
             buffers: Mutex::new(None),
         }))
@@ -81,6 +94,7 @@ struct Seen {
 pub struct ShmServerLink {
     control: ControlRegion,
     access: Access,
+    fixed_nonce: Option<BufferNonce>,
     seen: Mutex<Seen>,
     buffers: Mutex<Option<Arc<ShmServerBuffers>>>,
 }
@@ -142,14 +156,19 @@ impl ServerLink for ShmServerLink {
             .control
             .set_name()
             .ok_or(vdi_proto::VdError::new(vdi_proto::Rule::SrvOpenNoSet))?;
-        let region = BufferRegion::create(
-            self.control.creator_uid(),
-            &set_name,
-            1,
-            data_size,
-            self.access,
-        )
-        .map_err(|e| e.to_vd_error(Side::Server))?;
+        let nonce = match self.fixed_nonce {
+            Some(nonce) => nonce,
+            None => BufferNonce::random()
+                .map_err(|_| vdi_proto::VdError::new(vdi_proto::Rule::SrvEndConfigMemory))?,
+        };
+        let uid = self.control.creator_uid();
+        let name = region_name(uid, &set_name, RegionKind::Buffer(nonce))
+            .map_err(|_| vdi_proto::VdError::new(vdi_proto::Rule::SrvOpenNoSet))?;
+        // Announced before it exists: should this server die before it publishes the region,
+        // the client still knows what to remove.
+        self.control.announce_buffer(&name);
+        let region = BufferRegion::create(uid, &set_name, 1, nonce, data_size, self.access)
+            .map_err(|e| e.to_vd_error(Side::Server))?;
         region.prefault(data_size);
         self.control.publish_buffer(&region.info());
         let buffers = Arc::new(ShmServerBuffers { region });
@@ -251,5 +270,61 @@ impl ServerBuffers for ShmServerBuffers {
 
     fn lease(&self, offset: u64, len: u64) -> Option<vdi_shm::region::BufferLease<'_>> {
         self.region.lease(offset, len)
+    }
+}
+
+/// How often [`Sweeper`] looks for regions whose creator died.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The daemon's periodic sweep (decision 44): every [`SWEEP_INTERVAL`], and once at start,
+/// removes the regions of this uid whose creator is dead (a crashed client and server both
+/// gone, or a set that no server ever opened). Live regions and other users' are never
+/// touched. Stops when dropped.
+#[derive(Debug)]
+pub struct Sweeper {
+    stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sweeper {
+    /// Starts sweeping every `interval`; `log` hears of every region removed.
+    pub fn start(
+        interval: std::time::Duration,
+        log: impl Fn(&str) + Send + 'static,
+    ) -> std::io::Result<Sweeper> {
+        let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let uid = rustix::process::geteuid().as_raw();
+        let thread = std::thread::Builder::new()
+            .name("vdisim-shm-sweep".into())
+            .spawn(move || {
+                let (lock, wake) = &*flag;
+                let mut stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+                while !*stopped {
+                    drop(stopped);
+                    for name in vdi_shm::region::cleanup_stale(uid) {
+                        log(&format!("removed {name}: its creator is dead"));
+                    }
+                    stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    stopped = wake
+                        .wait_timeout(stopped, interval)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            })?;
+        Ok(Sweeper {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        *self.stop.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.stop.1.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

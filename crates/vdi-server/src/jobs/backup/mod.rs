@@ -105,6 +105,10 @@ pub(super) fn run(
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
+        // Stopped by the shutdown while it waited for the client: say so, not 3201.
+        Err(_) if ctx.engine().is_shutting_down() => {
+            return fail(sink, terminate(vec![job_messages::stopped(line, true)]));
+        }
         Err(errors) => return fail(sink, terminate(errors)),
     };
     ctx.log(&format!(
@@ -291,7 +295,8 @@ fn stream(
 
     loop {
         if ctx.is_cancelled() {
-            return fail_with(session, vec![messages::operation_aborted(line)]);
+            let shutting_down = ctx.engine().is_shutting_down();
+            return fail_with(session, vec![job_messages::stopped(line, shutting_down)]);
         }
         // Send as much as every device can take.
         for d in 0..devices.len() {
@@ -406,7 +411,12 @@ fn stream(
         {
             break;
         }
-        let Some(done) = session.next_completion(options.completion_patience) else {
+        let waited =
+            session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
+        let Ok(waited) = waited else {
+            return fail_with(session, vec![messages::operation_aborted(line)]);
+        };
+        let Some(done) = waited else {
             return fail_with(
                 session,
                 vec![device_error(line, &stmt.devices[0], false, 1460)],

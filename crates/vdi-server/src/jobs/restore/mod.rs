@@ -74,6 +74,10 @@ pub(super) fn run(
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
+        // Stopped by the shutdown while it waited for the client: say so, not 3201.
+        Err(_) if ctx.engine().is_shutting_down() => {
+            return fail(sink, terminate(vec![job_messages::stopped(line, true)]));
+        }
         Err(errors) => return fail(sink, terminate(errors)),
     };
     let headers_only = matches!(

@@ -93,7 +93,8 @@ pub(super) fn read_all(
     let (mut bytes_read, mut expected) = (0u64, None);
     loop {
         if ctx.is_cancelled() {
-            return abort(session, vec![messages::operation_aborted(line)]);
+            let shutting_down = ctx.engine().is_shutting_down();
+            return abort(session, vec![job_messages::stopped(line, shutting_down)]);
         }
         for (d, dev) in devices.iter_mut().enumerate() {
             let handle = session.devices[d];
@@ -208,7 +209,12 @@ pub(super) fn read_all(
         if outstanding == 0 && in_flight.is_empty() && devices.iter().all(|d| d.done) {
             break;
         }
-        let Some(done) = session.next_completion(options.completion_patience) else {
+        let waited =
+            session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
+        let Ok(waited) = waited else {
+            return abort(session, vec![messages::operation_aborted(line)]);
+        };
+        let Some(done) = waited else {
             return abort(session, vec![device_error(line, &names[0], true, 1460)]);
         };
         let d = done.device.get();
