@@ -39,7 +39,8 @@ pub struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Measure only these groups (comma-separated: ceilings, backup1, restore, backup4,
-    /// backup64, roundtrip, idle), e.g. to profile one of them; the others print as skipped.
+    /// backup64, roundtrip, idle, tds), e.g. to profile one of them; the others print as
+    /// skipped.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -267,7 +268,7 @@ fn run_sql(engine: &Arc<Engine>, sql: &str) {
 }
 
 fn devices_clause(set: &str, devices: u16) -> String {
-    crate::transfer_cmd::device_clause(set, devices)
+    crate::transfer::device_clause(set, devices)
 }
 
 fn set_name(tag: &str) -> String {
@@ -709,24 +710,42 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, String> {
         f("idle_cpu_percent", idle, "%", "target_max_percent", 1.0),
         f("rss_64dev_mib", rss, "MiB", "buffer_area_64dev_mib", area),
     ];
+    if want("tds") {
+        eprintln!("vdisim bench: measuring the TDS front end …");
+        let (round_trips, connections) = if args.quick {
+            (2_000, 256)
+        } else {
+            (20_000, 256)
+        };
+        for (name, value, unit, ceiling_name, ceiling_value) in
+            crate::bench_tds::measure(round_trips, connections)?
+        {
+            figures.push(f(name, value, unit, ceiling_name, ceiling_value));
+        }
+    }
     figures.retain(|x| !x.value.is_nan());
 
-    println!(
+    crate::out::outln!(
         "vdisim bench ({}; {} CPUs; load {} → {})",
         machine["cpu"].as_str().unwrap_or("?"),
         machine["cpus"],
         machine["loadavg_start"].as_str().unwrap_or("?"),
         machine["loadavg_end"].as_str().unwrap_or("?"),
     );
-    println!(
+    crate::out::outln!(
         "{:<28} {:>10} {:<5}   {:<28} {:>10}   {:>6}",
-        "figure", "value", "unit", "ceiling", "value", "ratio"
+        "figure",
+        "value",
+        "unit",
+        "ceiling",
+        "value",
+        "ratio"
     );
     for x in &figures {
         if x.ceiling_name.is_empty() {
-            println!("{:<28} {:>10.3} {:<5}", x.name, x.value, x.unit);
+            crate::out::outln!("{:<28} {:>10.3} {:<5}", x.name, x.value, x.unit);
         } else {
-            println!(
+            crate::out::outln!(
                 "{:<28} {:>10.3} {:<5}   {:<28} {:>10.3}   {:>6.2}",
                 x.name,
                 x.value,
@@ -810,7 +829,7 @@ fn create(set: &ClientVirtualDeviceSet, name: &str, devices: u16) -> VdConfig {
         ..VdConfig::default()
     };
     set.create(name, &config).expect("Create");
-    println!("READY");
+    crate::out::outln!("READY");
     let mut got = VdConfig::default();
     loop {
         match set.get_configuration(1000, &mut got) {
@@ -891,7 +910,7 @@ pub fn child(args: &ChildArgs) -> Result<ExitCode, String> {
                 }
                 h ^= checksum(&buf[..filled]);
             }
-            println!("RESULT hash={}", h % 1_000_000);
+            crate::out::outln!("RESULT hash={}", h % 1_000_000);
         }
         "backup" => {
             let set = client_set(&args.wait);
@@ -915,7 +934,7 @@ pub fn child(args: &ChildArgs) -> Result<ExitCode, String> {
             let secs = t0.elapsed().as_secs_f64();
             drop(devices);
             set.close().map_err(|e| format!("Close: {e:?}"))?;
-            println!(
+            crate::out::outln!(
                 "RESULT bytes={bytes} secs={secs} rss_kib={} area={}",
                 rss_kib(),
                 config.buffer_area_size
@@ -934,7 +953,7 @@ pub fn child(args: &ChildArgs) -> Result<ExitCode, String> {
             );
             drop(devices);
             set.close().map_err(|e| format!("Close: {e:?}"))?;
-            println!("CAPTURED");
+            crate::out::outln!("CAPTURED");
             let name = format!("{}-r", args.set);
             let set = client_set(&args.wait);
             create(&set, &name, 1);
@@ -950,17 +969,17 @@ pub fn child(args: &ChildArgs) -> Result<ExitCode, String> {
             let secs = t0.elapsed().as_secs_f64();
             drop(devices);
             set.close().map_err(|e| format!("Close: {e:?}"))?;
-            println!("RESULT bytes={bytes} secs={secs}");
+            crate::out::outln!("RESULT bytes={bytes} secs={secs}");
         }
         "echo" => {
             let set = client_set(&args.wait);
             create(&set, &args.set, 1);
             let devices = open_all(&set, &args.set, 1);
-            println!("OPEN");
+            crate::out::outln!("OPEN");
             let n = serve(&devices[0], &mut |_| {}, &mut |_| 0);
             drop(devices);
             let _ = set.close();
-            println!("RESULT bytes={n}");
+            crate::out::outln!("RESULT bytes={n}");
         }
         "idle" => {
             let set = client_set(&args.wait);
@@ -973,7 +992,7 @@ pub fn child(args: &ChildArgs) -> Result<ExitCode, String> {
                 matches!(got, Err(e) if e.code == VdCode::Timeout),
                 "{got:?}"
             );
-            println!("RESULT cpu_ns={cpu} wall_ns={wall}");
+            crate::out::outln!("RESULT cpu_ns={cpu} wall_ns={wall}");
             drop(devices);
             let _ = set.signal_abort();
             let _ = set.close();

@@ -244,9 +244,9 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
         };
         for (i, c) in explained.iter().enumerate() {
             if i > 0 {
-                println!();
+                crate::out::outln!();
             }
-            print!(
+            crate::out::out!(
                 "{}",
                 vdi_conform::explain::explain(c, Some((&client, label)))
             );
@@ -255,7 +255,7 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
     }
     if args.list {
         for c in &cases {
-            println!(
+            crate::out::outln!(
                 "{:<58} {:<6} {:<20} §{:<28} {}",
                 c.id,
                 c.tier.name(),
@@ -264,7 +264,7 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
                 c.summary
             );
         }
-        println!("{} cases", cases.len());
+        crate::out::outln!("{} cases", cases.len());
         return Ok(ExitCode::SUCCESS);
     }
     let Some(client) = client else {
@@ -334,7 +334,7 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
     )?;
     let summary = Summary::of(&results);
     if !args.quiet {
-        println!(
+        crate::out::outln!(
             "vdisim conform: {} case(s) in {:.1} s against {client_label} (seed {}, catalogue {}{})",
             results.len(),
             meta.duration_ms as f64 / 1000.0,
@@ -346,10 +346,10 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
         );
         let list = report::closing_list(&results, printer.style);
         if !list.is_empty() {
-            println!("{list}");
+            crate::out::outln!("{list}");
         }
     }
-    println!("{}", summary.line());
+    crate::out::outln!("{}", summary.line());
     Ok(ExitCode::from(summary.exit_code(args.strict)))
 }
 
@@ -408,7 +408,7 @@ fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
         args.strict,
     )?;
     let style = args.color.style();
-    println!(
+    crate::out::outln!(
         "vdisim conform merge: {} report(s), {} case(s) against {} (seed {}, catalogue {})",
         reports.len(),
         results.len(),
@@ -418,9 +418,9 @@ fn merge(args: &MergeArgs) -> Result<ExitCode, String> {
     );
     let list = report::closing_list(&results, style);
     if !list.is_empty() {
-        println!("{list}");
+        crate::out::outln!("{list}");
     }
-    println!("{}", merged.summary.line());
+    crate::out::outln!("{}", merged.summary.line());
     Ok(ExitCode::from(merged.summary.exit_code(args.strict)))
 }
 
@@ -542,9 +542,9 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
         write_page(path, case, &result, &runs, &meta)?;
         eprintln!("vdisim replay: the new run drawn in {}", path.display());
     }
-    println!("{}", report::human(&result));
+    crate::out::outln!("{}", report::human(&result));
     let summary = Summary::of(std::slice::from_ref(&result));
-    println!("{}", summary.line());
+    crate::out::outln!("{}", summary.line());
     Ok(ExitCode::from(summary.exit_code(false)))
 }
 

@@ -51,12 +51,14 @@ fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
         request_complete: true,
         seed: args.seed,
     };
-    println!(
+    crate::out::outln!(
         "vdisim demo: {} MiB over {} virtual device(s), {} mid-stream flush(es), VDC_Complete requested",
-        args.size_mib, args.devices, args.flushes
+        args.size_mib,
+        args.devices,
+        args.flushes
     );
-    println!(
-        "(deterministic simulator of the protocol core; the shared-memory server arrives with `vdisim server`)"
+    crate::out::outln!(
+        "(deterministic simulator of the protocol core; without --simulator the demo runs the real server over shared memory)"
     );
 
     let started = Instant::now();
@@ -64,9 +66,10 @@ fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
     let backup_secs = started.elapsed().as_secs_f64();
     let stored: u64 = backup.stripes.iter().map(|s| s.len() as u64).sum();
     report("BACKUP", &backup.pair, stored, backup_secs, backup.commands);
-    println!(
+    crate::out::outln!(
         "  flushes seen by the client: {}, VDC_Complete: {}",
-        backup.flushes, backup.completes
+        backup.flushes,
+        backup.completes
     );
 
     let started = Instant::now();
@@ -87,7 +90,7 @@ fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
             .iter()
             .chain(&restore.pair.transcript_lines())
         {
-            println!("    {line}");
+            crate::out::outln!("    {line}");
         }
     }
     let misuse: Vec<_> = backup
@@ -99,7 +102,7 @@ fn run_simulator(args: &DemoArgs) -> Result<ExitCode, String> {
         .collect();
     match restore.first_mismatch {
         None if stored == spec.bytes && misuse.is_empty() => {
-            println!(
+            crate::out::outln!(
                 "verification: OK, {} pages ({} bytes) restored byte for byte",
                 spec.bytes / 8192,
                 spec.bytes
@@ -126,11 +129,11 @@ fn report(what: &str, pair: &vdi_proto::sim::Pair, bytes: u64, secs: f64, comman
             .count()
     };
     let mib_s = bytes as f64 / (1 << 20) as f64 / secs.max(1e-9);
-    println!(
+    crate::out::outln!(
         "{what}: {} pages, {bytes} bytes, {commands} commands, {secs:.3} s ({mib_s:.1} MB/sec)",
         bytes / 8192
     );
-    println!(
+    crate::out::outln!(
         "  transcript: {} events (client calls {}, server calls {}, state changes {}, completions {})",
         events.len(),
         count(Side::Client, |k| matches!(k, EventKind::Call { .. })),
@@ -142,6 +145,6 @@ fn report(what: &str, pair: &vdi_proto::sim::Pair, bytes: u64, secs: f64, comman
         count(Side::Server, |k| matches!(k, EventKind::Completion { .. })),
     );
     for line in pair.transcript_lines().iter().rev().take(4).rev() {
-        println!("    … {line}");
+        crate::out::outln!("    … {line}");
     }
 }

@@ -1,7 +1,7 @@
 //! The real demo: in-process server, real shared memory, the reference client, stripe files.
 
 use crate::sql_target::SqlTarget;
-use crate::transfer_cmd::{device_clause, run_transfer};
+use crate::transfer::{DisplayOptions, Job, Meter, device_clause, run_transfer};
 use std::process::ExitCode;
 use vdi_client::reference::{self, Direction, ReferenceOptions};
 
@@ -22,7 +22,7 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
         devices,
         ..ReferenceOptions::default()
     };
-    println!(
+    crate::out::outln!(
         "vdisim demo: BACKUP DATABASE {database} ({pages} pages) to {devices} virtual devices over shared memory, then RESTORE WITH REPLACE"
     );
 
@@ -31,10 +31,17 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
         "BACKUP DATABASE [{database}] TO {} WITH FORMAT, STATS = 25",
         device_clause(&set, devices)
     );
-    let (backup, output) =
-        run_transfer(&target, &set, Direction::Backup, dir.path(), &options, sql);
+    let (backup, output) = run_transfer(
+        target.connect()?,
+        &set,
+        Direction::Backup,
+        dir.path(),
+        &options,
+        sql,
+        job(format!("backing up {database}"), None),
+    );
     let output = output?;
-    print!("{}", indent(&output.render("VDISIM")));
+    crate::out::out!("{}", indent(&output.render("VDISIM")));
     if !output.error_numbers().is_empty() || !backup.clean() {
         return Err(format!("the backup failed (client: {:?})", backup.endings));
     }
@@ -51,10 +58,17 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
         "RESTORE DATABASE [{database}] FROM {} WITH REPLACE",
         device_clause(&set, devices)
     );
-    let (restore, output) =
-        run_transfer(&target, &set, Direction::Restore, dir.path(), &options, sql);
+    let (restore, output) = run_transfer(
+        target.connect()?,
+        &set,
+        Direction::Restore,
+        dir.path(),
+        &options,
+        sql,
+        job(format!("restoring {database}"), Some(backup.bytes)),
+    );
     let output = output?;
-    print!("{}", indent(&output.render("VDISIM")));
+    crate::out::out!("{}", indent(&output.render("VDISIM")));
     if !output.error_numbers().is_empty() || !restore.clean() {
         return Err(format!(
             "the restore failed (client: {:?})",
@@ -73,10 +87,23 @@ pub fn run(database: &str, devices: u16) -> Result<ExitCode, String> {
     if !misuse.is_empty() {
         return Err(format!("the client broke protocol rules: {misuse:?}"));
     }
-    println!(
+    crate::out::outln!(
         "verification: OK, {pages} pages restored and compared byte for byte; every stripe's records, checksums and page contents verified"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The progress display of a demo step (STATS messages are printed, not hidden).
+fn job(label: String, total: Option<u64>) -> Job {
+    Job {
+        label,
+        meter: Meter::new(total),
+        display: DisplayOptions {
+            quiet: false,
+            interval: std::time::Duration::from_secs(5),
+        },
+        hidden_stats: false,
+    }
 }
 
 fn report(what: &str, bytes: u64, elapsed: std::time::Duration, flushes: u32, completes: u32) {
@@ -86,7 +113,7 @@ fn report(what: &str, bytes: u64, elapsed: std::time::Duration, flushes: u32, co
     } else {
         String::new()
     };
-    println!(
+    crate::out::outln!(
         "{what}: {bytes} bytes through shared memory in {:.3} s ({mib_s:.1} MB/s){extra}",
         elapsed.as_secs_f64()
     );

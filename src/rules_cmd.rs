@@ -14,11 +14,11 @@ pub struct RulesArgs {
 pub fn run(args: &RulesArgs) -> Result<ExitCode, String> {
     if args.json {
         let text = serde_json::to_string_pretty(RULES).map_err(|e| e.to_string())?;
-        println!("{text}");
+        crate::out::outln!("{text}");
     } else {
         for rule in RULES {
             let code = rule.code.map_or("NOERROR", |c| c.name());
-            println!(
+            crate::out::outln!(
                 "{:<22} {:<18} {:<8} {:<28} {}",
                 rule.id,
                 code,
@@ -27,7 +27,7 @@ pub fn run(args: &RulesArgs) -> Result<ExitCode, String> {
                 rule.summary
             );
         }
-        println!("{} rules", RULES.len());
+        crate::out::outln!("{} rules", RULES.len());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -84,6 +84,8 @@ fn parse_database_spec(spec: &str) -> Result<(String, u64), String> {
 }
 
 pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
+    // Memory a connection used for a large request goes back to the system (decision 55).
+    vdi_shm::memory::bound_retained_memory();
     let mut catalog = match &args.data_dir {
         Some(dir) => Catalog::open(dir).map_err(|e| e.to_string())?,
         None => Catalog::with_defaults(),

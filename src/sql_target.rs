@@ -1,10 +1,14 @@
-//! Where a client sends its T-SQL: the local daemon (as sqlcmd would) or an in-process server.
+//! Where a client sends its T-SQL: the vdisim server found as sqlcmd finds it (`-S`, then
+//! `$SQLCMDSERVER`, then `$VDISIM_SERVER` or the default socket), or with `--in-process` a
+//! private server inside this process.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use vdi_server::daemon::protocol::{BatchRequest, LoginRequest};
+use vdi_server::daemon::{Client, ClientError};
 use vdi_server::db::Catalog;
-use vdi_server::engine::sink::CollectSink;
-use vdi_server::engine::{Engine, EngineConfig};
+use vdi_server::engine::{Engine, EngineConfig, OutputSink};
 use vdi_server::jobs::VdiJobRunner;
 
 /// A server that runs T-SQL.
@@ -20,6 +24,24 @@ pub enum SqlTarget {
     },
 }
 
+impl std::fmt::Debug for SqlTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlTarget::InProcess(_) => f.write_str("SqlTarget::InProcess"),
+            SqlTarget::Daemon {
+                socket,
+                user,
+                password,
+            } => f
+                .debug_struct("SqlTarget::Daemon")
+                .field("socket", socket)
+                .field("user", user)
+                .field("password", &if password.is_empty() { "" } else { "(set)" })
+                .finish(),
+        }
+    }
+}
+
 impl SqlTarget {
     /// An in-process server with the default databases and real BACKUP/RESTORE jobs.
     pub fn in_process() -> SqlTarget {
@@ -33,36 +55,123 @@ impl SqlTarget {
         SqlTarget::InProcess(engine)
     }
 
-    /// The daemon `-S server` names (None: the in-process server).
+    /// The server the command line names: `--in-process` starts a private one; otherwise
+    /// `server` (`-S`), else `$SQLCMDSERVER`, else `$VDISIM_SERVER` or the default socket.
     pub fn from_args(
         server: Option<&str>,
+        in_process: bool,
         user: &str,
         password: &str,
     ) -> Result<SqlTarget, String> {
-        match server {
-            None => Ok(SqlTarget::in_process()),
-            Some(s) => Ok(SqlTarget::Daemon {
-                socket: crate::sqlcmd::resolve_server(Some(s))?,
-                user: user.to_string(),
-                password: password.to_string(),
-            }),
+        if in_process {
+            return Ok(SqlTarget::in_process());
+        }
+        let named = server
+            .map(str::to_owned)
+            .or_else(|| std::env::var("SQLCMDSERVER").ok().filter(|s| !s.is_empty()));
+        let socket = crate::sqlcmd::resolve_server(named.as_deref()).map_err(|e| {
+            e.trim_start_matches("Sqlcmd: Error: vdisim : ")
+                .replace("vdisim's sqlcmd reaches", "vdisim backup and restore reach")
+        })?;
+        Ok(SqlTarget::Daemon {
+            socket,
+            user: user.to_owned(),
+            password: password.to_owned(),
+        })
+    }
+
+    fn login(user: &str, password: &str) -> LoginRequest {
+        LoginRequest {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            database: None,
+            app: Some("vdisim".to_owned()),
         }
     }
 
-    /// Runs a script and collects its output (an unreachable server is an error message).
-    pub fn run(&self, sql: &str) -> Result<CollectSink, String> {
+    /// Logs in, so that an absent server or a refused login is one clear line before any
+    /// device set exists; the statement then runs on this session.
+    pub fn connect(&self) -> Result<Connection, String> {
         match self {
-            SqlTarget::InProcess(engine) => {
-                let mut session = engine.login("sa", "", None).map_err(|m| format!("{m:?}"))?;
-                let mut sink = CollectSink::new();
-                session.execute_script(sql, &mut sink, false);
-                Ok(sink)
-            }
+            SqlTarget::InProcess(engine) => Ok(Connection::InProcess(Arc::clone(engine))),
             SqlTarget::Daemon {
                 socket,
                 user,
                 password,
-            } => vdi_server::daemon::run_batch(socket, user, password, "vdisim", sql),
+            } => Client::connect(socket, &SqlTarget::login(user, password))
+                .map(|client| Connection::Daemon {
+                    client: Box::new(client),
+                    socket: socket.clone(),
+                })
+                .map_err(|e| self.describe_error(e)),
+        }
+    }
+
+    /// One line saying what went wrong with the connection or the login, and what to do.
+    fn describe_error(&self, error: ClientError) -> String {
+        let SqlTarget::Daemon { socket, user, .. } = self else {
+            return error.to_string();
+        };
+        let at = socket.display();
+        match error {
+            ClientError::Connect { source, .. } => format!(
+                "no vdisim server is listening at {at} ({}); start one with `vdisim server`, name its socket with -S unix:PATH or $VDISIM_SERVER, or pass --in-process for a private server",
+                crate::sqlcmd::reason(&source)
+            ),
+            ClientError::LoginFailed { messages, .. } => {
+                if messages.iter().any(|m| m.number == 18456) {
+                    format!(
+                        "login failed for user '{user}' at the vdisim server at {at}: the password is wrong; pass the server's sa password with -P or $VDISIM_SA_PASSWORD"
+                    )
+                } else {
+                    let texts: Vec<&str> = messages.iter().map(|m| m.text.as_str()).collect();
+                    format!(
+                        "the vdisim server at {at} refused the login of '{user}': {}",
+                        texts.join(" ")
+                    )
+                }
+            }
+            ClientError::LoginTimeout => {
+                format!("the vdisim server at {at} did not answer the login; is it stuck?")
+            }
+            other => format!("the vdisim server at {at}: {other}"),
+        }
+    }
+}
+
+/// A logged-in session of a [`SqlTarget`], for one statement (it moves to the statement's
+/// thread).
+#[derive(Debug)]
+pub enum Connection {
+    InProcess(Arc<Engine>),
+    Daemon {
+        client: Box<Client>,
+        socket: PathBuf,
+    },
+}
+
+impl Connection {
+    /// Runs a script, passing its output to `sink` as it arrives.
+    pub fn run(self, sql: &str, sink: &mut dyn OutputSink) -> Result<(), String> {
+        match self {
+            Connection::InProcess(engine) => {
+                let mut session = engine
+                    .login("sa", "", None)
+                    .map_err(|m| format!("the in-process server refused the login: {m:?}"))?;
+                session.execute_script(sql, sink, false);
+                Ok(())
+            }
+            Connection::Daemon { mut client, socket } => {
+                let batch = BatchRequest {
+                    text: sql.to_owned(),
+                    first_line: 1,
+                    repeat: 1,
+                };
+                client
+                    .execute(&batch, sink)
+                    .map(drop)
+                    .map_err(|e| format!("the vdisim server at {}: {e}", socket.display()))
+            }
         }
     }
 }

@@ -91,6 +91,7 @@ fn backup_and_restore_commands_round_trip_in_process() {
     let out = vdisim()
         .args([
             "backup",
+            "--in-process",
             "--db",
             "pubs",
             "--devices",
@@ -117,6 +118,7 @@ fn backup_and_restore_commands_round_trip_in_process() {
     let out = vdisim()
         .args([
             "restore",
+            "--in-process",
             "--db",
             "pubs_copy",
             "--devices",

@@ -273,9 +273,18 @@ fn the_daemon_survives_a_client_killed_mid_backup() {
         .arg(&media)
         .spawn()
         .unwrap();
-    // Kill it once data is flowing.
+    // Kill it once data is flowing (into the staging directory the backup moves into place
+    // when it succeeds).
+    let staged = || {
+        std::fs::read_dir(&media)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path().join("stripe-00.vbak"))
+            .find(|p| p.exists())
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::metadata(media.join("stripe-00.vbak")).map_or(0, |m| m.len()) < 1 << 20 {
+    while staged().map_or(0, |p| std::fs::metadata(p).map_or(0, |m| m.len())) < 1 << 20 {
         assert!(
             Instant::now() < deadline,
             "the backup never started:\n{}",
@@ -294,7 +303,8 @@ fn the_daemon_survives_a_client_killed_mid_backup() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // The next job runs normally.
+    // Nothing that looks like a backup is left, and the next job runs normally.
+    assert!(!media.join("stripe-00.vbak").exists());
     round_trip(&server, "pubs", "1", "pipe", &[]);
 }
 
@@ -332,7 +342,7 @@ fn three_mid_stream_flushes_with_and_without_complete() {
     let out = client(
         &server,
         "backup",
-        &["--db", "Streams", "--no-complete"],
+        &["--db", "Streams", "--no-complete", "--overwrite"],
         &media,
     );
     ok(&out);

@@ -184,12 +184,19 @@ fn backup_media(server: &Server) -> std::path::PathBuf {
             PW,
             "--db",
             "pubs",
+            // Called again for the same server: the media is made afresh.
+            "--overwrite",
             "--to",
         ])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir.join("stripe-00.vbak")
 }
 

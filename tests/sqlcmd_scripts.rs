@@ -407,24 +407,41 @@ fn interactive_mode_prompts_on_a_terminal() {
     let mut child = std::process::Command::new(BIN)
         .args(["sqlcmd", "-S"])
         .arg(format!("unix:{}", server.socket.display()))
-        .args(["-U", "sa", "-P", PW])
+        // No -P: sqlcmd asks for the password on the terminal.
+        .args(["-U", "sa"])
         .stdin(slave.try_clone().unwrap())
         .stdout(slave.try_clone().unwrap())
         .stderr(slave)
         .spawn()
         .unwrap();
     let mut master = fs::File::from(master);
-    master
-        .write_all(b"PRINT 'one'\nPRINT 'two'\nGO\n:setvar x 1\nexit\n")
-        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let (mut master, seen) = (master.try_clone().unwrap(), seen.clone());
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            // The terminal reports EIO once the child's end is closed.
+            while let Ok(n @ 1..) = master.read(&mut chunk) {
+                seen.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        })
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
+    // The password is typed once the prompt is there (and echo is off).
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("Password: ") {
+        assert!(Instant::now() < deadline, "no password prompt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    master
+        .write_all(format!("{PW}\nPRINT 'one'\nPRINT 'two'\nGO\n:setvar x 1\nexit\n").as_bytes())
+        .unwrap();
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "sqlcmd did not exit");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut text = Vec::new();
-    // The terminal reports EIO once the child's end is closed.
-    let _ = master.read_to_end(&mut text);
+    drop(master);
+    reader.join().unwrap();
+    let text = seen.lock().unwrap().clone();
     let text = String::from_utf8_lossy(&text).replace("\r\n", "\n");
     // The terminal echoes the input; the prompts and the output are sqlcmd's.
     let output: String = text
@@ -432,6 +449,8 @@ fn interactive_mode_prompts_on_a_terminal() {
         .filter(|l| !l.contains("PRINT") && !l.contains(":setvar") && *l != "exit" && *l != "GO")
         .map(|l| format!("{l}\n"))
         .collect();
+    assert!(text.starts_with("Password: \n"), "{text}");
+    assert!(!text.contains(PW), "the password is echoed: {text}");
     assert!(
         text.contains("1> ") && text.contains("2> ") && text.contains("3> "),
         "{text}"

@@ -19,7 +19,8 @@ struct Source {
 
 enum Lines {
     Memory(VecDeque<String>),
-    Stdin(io::StdinLock<'static>),
+    /// Standard input, locked one line at a time (the password prompt reads it too).
+    Stdin,
 }
 
 /// The kind of source a line comes from.
@@ -84,7 +85,7 @@ impl Input {
             0,
             Source {
                 name: None,
-                lines: Lines::Stdin(io::stdin().lock()),
+                lines: Lines::Stdin,
                 line: 0,
             },
         );
@@ -109,7 +110,7 @@ impl Input {
     /// Where the next line would come from (`None`: nowhere, the input is exhausted).
     pub fn next_kind(&self) -> Option<Kind> {
         self.stack.last().map(|s| match (&s.lines, &s.name) {
-            (Lines::Stdin(_), _) => Kind::Stdin,
+            (Lines::Stdin, _) => Kind::Stdin,
             (Lines::Memory(_), Some(_)) => Kind::File,
             (Lines::Memory(_), None) => Kind::Query,
         })
@@ -120,9 +121,9 @@ impl Input {
         while let Some(source) = self.stack.last_mut() {
             let text = match &mut source.lines {
                 Lines::Memory(lines) => lines.pop_front(),
-                Lines::Stdin(stdin) => {
+                Lines::Stdin => {
                     let mut bytes = Vec::new();
-                    match stdin.read_until(b'\n', &mut bytes) {
+                    match io::stdin().lock().read_until(b'\n', &mut bytes) {
                         Ok(0) => None,
                         Ok(_) => {
                             let mut text = String::from_utf8_lossy(&bytes).into_owned();
@@ -148,7 +149,7 @@ impl Input {
                         text,
                         file: source.name.clone(),
                         number: source.line,
-                        from_stdin: matches!(source.lines, Lines::Stdin(_)),
+                        from_stdin: matches!(source.lines, Lines::Stdin),
                     }));
                 }
                 None => {

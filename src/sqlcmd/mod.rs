@@ -17,6 +17,7 @@ mod vars;
 use std::ffi::{OsStr, OsString};
 use std::process::ExitCode;
 
+pub(crate) use input::reason;
 pub(crate) use server::resolve_server;
 
 /// `vdisim sqlcmd ARGS…`: every argument is passed through to sqlcmd's own parser.

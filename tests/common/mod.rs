@@ -128,14 +128,15 @@ impl Server {
         }
     }
 
-    /// The TDS address the server logged (`--tds 127.0.0.1:0` picks the port).
+    /// The TDS address the server logged last (`--tds 127.0.0.1:0` picks the port).
     pub fn tds_addr(&self) -> std::net::SocketAddr {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(addr) = self
                 .log()
                 .lines()
-                .find_map(|l| l.split("TDS ready on ").nth(1))
+                .filter_map(|l| l.split("TDS ready on ").nth(1))
+                .next_back()
             {
                 return addr.trim().parse().unwrap();
             }

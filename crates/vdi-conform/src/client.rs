@@ -218,6 +218,7 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
         transcript: Some(inv.transcript.to_path_buf()),
         prefix_zone_size: inv.prefix_zone,
         alignment: inv.alignment,
+        ..ReferenceOptions::default()
     };
     let set = reference::new_set_name();
     let sql = statement(inv.op, inv.db, &set, inv.devices);

@@ -8,7 +8,7 @@
 //! The control region's name must be predictable: the server finds it from the set name. The
 //! buffer region's name ends in a [`BufferNonce`], 128 random bits the server draws and
 //! publishes in the control region (0600), so no other user can predict it and take the name
-//! first (decision 45).
+//! first (decision 54).
 
 use vdi_proto::{Rule, VdError};
 

@@ -1,6 +1,6 @@
 //! Regions of dead creators are reclaimed (by the next Create of the name, by the sweep),
 //! those of live creators and of other users never are, and a squatted buffer name is refused
-//! without touching the squatter's object (decisions 11, 31, 44, 45).
+//! without touching the squatter's object (decisions 11, 31, 49, 50).
 #![cfg(not(loom))]
 
 mod common;

@@ -22,9 +22,12 @@ pub const MAX_BUFFER_COUNT: u32 = 4096;
 pub const DEFAULT_STATS: u8 = 10;
 /// The most backup devices in one statement.
 pub const MAX_DEVICES: usize = 64;
-/// The longest VIRTUAL_DEVICE name: the VDI set-name limit (decision 10), so that a name no
-/// client could create is refused at once (3057) instead of timing out.
+/// The longest name of a device set (its first VIRTUAL_DEVICE), in bytes: the VDI set-name
+/// limit (decision 10), so that a name no client could create is refused at once (3057)
+/// instead of timing out.
 pub const MAX_DEVICE_NAME_CHARS: usize = 128;
+/// The longest name of the set's other devices, in bytes (decision 57).
+pub const MAX_OTHER_DEVICE_NAME_BYTES: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionName {

@@ -5,7 +5,7 @@
 //! batches and writes the replies, and, once logged in, a second, small one that reads requests
 //! (so a `cancel` or a disconnect reaches a running batch at once). Connections are capped
 //! (`--max-connections`), logins have a deadline and a size limit, requests a size limit
-//! (decision 46; `docs/daemon.md`). The wire protocol is in [`protocol`] and `docs/daemon.md`.
+//! (decision 55; `docs/daemon.md`). The wire protocol is in [`protocol`] and `docs/daemon.md`.
 
 pub mod client;
 pub mod protocol;
@@ -565,6 +565,8 @@ fn read_requests(mut reader: BufReader<Stream>, tx: &mpsc::Sender<Incoming>) {
             Ok(None) => break,
             Err(e) => {
                 let _ = tx.send(Incoming::Invalid(e.to_string()));
+                // The partial line may have been large (an oversized or unterminated one).
+                vdi_shm::memory::release_free_memory();
                 break;
             }
         };
@@ -588,6 +590,9 @@ fn read_requests(mut reader: BufReader<Stream>, tx: &mpsc::Sender<Incoming>) {
             }
             Err(e) => {
                 let _ = tx.send(Incoming::Invalid(format!("unreadable request: {e}")));
+                if large {
+                    vdi_shm::memory::release_free_memory();
+                }
                 break;
             }
         }
@@ -628,8 +633,8 @@ fn run_batches(
             told_shutdown: false,
         };
         let outcome = session.execute_batch_cancellable(&batch, &mut sink, &cancel);
-        // A batch the shutdown stopped says so before the connection closes.
-        if outcome.cancelled && shared.engine.is_shutting_down() && !sink.told_shutdown {
+        // A batch that ran into the shutdown says so before the connection closes.
+        if shared.engine.is_shutting_down() && !sink.told_shutdown {
             sink.message(shutdown_in_progress());
         }
         if let Some(e) = sink.failed {

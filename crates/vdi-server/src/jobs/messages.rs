@@ -60,7 +60,7 @@ pub fn stopped(line: u32, shutting_down: bool) -> SqlMessage {
 }
 
 /// After 3201: the buffer region's unguessable name was taken by an object this server did not
-/// create (decision 45). Nothing was written to it.
+/// create (decision 54). Nothing was written to it.
 pub fn buffer_region_squatted(line: u32, set: &str) -> SqlMessage {
     SqlMessage::new(
         59020,

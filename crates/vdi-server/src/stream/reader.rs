@@ -134,6 +134,8 @@ pub struct StripeReader {
     data_start: u64,
     last_seq: Option<u64>,
     record_count: u64,
+    /// Raw (decompressed) payload bytes of the records read so far, for progress.
+    content_bytes: u64,
     records_hash: u64,
     records: Vec<DecodedRecord>,
     trailer: Option<(Trailer, u64)>,
@@ -159,6 +161,7 @@ impl StripeReader {
             data_start: 0,
             last_seq: None,
             record_count: 0,
+            content_bytes: 0,
             records_hash: 0,
             records: Vec::new(),
             trailer: None,
@@ -180,6 +183,13 @@ impl StripeReader {
     #[must_use]
     pub fn bytes_read(&self) -> u64 {
         self.offset + self.buf.len() as u64
+    }
+
+    /// Raw payload bytes of the records read so far (page, log and FILESTREAM content after
+    /// decompression), for RESTORE's `STATS` percentages.
+    #[must_use]
+    pub fn content_bytes(&self) -> u64 {
+        self.content_bytes
     }
 
     /// True once the trailer (and its padding) has been read.
@@ -380,6 +390,7 @@ impl StripeReader {
             }
             State::RecordBody(h) => {
                 self.step_record(h, unit)?;
+                self.content_bytes += u64::from(h.raw_len);
                 Ok(self.set_next(State::RecordMagic, 8))
             }
             State::Padding => {

@@ -276,7 +276,7 @@ impl ServerBuffers for ShmServerBuffers {
 /// How often [`Sweeper`] looks for regions whose creator died.
 pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The daemon's periodic sweep (decision 44): every [`SWEEP_INTERVAL`], and once at start,
+/// The daemon's periodic sweep (decision 53): every [`SWEEP_INTERVAL`], and once at start,
 /// removes the regions of this uid whose creator is dead (a crashed client and server both
 /// gone, or a set that no server ever opened). Live regions and other users' are never
 /// touched. Stops when dropped.

@@ -13,7 +13,7 @@
 //! to their name ([`object`]). The creator holds `flock(LOCK_EX)` for its whole life and
 //! removes the name when the region is dropped. When it dies first, the survivor removes what
 //! it owned (decision 31); with no survivor, the next Create of the set's name or the sweep
-//! ([`cleanup_stale`]) does (decision 44).
+//! ([`cleanup_stale`]) does (decision 53).
 //!
 //! Mappings are `memmap2::MmapRaw`; the structures in them are made only of atomics and are
 //! handed out as shared references (never `&mut`), so a peer writing concurrently is not UB.

@@ -414,7 +414,9 @@ fn stream(
         let waited =
             session.next_completion_unless(options.completion_patience, &|| ctx.is_cancelled());
         let Ok(waited) = waited else {
-            return fail_with(session, vec![messages::operation_aborted(line)]);
+            // A shutdown says so (6005), a client's cancel is 3204.
+            let shutting_down = ctx.engine().is_shutting_down();
+            return fail_with(session, vec![job_messages::stopped(line, shutting_down)]);
         };
         let Some(done) = waited else {
             return fail_with(

@@ -43,8 +43,8 @@ struct InFlight {
 
 /// Reads every device to the end of its data (or just the headers), feeding each stripe's
 /// reader in order. Reads complete in order per device, so the bytes arrive in order.
-/// `progress` gets the bytes read so far and, once a stripe's headers are read, about how many
-/// the whole backup holds.
+/// `progress` gets the bytes of content (pages, log records, FILESTREAM data) read so far and,
+/// once a stripe's headers are read, how many the whole backup holds.
 pub(super) fn read_all(
     ctx: &JobContext<'_>,
     names: &[String],
@@ -90,7 +90,7 @@ pub(super) fn read_all(
     let mut injected: Option<VdcCode> = None;
     let mut inject_pending = false;
     let mut closed = vec![false; devices.len()];
-    let (mut bytes_read, mut expected) = (0u64, None);
+    let mut expected = None;
     loop {
         if ctx.is_cancelled() {
             let shutting_down = ctx.engine().is_shutting_down();
@@ -292,11 +292,11 @@ pub(super) fn read_all(
             } else if let Err(e) = devices[d].reader.feed(data) {
                 return abort(session, job_messages::stream_damage(line, names, &e));
             } else {
-                bytes_read += data.len() as u64;
                 if expected.is_none() {
                     expected = devices[d].reader.headers().map(|h| expected_bytes(&h.set));
                 }
-                progress(bytes_read, expected);
+                let content: u64 = devices.iter().map(|d| d.reader.content_bytes()).sum();
+                progress(content, expected);
             }
             if headers_only && devices[d].reader.headers().is_some() {
                 devices[d].done = true;
@@ -369,7 +369,7 @@ fn clear_errors(session: &mut DeviceSession, devices: &mut [Device]) {
     }
 }
 
-/// About how many bytes the stripes of a backup hold together: its pages, log records and
+/// The bytes of content the stripes of a backup hold together: its pages, log records and
 /// FILESTREAM data (headers and record overhead aside), for RESTORE … STATS.
 fn expected_bytes(set: &crate::stream::format::SetHeader) -> u64 {
     use crate::stream::format::{LOG_ENTRY_LEN, PAGE_ENTRY_LEN};
