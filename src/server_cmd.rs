@@ -37,6 +37,11 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
+    /// read the headers: `close` (the Reads already sent complete, then CloseDevice and Close:
+    /// the client sees VD_E_CLOSE) or `abort` (SignalAbort: the client sees VD_E_ABORT).
+    #[arg(long, value_name = "HOW", default_value = "close", value_parser = ["close", "abort"])]
+    headers_only_end: String,
     #[command(flatten)]
     tds: crate::tds_args::TdsArgs,
     /// Connections served at once, logged in or not; one more gets Msg 17809 and is closed.
@@ -112,6 +117,11 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
                 Arc::new(vdi_server::vdi::shm::ShmServerConnector::from_env()),
                 vdi_server::jobs::JobOptions {
                     open_timeout: std::time::Duration::from_secs_f64(args.open_timeout.max(0.0)),
+                    headers_only_end: if args.headers_only_end == "abort" {
+                        vdi_server::jobs::HeadersOnlyEnd::Abort
+                    } else {
+                        vdi_server::jobs::HeadersOnlyEnd::Close
+                    },
                     ..Default::default()
                 },
             )),

@@ -141,7 +141,7 @@ fn a_virtual_device_name_that_can_never_name_a_set_fails_at_once() {
             "d".repeat(300)
         ),
     ];
-    for sql in &cases {
+    for (i, sql) in cases.iter().enumerate() {
         let started = Instant::now();
         let out = server.sa(&["-Q", sql]);
         let text = stdout(&out);
@@ -149,11 +149,16 @@ fn a_virtual_device_name_that_can_never_name_a_set_fails_at_once() {
             started.elapsed() < Duration::from_secs(60),
             "waited for the open timeout"
         );
-        assert!(text.contains("Msg 3201, Level 16"), "{text}");
-        assert!(
-            text.contains("can never name a virtual device set"),
-            "{text}"
-        );
+        if i == 1 {
+            assert!(text.contains("Msg 3201, Level 16"), "{text}");
+            assert!(
+                text.contains("can never name a virtual device set"),
+                "{text}"
+            );
+        } else {
+            // Too long: SQL Server's own message for that (issue 16, decision 57).
+            assert!(text.contains("Msg 3057, Level 16"), "{text}");
+        }
         assert!(text.contains("terminating abnormally"), "{text}");
     }
 }

@@ -29,7 +29,7 @@ pub mod value;
 pub use ast::{
     BackupKind, BackupOptions, BackupStatement, CreateDatabaseStatement, DropDatabaseStatement,
     FileMove, RecoveryModel, RecoveryOption, RestoreKind, RestoreOptions, RestoreStatement,
-    SqlDateTime, Statement, StatementKind, TransferOptions,
+    Statement, StatementKind, StopPoint, TransferOptions,
 };
 pub use batches::{Batch, split_batches};
 pub use messages::{Operation, SqlMessage};

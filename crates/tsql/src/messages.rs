@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod backup;
+pub use backup::*;
+
 /// One message as SQL Server sends it: an error (level > 10) or an informational message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SqlMessage {
@@ -128,6 +131,7 @@ pub fn os_error(code: u32) -> String {
         0 => "The operation completed successfully.",
         2 => "The system cannot find the file specified.",
         5 => "Access is denied.",
+        32 => "The process cannot access the file because it is being used by another process.",
         6 => "The handle is invalid.",
         38 => "Reached the end of the file.",
         50 => "The request is not supported.",
@@ -627,19 +631,6 @@ pub fn value_out_of_range(line: u32, value: impl Display, parameter: &str) -> Sq
     )
 }
 
-/// 59001 (ours): the same VIRTUAL_DEVICE name twice in one statement.
-pub fn duplicate_device(line: u32, device: &str) -> SqlMessage {
-    msg(
-        59001,
-        USER_ERROR,
-        1,
-        line,
-        format!(
-            "The virtual device '{device}' is specified more than once. Every VIRTUAL_DEVICE name in a statement must be unique."
-        ),
-    )
-}
-
 /// 59002 (ours): WITH SNAPSHOT.
 pub fn snapshot_not_supported(line: u32) -> SqlMessage {
     msg(
@@ -660,32 +651,6 @@ pub fn duplicate_option(line: u32, option: &str) -> SqlMessage {
         line,
         format!(
             "The option '{option}' is specified more than once. Specify each option only once."
-        ),
-    )
-}
-
-/// 59004 (ours): BLOCKSIZE in range but not a power of two.
-pub fn block_size_not_power_of_two(line: u32, value: u32) -> SqlMessage {
-    msg(
-        59004,
-        USER_ERROR,
-        1,
-        line,
-        format!(
-            "The BLOCKSIZE value {value} is not valid. The block size must be a power of 2 from 512 to 65536 bytes."
-        ),
-    )
-}
-
-/// 59005 (ours): MAXTRANSFERSIZE in range but not a multiple of 64 KB.
-pub fn max_transfer_size_not_multiple(line: u32, value: u32) -> SqlMessage {
-    msg(
-        59005,
-        USER_ERROR,
-        1,
-        line,
-        format!(
-            "The MAXTRANSFERSIZE value {value} is not valid. The maximum transfer size must be a multiple of 65536 from 65536 to 4194304 bytes."
         ),
     )
 }
@@ -1094,19 +1059,6 @@ pub fn already_fully_recovered(line: u32) -> SqlMessage {
         1,
         line,
         "The database is already fully recovered.",
-    )
-}
-
-/// 59008 (ours): BACKUP or RESTORE of a system database, which vdisim does not hold.
-pub fn system_database_not_emulated(line: u32, database: &str) -> SqlMessage {
-    SqlMessage::new(
-        59008,
-        16,
-        1,
-        line,
-        format!(
-            "Database '{database}' is a system database. vdisim lists it but does not emulate its backup or restore."
-        ),
     )
 }
 

@@ -1,6 +1,7 @@
 //! The statements the front end understands. Options the user left out are `None`, so the engine
 //! applies its own defaults.
 
+pub mod backup;
 pub mod ddl;
 pub mod expr;
 pub mod procedural;
@@ -8,7 +9,7 @@ pub mod query;
 
 use serde::Serialize;
 
-use crate::messages::Operation;
+pub use backup::*;
 pub use ddl::*;
 pub use expr::*;
 pub use procedural::*;
@@ -108,194 +109,6 @@ pub enum StatementKind {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum BackupKind {
-    Database,
-    Log,
-}
-
-/// `BACKUP DATABASE|LOG database TO VIRTUAL_DEVICE = '…' [, …] [WITH …]`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BackupStatement {
-    pub kind: BackupKind,
-    pub database: String,
-    /// 1 to 64 distinct names; the first is the virtual device set name.
-    pub devices: Vec<String>,
-    pub options: BackupOptions,
-    /// Variables written in place of names or option values; the interpreter substitutes
-    /// them before the statement runs.
-    pub variables: Vec<VariableSlot>,
-}
-
-impl BackupStatement {
-    /// The virtual device set to open: the first device name.
-    pub fn set_name(&self) -> &str {
-        self.devices.first().map_or("", String::as_str)
-    }
-
-    /// The operation named in 3013/3014 messages.
-    pub fn operation(&self) -> Operation {
-        match (self.kind, self.options.differential) {
-            (BackupKind::Log, _) => Operation::BackupLog,
-            (BackupKind::Database, true) => Operation::BackupDatabaseDifferential,
-            (BackupKind::Database, false) => Operation::BackupDatabase,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum RestoreKind {
-    Database,
-    Log,
-    VerifyOnly,
-    HeaderOnly,
-    FileListOnly,
-    LabelOnly,
-}
-
-/// `RESTORE DATABASE|LOG name [FROM …] [WITH …]` or
-/// `RESTORE VERIFYONLY|HEADERONLY|FILELISTONLY|LABELONLY FROM … [WITH …]`
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RestoreStatement {
-    pub kind: RestoreKind,
-    /// Present exactly for `Database` and `Log`.
-    pub database: Option<String>,
-    /// 0 to 64 distinct names; the first is the virtual device set name. Empty only for
-    /// `RESTORE DATABASE|LOG name [WITH RECOVERY …]` without FROM, which only recovers.
-    pub devices: Vec<String>,
-    pub options: RestoreOptions,
-    /// As for [`BackupStatement::variables`].
-    pub variables: Vec<VariableSlot>,
-}
-
-/// A variable standing where BACKUP or RESTORE takes a name or an option value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VariableSlot {
-    pub slot: Slot,
-    /// With the `@`.
-    pub variable: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Slot {
-    Database,
-    /// The n-th device (0-based).
-    Device(usize),
-    /// A WITH option that takes a value (`NAME`, `DESCRIPTION`, `STOPAT`, `MEDIANAME`,
-    /// `STOPATMARK` …), upper-cased. The parser leaves the option's value at its default.
-    Option(String),
-    /// The logical (`physical: false`) or physical name of `options.moves[index]` in
-    /// `MOVE @logical TO @physical`; the parser leaves that name empty.
-    Move {
-        index: usize,
-        physical: bool,
-    },
-}
-
-impl RestoreStatement {
-    /// The virtual device set to open, if the statement reads a backup at all.
-    pub fn set_name(&self) -> Option<&str> {
-        self.devices.first().map(String::as_str)
-    }
-
-    pub fn operation(&self) -> Operation {
-        match self.kind {
-            RestoreKind::Database => Operation::RestoreDatabase,
-            RestoreKind::Log => Operation::RestoreLog,
-            RestoreKind::VerifyOnly => Operation::RestoreVerifyOnly,
-            RestoreKind::HeaderOnly => Operation::RestoreHeaderOnly,
-            RestoreKind::FileListOnly => Operation::RestoreFileListOnly,
-            RestoreKind::LabelOnly => Operation::RestoreLabelOnly,
-        }
-    }
-}
-
-/// BLOCKSIZE, MAXTRANSFERSIZE and BUFFERCOUNT, already validated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TransferOptions {
-    /// A power of two from 512 to 65536.
-    pub block_size: Option<u32>,
-    /// A multiple of 65536 from 65536 to 4194304.
-    pub max_transfer_size: Option<u32>,
-    /// 1 to [`crate::options::MAX_BUFFER_COUNT`].
-    pub buffer_count: Option<u32>,
-}
-
-/// What the database is left in after a restore (or a tail-log backup).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum RecoveryOption {
-    Recovery,
-    NoRecovery,
-    /// `STANDBY = 'undo file'`
-    Standby(String),
-}
-
-/// The WITH options of a BACKUP. Paired switches (FORMAT/NOFORMAT …) are `Some(true)` for the
-/// first form, `Some(false)` for the NO form and `None` when not given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BackupOptions {
-    pub transfer: TransferOptions,
-    pub format: Option<bool>,
-    pub init: Option<bool>,
-    pub skip: Option<bool>,
-    pub compression: Option<bool>,
-    pub checksum: Option<bool>,
-    /// CONTINUE_AFTER_ERROR = `Some(true)`, STOP_ON_ERROR = `Some(false)`.
-    pub continue_after_error: Option<bool>,
-    pub copy_only: bool,
-    /// Only on BACKUP DATABASE.
-    pub differential: bool,
-    /// `STATS` alone is `Some(10)`; always 1 to 100.
-    pub stats: Option<u8>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub media_name: Option<String>,
-    pub unload: Option<bool>,
-    pub rewind: Option<bool>,
-    /// Only on BACKUP LOG: NORECOVERY or STANDBY (a tail-log backup).
-    pub recovery: Option<RecoveryOption>,
-    /// Only on BACKUP LOG.
-    pub no_truncate: bool,
-}
-
-/// `MOVE 'logical' TO 'path'`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileMove {
-    pub logical_name: String,
-    pub physical_name: String,
-}
-
-/// A validated STOPAT value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct SqlDateTime {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-    pub hour: u8,
-    pub minute: u8,
-    pub second: u8,
-    pub millisecond: u16,
-}
-
-/// The WITH options of any RESTORE. Which ones a kind accepts is checked by the parser.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RestoreOptions {
-    pub transfer: TransferOptions,
-    pub checksum: Option<bool>,
-    pub continue_after_error: Option<bool>,
-    pub stats: Option<u8>,
-    pub replace: bool,
-    pub recovery: Option<RecoveryOption>,
-    /// In statement order; may be empty.
-    pub moves: Vec<FileMove>,
-    /// The backup set position, 1 or more.
-    pub file: Option<u32>,
-    pub stop_at: Option<SqlDateTime>,
-    pub media_name: Option<String>,
-    pub unload: Option<bool>,
-    pub rewind: Option<bool>,
 }
 
 /// `CREATE DATABASE name [SIZE = n [MB|GB]] [RECOVERY FULL|SIMPLE] [FILESTREAM n]`; the clauses

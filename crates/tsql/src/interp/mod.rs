@@ -66,6 +66,9 @@ pub trait Host {
     ) -> Option<()>;
     /// A transaction that carried `WITH MARK` committed: the mark goes into the database's log.
     fn mark_committed(&mut self, mark: &TransactionMark);
+    /// A transaction `WITH MARK` began: the host may note where its work starts in the log
+    /// (`mark.begin_lsn`), for RESTORE … STOPBEFOREMARK.
+    fn mark_begun(&mut self, _mark: &mut TransactionMark) {}
 }
 
 /// `BEGIN TRAN name WITH MARK 'description'`.
@@ -75,6 +78,8 @@ pub struct TransactionMark {
     pub description: Option<String>,
     /// The database the transaction ran in.
     pub database: String,
+    /// Where the transaction's work began in that database's log, if the host noted it.
+    pub begin_lsn: Option<u64>,
 }
 
 /// The SET options of a session, as `@@OPTIONS` and behaviour need them.

@@ -283,7 +283,9 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Next);
                 }
                 let mut resolved = backup.clone();
-                self.substitute_backup(&mut resolved)?;
+                if let Err(m) = self.substitute_backup(&mut resolved) {
+                    return fail_substitution(sink, m, backup.operation());
+                }
                 self.host_statement(
                     &Statement {
                         line,
@@ -298,7 +300,9 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Next);
                 }
                 let mut resolved = restore.clone();
-                self.substitute_restore(&mut resolved)?;
+                if let Err(m) = self.substitute_restore(&mut resolved) {
+                    return fail_substitution(sink, m, restore.operation());
+                }
                 self.host_statement(
                     &Statement {
                         line,
@@ -429,11 +433,14 @@ impl<'a> Run<'a> {
                 Some(e) => Some(self.evaluate_text(e)?),
                 None => None,
             };
-            self.state.pending_mark = Some(TransactionMark {
+            let mut mark = TransactionMark {
                 name: name.clone(),
                 description,
                 database: self.host.session().database,
-            });
+                begin_lsn: None,
+            };
+            self.host.mark_begun(&mut mark);
+            self.state.pending_mark = Some(mark);
         }
         self.state.transaction_count += 1;
         Ok(())
@@ -664,59 +671,36 @@ impl<'a> Run<'a> {
 
     fn substitute_backup(&mut self, backup: &mut BackupStatement) -> Result<(), SqlMessage> {
         for slot in std::mem::take(&mut backup.variables) {
-            let text = self.variable_text(&slot.variable)?.unwrap_or_default();
-            match &slot.slot {
-                Slot::Database => backup.database = text,
-                Slot::Device(i) => {
-                    if let Some(d) = backup.devices.get_mut(*i) {
-                        *d = text;
-                    }
-                }
-                Slot::Move { .. } => {}
-                Slot::Option(option) => match option.as_str() {
-                    "NAME" => backup.options.name = Some(text),
-                    "DESCRIPTION" => backup.options.description = Some(text),
-                    "MEDIANAME" => backup.options.media_name = Some(text),
-                    _ => {}
-                },
-            }
+            let text = self.variable_text(&slot.variable)?;
+            backup.substitute(&slot.slot, text, self.line)?;
         }
         Ok(())
     }
 
     fn substitute_restore(&mut self, restore: &mut RestoreStatement) -> Result<(), SqlMessage> {
         for slot in std::mem::take(&mut restore.variables) {
-            let text = self.variable_text(&slot.variable)?.unwrap_or_default();
-            match &slot.slot {
-                Slot::Database => restore.database = Some(text),
-                Slot::Device(i) => {
-                    if let Some(d) = restore.devices.get_mut(*i) {
-                        *d = text;
-                    }
-                }
-                Slot::Move { index, physical } => {
-                    if let Some(m) = restore.options.moves.get_mut(*index) {
-                        if *physical {
-                            m.physical_name = text;
-                        } else {
-                            m.logical_name = text;
-                        }
-                    }
-                }
-                Slot::Option(option) => match option.as_str() {
-                    "STOPAT" => {
-                        restore.options.stop_at = Some(
-                            crate::options::parse_datetime(&text)
-                                .ok_or_else(|| messages::datetime_conversion_failed(self.line))?,
-                        );
-                    }
-                    "MEDIANAME" => restore.options.media_name = Some(text),
-                    _ => {}
-                },
-            }
+            let text = self.variable_text(&slot.variable)?;
+            restore.substitute(&slot.slot, text, self.line)?;
         }
         Ok(())
     }
+}
+
+/// A variable's value a BACKUP or RESTORE cannot take (3250, 3253, 241 …): the message,
+/// then the operation's 3013, as when the statement runs. An undeclared variable (137) still
+/// ends the batch.
+fn fail_substitution(
+    sink: &mut dyn OutputSink,
+    m: SqlMessage,
+    operation: messages::Operation,
+) -> Outcome {
+    if m.number == 137 {
+        return Err(m);
+    }
+    let line = m.line;
+    sink.message(m);
+    sink.message(messages::terminating_abnormally(line, operation));
+    Ok(Flow::Next)
 }
 
 /// BACKUP or RESTORE inside a user transaction: 3021, then the operation's 3013.

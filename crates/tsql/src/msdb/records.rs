@@ -274,6 +274,11 @@ pub struct BackupRecord {
     pub is_force_offline: bool,
     /// `MS_XPRESS` when compressed.
     pub compression_algorithm: Option<String>,
+    /// ENCRYPTION's algorithm (`aes_256` …) and encryptor type (`CERTIFICATE` …).
+    #[serde(default)]
+    pub key_algorithm: Option<String>,
+    #[serde(default)]
+    pub encryptor_type: Option<String>,
     pub files: Vec<BackupFileRecord>,
     pub filegroups: Vec<BackupFilegroupRecord>,
 }
@@ -354,6 +359,8 @@ impl BackupRecord {
             has_incomplete_metadata: false,
             is_force_offline: false,
             compression_algorithm: None,
+            key_algorithm: None,
+            encryptor_type: None,
             files,
             filegroups: db
                 .filegroups

@@ -148,9 +148,9 @@ pub fn backupset(msdb: &Msdb) -> Table {
             lsn(r.differential_base_lsn),
             guid(r.differential_base_guid),
             size(r.compressed_backup_size),
+            Value::opt_text(r.key_algorithm.clone()),
             Value::Null,
-            Value::Null,
-            Value::Null,
+            Value::opt_text(r.encryptor_type.clone()),
             opt_datetime(r.last_valid_restore_time),
             Value::opt_text(r.compression_algorithm.clone()),
         ]);

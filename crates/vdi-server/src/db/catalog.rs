@@ -92,7 +92,25 @@ impl CatalogError {
 #[derive(Debug, Default)]
 pub struct Catalog {
     dbs: BTreeMap<String, Database>,
+    /// The content of master, model and msdb, made when first backed up. Only BACKUP and
+    /// RESTORE see it (the catalog views show the engine's system rows); it is not persisted.
+    system: BTreeMap<String, Database>,
     data_dir: Option<PathBuf>,
+}
+
+/// The system databases that can be backed up, their sizes and recovery models (SQL
+/// Server's defaults: master and msdb SIMPLE, model FULL). tempdb cannot be backed up.
+const BACKED_UP_SYSTEM_DATABASES: [(&str, u64, RecoveryModel); 3] = [
+    ("master", 4 << 20, RecoveryModel::Simple),
+    ("model", 8 << 20, RecoveryModel::Full),
+    ("msdb", 16 << 20, RecoveryModel::Simple),
+];
+
+fn system_entry(name: &str) -> Option<(&'static str, u64, RecoveryModel)> {
+    BACKED_UP_SYSTEM_DATABASES
+        .iter()
+        .find(|(n, ..)| n.eq_ignore_ascii_case(name))
+        .copied()
 }
 
 fn key(name: &str) -> String {
@@ -168,6 +186,7 @@ impl Catalog {
         create_private_dir(data_dir).map_err(io)?;
         let mut c = Catalog {
             dbs: BTreeMap::new(),
+            system: BTreeMap::new(),
             data_dir: Some(data_dir.to_owned()),
         };
         for entry in fs::read_dir(data_dir).map_err(io)? {
@@ -259,6 +278,29 @@ impl Catalog {
         self.dbs.get(&key(name))
     }
 
+    /// A database BACKUP and RESTORE can work on: a user database, or master, model or msdb
+    /// (their content made on first use).
+    pub fn backup_target_mut(&mut self, name: &str) -> Option<&mut Database> {
+        if let Some((canonical, size, recovery)) = system_entry(name) {
+            let seed = xxhash_rust::xxh3::xxh3_64(canonical.as_bytes());
+            return Some(
+                self.system
+                    .entry(canonical.to_owned())
+                    .or_insert_with(|| Database::new(canonical, seed, size, recovery, 0)),
+            );
+        }
+        self.dbs.get_mut(&key(name))
+    }
+
+    /// [`Catalog::backup_target_mut`] without making anything.
+    #[must_use]
+    pub fn backup_target(&self, name: &str) -> Option<&Database> {
+        match system_entry(name) {
+            Some((canonical, ..)) => self.system.get(canonical),
+            None => self.dbs.get(&key(name)),
+        }
+    }
+
     /// Looks a database up by name, for changes; call [`Catalog::save`] afterwards to persist.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Database> {
         self.dbs.get_mut(&key(name))
@@ -273,6 +315,12 @@ impl Catalog {
     /// `replace` (RESTORE ... WITH REPLACE).
     pub fn install_restored(&mut self, db: Database, replace: bool) -> Result<(), CatalogError> {
         check_name(db.name())?;
+        if let Some((canonical, ..)) = system_entry(db.name()) {
+            let mut db = db;
+            db.set_name(canonical);
+            self.system.insert(canonical.to_owned(), db);
+            return Ok(());
+        }
         if !replace && self.dbs.contains_key(&key(db.name())) {
             return Err(CatalogError::ExistsWithoutReplace {
                 name: db.name().to_owned(),
@@ -281,8 +329,12 @@ impl Catalog {
         self.insert_and_save(db).map(|_| ())
     }
 
-    /// Writes one database to the data directory (no-op in memory).
+    /// Writes one database to the data directory (no-op in memory, and for the system
+    /// databases).
     pub fn save(&self, name: &str) -> Result<(), CatalogError> {
+        if system_entry(name).is_some() {
+            return Ok(());
+        }
         let db = self.get(name).ok_or_else(|| CatalogError::NotFound {
             name: name.to_owned(),
         })?;

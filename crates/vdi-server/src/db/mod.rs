@@ -4,16 +4,22 @@
 //! from (content key, page number, version) by [`page::fill_page`]. A 1 GiB database therefore
 //! costs 1.5 MiB of memory (12 bytes per 8 KiB page).
 
+mod backup;
 mod catalog;
 mod chain;
 mod digest;
+mod files;
 mod image;
 pub mod page;
 
+pub use backup::{BackupError, BackupRequest};
 pub use catalog::{Catalog, CatalogError, MAX_DATABASE_BYTES};
-pub use chain::{ChainError, RestoreState};
+pub use chain::{Applied, ChainError, RestoreState, StopTarget};
 pub use digest::{DatabaseDigest, Difference};
-pub use image::{BackupImage, BackupKind, BackupMeta, FileInfo, FileKind, PageEntry};
+pub use files::{OfflineFile, SqlFile, SqlFilegroup, apply_layout};
+pub use image::{
+    BackupImage, BackupInfo, BackupKind, BackupMeta, FileInfo, FileKind, Guid, PageEntry,
+};
 
 use serde::{Deserialize, Serialize};
 use tsql::catalog::DatabaseInfo;
@@ -58,7 +64,7 @@ impl RecoveryModel {
     }
 }
 
-/// One change: page `page` got version `version` at `lsn`.
+/// One change: page `page` got version `version` at `lsn`, at `time`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRecord {
     /// LSN of the change.
@@ -67,6 +73,15 @@ pub struct LogRecord {
     pub page: u64,
     /// The page's new version.
     pub version: u32,
+    /// When the change was made (what STOPAT compares).
+    #[serde(default = "epoch")]
+    pub time: DateTime,
+}
+
+/// 0001-01-01 00:00: the time of changes made before times were recorded.
+#[must_use]
+pub fn epoch() -> DateTime {
+    DateTime { days: 0, ticks: 0 }
 }
 
 /// A FILESTREAM file: content derives from (content key, container, file index, version).
@@ -90,47 +105,6 @@ impl FsContainer {
     #[must_use]
     pub fn size_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
-    }
-}
-
-/// Errors of BACKUP, with the engine's message numbers.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackupError {
-    /// Msg 4208.
-    #[error(
-        "The statement BACKUP LOG is not allowed while the recovery model is SIMPLE. Use BACKUP DATABASE or change the recovery model using ALTER DATABASE. (database '{database}')"
-    )]
-    LogBackupInSimpleRecovery {
-        /// Database name.
-        database: String,
-    },
-    /// Msg 4214.
-    #[error(
-        "BACKUP LOG cannot be performed because there is no current database backup. (database '{database}')"
-    )]
-    NoCurrentDatabaseBackupForLog {
-        /// Database name.
-        database: String,
-    },
-    /// Msg 3035.
-    #[error(
-        "Cannot perform a differential backup for database \"{database}\", because a current database backup does not exist. Perform a full database backup by reissuing BACKUP DATABASE, omitting the WITH DIFFERENTIAL option."
-    )]
-    NoBaseForDifferential {
-        /// Database name.
-        database: String,
-    },
-}
-
-impl BackupError {
-    /// SQL Server's message number for this error.
-    #[must_use]
-    pub fn msg_number(&self) -> u32 {
-        match self {
-            BackupError::LogBackupInSimpleRecovery { .. } => 4208,
-            BackupError::NoCurrentDatabaseBackupForLog { .. } => 4214,
-            BackupError::NoBaseForDifferential { .. } => 3035,
-        }
     }
 }
 
@@ -165,6 +139,18 @@ pub struct Database {
     /// them.
     #[serde(default)]
     damaged_pages: Vec<u64>,
+    /// The time changes are stamped with (set by the engine before it changes anything).
+    #[serde(default = "epoch")]
+    clock: DateTime,
+    /// The next log backup is the first of its chain.
+    #[serde(default)]
+    log_chain_begins: bool,
+    /// Data files a piecemeal restore left out (RECOVERY_PENDING), and since when.
+    #[serde(default)]
+    offline_files: Vec<files::OfflineFile>,
+    /// The file list a restore gives the database's catalog metadata once it has some.
+    #[serde(default)]
+    pending_layout: Option<(Vec<SqlFile>, Vec<SqlFilegroup>)>,
 }
 
 /// A marked transaction in the log.
@@ -172,9 +158,22 @@ pub struct Database {
 pub struct Mark {
     pub name: String,
     pub description: Option<String>,
-    /// The LSN of the mark: the first LSN after the transaction's work.
+    /// The LSN of the mark's commit: the first LSN after the transaction's work
+    /// (STOPATMARK stops here, the transaction included).
     pub lsn: Lsn,
+    /// The first LSN of the transaction's work (STOPBEFOREMARK stops here); `lsn` for a mark
+    /// recorded before this field existed.
+    #[serde(default)]
+    pub begin_lsn: Option<Lsn>,
     pub time: DateTime,
+}
+
+impl Mark {
+    /// Where STOPBEFOREMARK stops.
+    #[must_use]
+    pub fn before_lsn(&self) -> Lsn {
+        self.begin_lsn.unwrap_or(self.lsn).min(self.lsn)
+    }
 }
 
 impl Database {
@@ -217,6 +216,10 @@ impl Database {
             sql: None,
             marks: Vec::new(),
             damaged_pages: Vec::new(),
+            clock: epoch(),
+            log_chain_begins: false,
+            offline_files: Vec::new(),
+            pending_layout: None,
         }
     }
 
@@ -244,6 +247,10 @@ impl Database {
             sql: None,
             marks: Vec::new(),
             damaged_pages: Vec::new(),
+            clock: epoch(),
+            log_chain_begins: false,
+            offline_files: Vec::new(),
+            pending_layout: None,
         }
     }
 
@@ -274,8 +281,12 @@ impl Database {
         self.sql.is_some()
     }
 
-    /// Sets the SQL metadata; the name and recovery model follow the database's own.
+    /// Sets the SQL metadata; the name and recovery model follow the database's own, and a
+    /// restored database's files are the ones its backup recorded.
     pub fn set_sql_info(&mut self, mut info: DatabaseInfo) {
+        if let Some((files, groups)) = self.pending_layout.take() {
+            apply_layout(&mut info, &files, &groups);
+        }
         info.name.clone_from(&self.name);
         if info.recovery_model != tsql::catalog::RecoveryModel::BulkLogged {
             info.recovery_model = match self.recovery {
@@ -286,14 +297,33 @@ impl Database {
         self.sql = Some(info);
     }
 
-    /// Records a marked transaction at the current end of the log.
-    pub fn add_mark(&mut self, name: &str, description: Option<&str>, time: DateTime) {
+    /// Records a marked transaction committed now, at the current end of the log, whose work
+    /// began at `begin_lsn` (`None`: at the end of the log too).
+    pub fn add_mark(
+        &mut self,
+        name: &str,
+        description: Option<&str>,
+        time: DateTime,
+        begin_lsn: Option<Lsn>,
+    ) {
         self.marks.push(Mark {
             name: name.to_owned(),
             description: description.map(str::to_owned),
             lsn: self.next_lsn,
+            begin_lsn: Some(begin_lsn.unwrap_or(self.next_lsn).min(self.next_lsn)),
             time,
         });
+    }
+
+    /// Sets the time the next changes are stamped with (the engine's clock).
+    pub fn set_clock(&mut self, now: DateTime) {
+        self.clock = self.clock.max(now);
+    }
+
+    /// The time the last change was stamped with.
+    #[must_use]
+    pub fn clock(&self) -> DateTime {
+        self.clock
     }
 
     #[must_use]
@@ -511,7 +541,12 @@ impl Database {
             self.next_lsn += 1;
             self.page_lsns[page as usize] = lsn;
             if self.log_retained_from.is_some() {
-                self.log.push(LogRecord { lsn, page, version });
+                self.log.push(LogRecord {
+                    lsn,
+                    page,
+                    version,
+                    time: self.clock,
+                });
             }
         }
         (first, self.next_lsn)
@@ -521,141 +556,6 @@ impl Database {
     pub fn run_workload(&mut self, changes: usize, seed: u64) -> (Lsn, Lsn) {
         let mut rng = fastrand::Rng::with_seed(seed);
         self.modify(changes, &mut rng)
-    }
-
-    /// Starts a backup: takes a checkpoint (full, differential) and returns what the backup
-    /// contains. Call [`Database::commit_backup`] once the backup succeeded; a failed backup
-    /// changes nothing but the LSN.
-    pub fn prepare_backup(&mut self, kind: BackupKind) -> Result<BackupImage, BackupError> {
-        let meta_for = |db: &Database, first, last, checkpoint, base| BackupMeta {
-            database: db.name.clone(),
-            kind,
-            recovery: db.recovery,
-            seed: db.seed,
-            content_key: db.content_key,
-            first_lsn: first,
-            last_lsn: last,
-            checkpoint_lsn: checkpoint,
-            differential_base_lsn: base,
-            db_pages: db.page_count(),
-            log_file_bytes: db.log_file_bytes,
-            files: db.files(),
-            state_hash: db.state_hash(),
-        };
-        match kind {
-            BackupKind::Full => {
-                let checkpoint = self.take_checkpoint();
-                if self.recovery == RecoveryModel::Full && self.log_retained_from.is_none() {
-                    self.log_retained_from = Some(checkpoint);
-                }
-                let pages = self.pages_where(|_| true);
-                let meta = meta_for(
-                    self,
-                    checkpoint,
-                    self.next_lsn,
-                    checkpoint,
-                    self.differential_base.unwrap_or(0),
-                );
-                Ok(BackupImage {
-                    meta,
-                    pages,
-                    log: Vec::new(),
-                    filestream: self.filestream.clone(),
-                })
-            }
-            BackupKind::Differential => {
-                let Some(base) = self.differential_base else {
-                    return Err(BackupError::NoBaseForDifferential {
-                        database: self.name.clone(),
-                    });
-                };
-                let checkpoint = self.take_checkpoint();
-                let pages = self.pages_where(|lsn| lsn > base);
-                let meta = meta_for(self, checkpoint, self.next_lsn, checkpoint, base);
-                Ok(BackupImage {
-                    meta,
-                    pages,
-                    log: Vec::new(),
-                    filestream: Vec::new(),
-                })
-            }
-            BackupKind::Log => {
-                if self.recovery == RecoveryModel::Simple {
-                    return Err(BackupError::LogBackupInSimpleRecovery {
-                        database: self.name.clone(),
-                    });
-                }
-                let Some(first) = self.log_backup_point else {
-                    return Err(BackupError::NoCurrentDatabaseBackupForLog {
-                        database: self.name.clone(),
-                    });
-                };
-                let last = self.next_lsn;
-                let log: Vec<LogRecord> = self
-                    .log
-                    .iter()
-                    .filter(|r| r.lsn >= first && r.lsn < last)
-                    .copied()
-                    .collect();
-                let meta = meta_for(self, first, last, first, 0);
-                Ok(BackupImage {
-                    meta,
-                    pages: Vec::new(),
-                    log,
-                    filestream: Vec::new(),
-                })
-            }
-        }
-    }
-
-    /// Records a successful backup: a full one becomes the differential base (and starts the
-    /// log chain in FULL recovery); a log backup truncates the log it contains.
-    pub fn commit_backup(&mut self, meta: &BackupMeta) {
-        match meta.kind {
-            BackupKind::Full => {
-                self.differential_base = Some(meta.checkpoint_lsn);
-                if self.recovery == RecoveryModel::Full && self.log_backup_point.is_none() {
-                    self.log_backup_point = Some(meta.first_lsn);
-                }
-            }
-            BackupKind::Differential => {}
-            BackupKind::Log => {
-                self.log_backup_point = Some(meta.last_lsn);
-                self.log.retain(|r| r.lsn >= meta.last_lsn);
-            }
-        }
-    }
-
-    /// The full backup's checkpoint the next differential will be based on.
-    #[must_use]
-    pub fn differential_base(&self) -> Option<Lsn> {
-        self.differential_base
-    }
-
-    /// Where the next log backup starts, if the log chain is running.
-    #[must_use]
-    pub fn log_backup_point(&self) -> Option<Lsn> {
-        self.log_backup_point
-    }
-
-    fn take_checkpoint(&mut self) -> Lsn {
-        let lsn = self.next_lsn;
-        self.next_lsn += 1;
-        lsn
-    }
-
-    fn pages_where(&self, keep: impl Fn(Lsn) -> bool) -> Vec<PageEntry> {
-        self.page_versions
-            .iter()
-            .zip(&self.page_lsns)
-            .enumerate()
-            .filter(|(_, (_, lsn))| keep(**lsn))
-            .map(|(page, (&version, &lsn))| PageEntry {
-                page: page as u64,
-                version,
-                lsn,
-            })
-            .collect()
     }
 
     pub(crate) fn apply_pages(&mut self, pages: &[PageEntry]) {

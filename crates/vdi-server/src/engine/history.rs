@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use super::datetime_now;
 use super::jobs::JobContext;
-use crate::db::{BackupKind as DbBackupKind, BackupMeta};
+use crate::db::{BackupKind as DbBackupKind, BackupMeta, FileKind};
+use crate::tsql::catalog::DatabaseInfo;
 use crate::tsql::catalog::model::derived_guid;
-use crate::tsql::catalog::{DatabaseInfo, RecoveryModel};
-use crate::tsql::msdb::{BackupRecord, BackupType, MediaRecord, RestoreRecord, RestoreType};
+use crate::tsql::msdb::{BackupRecord, BackupType, RestoreFileRecord, RestoreRecord, RestoreType};
 use crate::tsql::value::DateTime;
-use crate::tsql::{BackupStatement, RecoveryOption, RestoreKind, RestoreStatement};
+use crate::tsql::{BackupStatement, RecoveryOption, RestoreKind, RestoreStatement, StopPoint};
 
 /// `start` moved back by `elapsed`.
 fn minus(end: DateTime, elapsed: Duration) -> DateTime {
@@ -31,6 +31,49 @@ fn backup_type(meta: &BackupMeta) -> BackupType {
     }
 }
 
+/// The msdb record of a backup set as its header describes it (what RESTORE records when
+/// this msdb has not seen the backup, and the base of what BACKUP records).
+fn record_from_meta(
+    db: &DatabaseInfo,
+    meta: &BackupMeta,
+    devices: &[&str],
+    start: DateTime,
+    finish: DateTime,
+    bytes: u64,
+) -> BackupRecord {
+    let info = &meta.info;
+    let mut record = BackupRecord::for_database(db, backup_type(meta), devices, start, finish);
+    if info.backup_set_guid != [0; 16] {
+        record.backup_set_uuid = info.backup_set_guid;
+    }
+    record.first_lsn = u128::from(meta.first_lsn);
+    record.last_lsn = u128::from(meta.last_lsn);
+    record.checkpoint_lsn = u128::from(meta.checkpoint_lsn);
+    record.database_backup_lsn = u128::from(info.database_backup_lsn);
+    if meta.kind == DbBackupKind::Differential {
+        record.differential_base_lsn = Some(u128::from(meta.differential_base_lsn));
+        record.differential_base_guid = info.differential_base_guid;
+    }
+    record.is_copy_only = info.copy_only;
+    record.expiration_date = info.expiration;
+    record.last_valid_restore_time = info.last_valid_restore_time;
+    record.begins_log_chain = info.begins_log_chain;
+    record.is_force_offline = info.force_offline;
+    record.backup_size = bytes;
+    record.compressed_backup_size = bytes;
+    record.media.name.clone_from(&info.media_name);
+    record.media.description.clone_from(&info.media_description);
+    record.key_algorithm = info.encryption.as_ref().map(|a| a.to_ascii_lowercase());
+    if info.encryption.is_some() {
+        record.encryptor_type = Some("CERTIFICATE".to_owned());
+        record.media.is_encrypted = true;
+    }
+    if !info.user_name.is_empty() {
+        record.user_name.clone_from(&info.user_name);
+    }
+    record
+}
+
 impl JobContext<'_> {
     /// Shows how far the running job is (0–100) in `sys.dm_exec_requests`.
     pub fn report_progress(&self, percent: u32) {
@@ -47,7 +90,7 @@ impl JobContext<'_> {
     }
 
     /// The database's catalog metadata, or a default one for a name the catalog lacks.
-    fn database_info_or_default(&self, name: &str) -> DatabaseInfo {
+    pub(crate) fn database_info_or_default(&self, name: &str) -> DatabaseInfo {
         self.engine()
             .database_info(name)
             .unwrap_or_else(|| DatabaseInfo::new(0, name, datetime_now()))
@@ -66,67 +109,55 @@ impl JobContext<'_> {
         let finish = datetime_now();
         let start = minus(finish, elapsed);
         let devices: Vec<&str> = stmt.devices.iter().map(String::as_str).collect();
-        let mut record =
-            BackupRecord::for_database(&db, backup_type(meta), &devices, start, finish);
-        record.first_lsn = u128::from(meta.first_lsn);
-        record.last_lsn = u128::from(meta.last_lsn);
-        record.checkpoint_lsn = u128::from(meta.checkpoint_lsn);
-        // The checkpoint of the full backup the chain hangs on: for a full backup, the one
-        // before it (what the stream records); for differential and log backups, the last full.
-        record.database_backup_lsn = match meta.kind {
-            DbBackupKind::Full => u128::from(meta.differential_base_lsn),
-            _ => self
-                .snapshot(&stmt.database)
-                .and_then(|d| d.differential_base())
-                .map_or(0, u128::from),
-        };
-        if meta.kind == DbBackupKind::Differential {
-            record.differential_base_lsn = Some(u128::from(meta.differential_base_lsn));
-        }
-        record.is_copy_only = stmt.options.copy_only && meta.kind != DbBackupKind::Differential;
-        record.backup_size = bytes;
-        record.compressed_backup_size = bytes;
+        let mut record = record_from_meta(&db, meta, &devices, start, finish, bytes);
         record.name.clone_from(&stmt.options.name);
         record.description.clone_from(&stmt.options.description);
-        record.media = MediaRecord::virtual_devices(
-            derived_guid(
-                &format!("{}{:?}", stmt.database, finish),
-                u64::from(finish.ticks as u32),
-            ),
-            &devices,
+        record.media.media_uuid = derived_guid(
+            &format!("{}{:?}", stmt.database, finish),
+            u64::from(finish.ticks as u32),
         );
-        record.media.name.clone_from(&stmt.options.media_name);
         if let Some(block) = stmt.options.transfer.block_size {
             record.media.physical_block_size = i32::try_from(block).unwrap_or(512);
         }
         if stmt.options.compression == Some(true) {
             record.media.is_compressed = true;
-            record.compression_algorithm = Some("MS_XPRESS".to_owned());
+            record.compression_algorithm = Some(
+                stmt.options
+                    .compression_algorithm
+                    .clone()
+                    .unwrap_or_else(|| "MS_XPRESS".to_owned()),
+            );
+        }
+        if let Some(e) = &stmt.options.encryption {
+            record.encryptor_type = Some(e.encryptor_type.clone());
         }
         record.user_name = self.user().to_owned();
         record.server_name = self.server_name().to_owned();
         record.machine_name = self.server_name().to_owned();
         record.has_backup_checksums = stmt.options.checksum == Some(true);
-        record.begins_log_chain = meta.kind == DbBackupKind::Log
-            && db.last_log_backup_lsn.is_none()
-            && db.recovery_model != RecoveryModel::Simple;
-        record.is_force_offline = matches!(stmt.options.recovery, Some(RecoveryOption::NoRecovery));
-        self.engine().lock_msdb().record_backup(record);
         if meta.kind == DbBackupKind::Log {
+            for file in &mut record.files {
+                file.is_present = file.file_type == crate::tsql::catalog::FileType::Log;
+            }
+        }
+        self.engine().lock_msdb().record_backup(record);
+        if meta.kind == DbBackupKind::Log && !meta.info.copy_only {
             let _ = self.update_database(&stmt.database, |d| {
-                d.sql_info_mut().last_log_backup_lsn = Some(u128::from(meta.last_lsn));
+                if d.has_sql_info() {
+                    d.sql_info_mut().last_log_backup_lsn = Some(u128::from(meta.last_lsn));
+                }
             });
         }
         self.engine().save_msdb()
     }
 
-    /// Writes a finished RESTORE to msdb's restorehistory (recording the backup set first if
-    /// this msdb has never seen it, as SQL Server does) and persists the history.
+    /// Writes a finished RESTORE (or a VERIFYONLY WITH LOADHISTORY) to msdb's restorehistory,
+    /// recording the backup set first if this msdb has never seen it, as SQL Server does, and
+    /// persists the history.
     pub fn record_restore(
         &self,
         stmt: &RestoreStatement,
         meta: &BackupMeta,
-        _elapsed: Duration,
         bytes: u64,
     ) -> Result<(), String> {
         let destination = stmt.database.clone().unwrap_or_default();
@@ -148,20 +179,23 @@ impl JobContext<'_> {
             None => {
                 let db = self.database_info_or_default(&meta.database);
                 let devices: Vec<&str> = stmt.devices.iter().map(String::as_str).collect();
-                let mut record = BackupRecord::for_database(&db, kind, &devices, finish, finish);
-                record.first_lsn = u128::from(meta.first_lsn);
-                record.last_lsn = u128::from(meta.last_lsn);
-                record.checkpoint_lsn = u128::from(meta.checkpoint_lsn);
-                record.backup_size = bytes;
-                record.compressed_backup_size = bytes;
-                record.server_name = self.server_name().to_owned();
+                let start = meta.info.start.unwrap_or(finish);
+                let end = meta.info.finish.unwrap_or(finish);
+                let mut record = record_from_meta(&db, meta, &devices, start, end, bytes);
+                record.server_name = if meta.info.server_name.is_empty() {
+                    self.server_name().to_owned()
+                } else {
+                    meta.info.server_name.clone()
+                };
                 self.engine().lock_msdb().record_backup(record)
             }
         };
         let restore_type = match (stmt.kind, meta.kind) {
+            (RestoreKind::VerifyOnly, _) => RestoreType::VerifyOnly,
             (RestoreKind::Log, _) | (_, DbBackupKind::Log) => RestoreType::Log,
             (_, DbBackupKind::Differential) => RestoreType::Differential,
-            (RestoreKind::VerifyOnly, _) => RestoreType::VerifyOnly,
+            _ if !stmt.files.filegroups.is_empty() => RestoreType::Filegroup,
+            _ if !stmt.files.files.is_empty() => RestoreType::File,
             _ => RestoreType::Database,
         };
         let mut record = RestoreRecord::new(&destination, backup_set_id, restore_type, finish);
@@ -172,6 +206,38 @@ impl JobContext<'_> {
             Some(RecoveryOption::NoRecovery | RecoveryOption::Standby(_))
         );
         record.device_count = u8::try_from(stmt.devices.len()).unwrap_or(u8::MAX);
+        match &stmt.options.stop {
+            Some(StopPoint::At(t)) => record.stop_at = Some(*t),
+            Some(StopPoint::AtMark { mark, after }) => {
+                record.stop_at_mark_name = Some(mark.clone());
+                record.stop_before = Some(false);
+                record.stop_at = *after;
+            }
+            Some(StopPoint::BeforeMark { mark, after }) => {
+                record.stop_at_mark_name = Some(mark.clone());
+                record.stop_before = Some(true);
+                record.stop_at = *after;
+            }
+            None => {}
+        }
+        if stmt.kind != RestoreKind::VerifyOnly {
+            for (i, f) in meta.files.iter().enumerate() {
+                if f.kind == FileKind::Filestream {
+                    continue;
+                }
+                let destination_physical_name = stmt
+                    .options
+                    .moves
+                    .iter()
+                    .find(|m| m.logical_name.eq_ignore_ascii_case(&f.logical_name))
+                    .map_or_else(|| f.physical_name.clone(), |m| m.physical_name.clone());
+                record.files.push(RestoreFileRecord {
+                    file_number: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                    destination_physical_name,
+                });
+            }
+        }
+        record.filegroups.clone_from(&stmt.files.filegroups);
         self.engine().lock_msdb().record_restore(record);
         self.engine().save_msdb()
     }

@@ -159,11 +159,19 @@ impl Host for Session {
         }
     }
 
+    fn mark_begun(&mut self, mark: &mut TransactionMark) {
+        mark.begin_lsn = self
+            .engine
+            .lock_catalog()
+            .get(&mark.database)
+            .map(crate::db::Database::next_lsn);
+    }
+
     fn mark_committed(&mut self, mark: &TransactionMark) {
         let now = datetime_now();
         let mut catalog = self.engine.lock_catalog();
         if let Some(db) = catalog.get_mut(&mark.database) {
-            db.add_mark(&mark.name, mark.description.as_deref(), now);
+            db.add_mark(&mark.name, mark.description.as_deref(), now, mark.begin_lsn);
             let name = db.name().to_owned();
             let _ = catalog.save(&name);
         }
@@ -280,6 +288,7 @@ impl Session {
             return;
         };
         let seed = db.next_lsn();
+        db.set_clock(super::datetime_now());
         db.run_workload(pages as usize, seed);
         let name = db.name().to_owned();
         if let Err(e) = catalog.save(&name) {
@@ -322,6 +331,35 @@ impl Session {
                     )),
                 }
                 return;
+            }
+            // vdisim's own: a fingerprint of a database's content, so that tests can compare a
+            // restored database with the original at a point in time.
+            "VDISIM_DIGEST" => {
+                let Some(name) = text_arg(0) else {
+                    sink.message(messages::incorrect_syntax(line, "VDISIM_DIGEST"));
+                    return;
+                };
+                let row = self.engine.lock_catalog().backup_target(&name).map(|db| {
+                    vec![
+                        Value::String(db.name().to_owned()),
+                        Value::Int(i64::try_from(db.page_count()).unwrap_or(i64::MAX)),
+                        Value::String(format!("{:016x}", db.state_hash())),
+                        Value::Int(db.offline_files().len() as i64),
+                    ]
+                });
+                let Some(row) = row else {
+                    sink.message(messages::database_does_not_exist(line, &name));
+                    return;
+                };
+                let mut rs = ResultSet::new(vec![
+                    crate::tsql::Column::new("database_name", crate::tsql::value::SYSNAME, false),
+                    crate::tsql::Column::new("pages", SqlType::BigInt, false),
+                    crate::tsql::Column::new("digest", SqlType::VarChar(Some(16)), false),
+                    crate::tsql::Column::new("offline_files", SqlType::Int, false),
+                ]);
+                rs.rows.push(row);
+                sink.result_set(rs);
+                sink.rows_affected(1);
             }
             // vdisim's own: marks a page of a database damaged, so DBCC CHECKDB finds it.
             "VDISIM_DAMAGE" => {

@@ -9,8 +9,8 @@
 
 use std::sync::MutexGuard;
 
+use super::Engine;
 use super::sink::{CancelToken, OutputSink};
-use super::{Engine, is_system_database};
 use crate::db::{Catalog, CatalogError, Database, RecoveryModel};
 use crate::tsql::messages;
 use crate::tsql::{BackupKind, BackupStatement, RestoreKind, RestoreStatement, SqlMessage};
@@ -104,7 +104,7 @@ impl<'a> JobContext<'a> {
     /// unlocked). `None` if it does not exist.
     #[must_use]
     pub fn snapshot(&self, name: &str) -> Option<Database> {
-        self.catalog().get(name).cloned()
+        self.catalog().backup_target(name).cloned()
     }
 
     /// Changes a database in place under the catalog lock (e.g. `begin_backup` to take the
@@ -116,7 +116,7 @@ impl<'a> JobContext<'a> {
     ) -> Result<R, CatalogError> {
         let mut catalog = self.catalog();
         let db = catalog
-            .get_mut(name)
+            .backup_target_mut(name)
             .ok_or_else(|| CatalogError::NotFound {
                 name: name.to_owned(),
             })?;
@@ -214,19 +214,32 @@ fn terminate(
     errors
 }
 
-/// Everything about a BACKUP that can be checked before opening the device set:
-/// the database exists (911), is not a system database (59008), BACKUP LOG is not in SIMPLE
-/// recovery (4208) and has a full backup to follow (4214), a differential has a base (3035).
-/// `Err` holds the messages to send, 3013 last.
+/// Everything about a BACKUP that can be checked before opening the device set, in this
+/// order: the devices (3206, 3011, 59007, 3044, 3057, 3201), tempdb (3147), master (4212 for
+/// its log, 3024 for anything but a full backup), the database exists (911), BACKUP LOG is
+/// not in SIMPLE recovery (4208) and has a full backup to follow (4214), a differential has a
+/// base (3035). `Err` holds the messages to send, 3013 last.
 pub fn check_backup(ctx: &JobContext<'_>, stmt: &BackupStatement) -> Result<(), Vec<SqlMessage>> {
     let line = ctx.line();
     let fail = |m: SqlMessage| Err(terminate(line, stmt.operation(), vec![m]));
-    if is_system_database(&stmt.database) {
-        return fail(messages::system_database_not_emulated(line, &stmt.database));
+    if let Err(m) = crate::tsql::options::check_devices(&stmt.devices, &stmt.other_devices, line) {
+        return fail(m);
     }
-    let catalog = ctx.catalog();
-    let Some(db) = catalog.get(&stmt.database) else {
-        return fail(messages::database_does_not_exist(line, &stmt.database));
+    let name = stmt.database.as_str();
+    if name.eq_ignore_ascii_case("tempdb") {
+        return fail(messages::tempdb_not_allowed(line));
+    }
+    if name.eq_ignore_ascii_case("master") {
+        if stmt.kind == BackupKind::Log {
+            return fail(messages::master_log_backup(line));
+        }
+        if stmt.options.differential || !stmt.files.is_whole_database() {
+            return fail(messages::master_full_backup_only(line));
+        }
+    }
+    let mut catalog = ctx.catalog();
+    let Some(db) = catalog.backup_target_mut(name) else {
+        return fail(messages::database_does_not_exist(line, name));
     };
     match stmt.kind {
         BackupKind::Log if db.recovery() == RecoveryModel::Simple => {
@@ -242,27 +255,31 @@ pub fn check_backup(ctx: &JobContext<'_>, stmt: &BackupStatement) -> Result<(), 
     }
 }
 
-/// The RESTORE checks that need neither the device set nor the backup's header: not a system
-/// database (59008), exclusive access to the target (3101). Call [`check_restore_target`] once
-/// the header names the backed-up database.
+/// The RESTORE checks that need neither the device set nor the backup's header: the devices
+/// (as for BACKUP), tempdb (3147), master outside single-user mode (3108, always: vdisim never
+/// runs single-user), exclusive access to the target (3101). Call [`check_restore_target`]
+/// once the header names the backed-up database.
 pub fn check_restore(ctx: &JobContext<'_>, stmt: &RestoreStatement) -> Result<(), Vec<SqlMessage>> {
     let line = ctx.line();
+    let fail = |m: SqlMessage| Err(terminate(line, stmt.operation(), vec![m]));
+    let reads = !stmt.devices.is_empty() || !stmt.other_devices.is_empty();
+    if reads
+        && let Err(m) =
+            crate::tsql::options::check_devices(&stmt.devices, &stmt.other_devices, line)
+    {
+        return fail(m);
+    }
     let Some(target) = restore_target(stmt) else {
         return Ok(());
     };
-    if is_system_database(target) {
-        return Err(terminate(
-            line,
-            stmt.operation(),
-            vec![messages::system_database_not_emulated(line, target)],
-        ));
+    if target.eq_ignore_ascii_case("tempdb") {
+        return fail(messages::tempdb_not_allowed(line));
+    }
+    if target.eq_ignore_ascii_case("master") {
+        return fail(messages::master_restore_needs_single_user(line));
     }
     if ctx.in_use_by_other_sessions(target) {
-        return Err(terminate(
-            line,
-            stmt.operation(),
-            vec![messages::exclusive_access_denied(line)],
-        ));
+        return fail(messages::exclusive_access_denied(line));
     }
     Ok(())
 }
@@ -270,7 +287,8 @@ pub fn check_restore(ctx: &JobContext<'_>, stmt: &RestoreStatement) -> Result<()
 /// Whether RESTORE DATABASE may overwrite its target. `backup_database` is the database named
 /// in the backup set's header, `None` when not read yet (then an existing target counts as a
 /// different database). Without REPLACE: an existing target holding another database → 3154;
-/// the same database in FULL recovery with its log chain running (tail not backed up) → 3159.
+/// the same database in FULL recovery with its log chain running (tail not backed up) → 3159,
+/// unless the restore stops at a point in time (STOPAT and the marks).
 pub fn check_restore_target(
     ctx: &JobContext<'_>,
     stmt: &RestoreStatement,
@@ -285,13 +303,16 @@ pub fn check_restore_target(
         return Ok(());
     };
     let catalog = ctx.catalog();
-    let Some(existing) = catalog.get(target) else {
+    let Some(existing) = catalog.backup_target(target) else {
         return Ok(());
     };
     let same = backup_database.is_some_and(|b| b.eq_ignore_ascii_case(existing.name()));
     let error = if !same {
         messages::backup_of_other_database(line, existing.name())
-    } else if existing.recovery() == RecoveryModel::Full && existing.log_backup_point().is_some() {
+    } else if existing.recovery() == RecoveryModel::Full
+        && existing.log_backup_point().is_some()
+        && stmt.options.stop.is_none()
+    {
         messages::tail_of_log_not_backed_up(line, existing.name())
     } else {
         return Ok(());

@@ -13,13 +13,23 @@ pub fn backup_refused(line: u32, e: &BackupError) -> SqlMessage {
     SqlMessage::new(e.msg_number(), USER_ERROR, 1, line, e.to_string())
 }
 
-/// A RESTORE chain error (4305, 4326, 3117, 3136, 3154) with SQL Server's numbers.
-pub fn chain_refused(line: u32, e: &ChainError) -> SqlMessage {
-    let number = match e.msg_number() {
-        3013 => 59013,
-        n => n,
-    };
-    SqlMessage::new(number, USER_ERROR, 1, line, e.to_string())
+/// A RESTORE chain error with SQL Server's number (3117, 3136, 3154, 4305, 4326, 4334, 4335,
+/// 4338). A backup that does not rebuild the state it recorded is damaged media: 3189, then
+/// vdisim's 59013 saying what did not match.
+pub fn chain_refused(line: u32, e: &ChainError) -> Vec<SqlMessage> {
+    if e.is_damage() {
+        return vec![
+            messages::backup_set_damaged(line),
+            SqlMessage::new(59013, USER_ERROR, 1, line, e.to_string()),
+        ];
+    }
+    vec![SqlMessage::new(
+        e.msg_number(),
+        USER_ERROR,
+        1,
+        line,
+        e.to_string(),
+    )]
 }
 
 /// The server side vanished in the middle of a job (a crash injected by the harness).

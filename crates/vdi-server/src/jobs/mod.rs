@@ -10,7 +10,7 @@ mod session;
 pub use faults::{
     Crash, FaultPoint, JobFaults, JobTrace, ReadSize, TimedEvent, TraceEvent, kill_this_process,
 };
-pub use session::{JobOptions, default_buffer_count};
+pub use session::{HeadersOnlyEnd, JobOptions, default_buffer_count};
 
 use crate::engine::jobs::{JobContext, JobResult, VdiJobs};
 use crate::engine::sink::OutputSink;
@@ -64,8 +64,9 @@ impl VdiJobs for VdiJobRunner {
         self.restoring
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
+            .iter()
+            .filter(|(_, pending)| !pending.standby)
+            .map(|(name, _)| name.clone())
             .collect()
     }
 
@@ -75,7 +76,14 @@ impl VdiJobs for VdiJobRunner {
         stmt: &BackupStatement,
         sink: &mut dyn OutputSink,
     ) -> JobResult {
-        backup::run(ctx, stmt, sink, self.connector.clone(), &self.options())
+        backup::run(
+            ctx,
+            stmt,
+            sink,
+            self.connector.clone(),
+            &self.options(),
+            &self.restoring,
+        )
     }
 
     fn restore(

@@ -31,6 +31,20 @@ pub struct JobOptions {
     pub faults: JobFaults,
     /// Where to record what crossed the link (the harness's transcript); none by default.
     pub trace: Option<Arc<JobTrace>>,
+    /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
+    /// the headers (decision 49).
+    pub headers_only_end: HeadersOnlyEnd,
+}
+
+/// How a RESTORE that needs only the headers ends the device set (decision 49).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeadersOnlyEnd {
+    /// The Reads already sent complete, then CloseDevice on every device and Close: the
+    /// client sees VD_E_CLOSE, as after any successful RESTORE.
+    #[default]
+    Close,
+    /// SignalAbort as soon as every device's headers are in: the client sees VD_E_ABORT.
+    Abort,
 }
 
 impl Default for JobOptions {
@@ -44,6 +58,7 @@ impl Default for JobOptions {
             server: ServerOptions::default(),
             faults: JobFaults::default(),
             trace: None,
+            headers_only_end: HeadersOnlyEnd::default(),
         }
     }
 }

@@ -167,12 +167,14 @@ impl<'a> Walk<'a> {
                 log_file_bytes: set.log_file_bytes,
                 files: set.files.clone(),
                 state_hash: set.state_hash,
+                info: set.info.clone(),
             },
             pages: Vec::new(),
             log: Vec::new(),
             filestream: Vec::new(),
         };
-        let full = set.kind == crate::db::BackupKind::Full;
+        // A file or partial backup holds the pages of some files only.
+        let full = set.kind == crate::db::BackupKind::Full && set.info.file_scope.is_none();
         let containers = set.container_count() as u16;
         for section in sections(set.kind, containers) {
             match section {

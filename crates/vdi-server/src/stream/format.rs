@@ -4,10 +4,11 @@
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::db::{BackupKind, FileInfo, FileKind, RecoveryModel, page::PAGE_SIZE};
+use crate::db::{BackupInfo, BackupKind, FileInfo, FileKind, RecoveryModel, page::PAGE_SIZE};
 
-/// Format version written and accepted.
-pub const FORMAT_VERSION: u16 = 1;
+/// Format version written and accepted (2: log entries carry their time, and the set header
+/// ends with the SQL-visible description of the backup).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Media header magic.
 pub const MEDIA_MAGIC: [u8; 8] = *b"VDSMEDIA";
@@ -33,7 +34,7 @@ pub const RECORD_HEADER_LEN: usize = 40;
 /// One page entry in a page-run record: 24-byte entry header plus the page.
 pub const PAGE_ENTRY_LEN: usize = 24 + PAGE_SIZE;
 /// One log record entry.
-pub const LOG_ENTRY_LEN: usize = 24;
+pub const LOG_ENTRY_LEN: usize = 32;
 /// Header of a FILESTREAM data record.
 pub const FS_HEADER_LEN: usize = 32;
 /// Most pages in one record.
@@ -272,19 +273,30 @@ pub struct SetHeader {
     pub description: String,
     /// The database's files.
     pub files: Vec<FileInfo>,
+    /// What HEADERONLY shows beyond the content's description (JSON in the header).
+    pub info: BackupInfo,
 }
 
 impl SetHeader {
+    /// The extension block: the JSON of `info`.
+    fn extension(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.info).unwrap_or_else(|_| b"{}".to_vec())
+    }
+
     /// Encoded length before padding to the block size.
     #[must_use]
     pub fn encoded_len(&self) -> usize {
+        self.encoded_len_with(self.extension().len())
+    }
+
+    fn encoded_len_with(&self, extension: usize) -> usize {
         let strings = self.database.len() + self.backup_name.len() + self.description.len();
         let files: usize = self
             .files
             .iter()
             .map(|f| 16 + f.logical_name.len() + f.physical_name.len())
             .sum();
-        round_up(SET_FIXED_LEN + strings + files, 8) + 8
+        round_up(SET_FIXED_LEN + strings + files + 4 + extension, 8) + 8
     }
 
     /// Number of FILESTREAM containers in the file list.
@@ -298,7 +310,8 @@ impl SetHeader {
 
     /// Writes the header into `out[..encoded_len()]`.
     pub fn encode(&self, out: &mut [u8]) {
-        let len = self.encoded_len();
+        let extension = self.extension();
+        let len = self.encoded_len_with(extension.len());
         let b = &mut out[..len];
         b.fill(0);
         b[0..8].copy_from_slice(&SET_MAGIC);
@@ -352,6 +365,9 @@ impl SetHeader {
                 at += s.len();
             }
         }
+        put_u32(b, at, extension.len() as u32);
+        at += 4;
+        b[at..at + extension.len()].copy_from_slice(&extension);
         let h = xxh3_64(&b[..len - 8]);
         put_u64(b, len - 8, h);
     }
@@ -437,6 +453,17 @@ impl SetHeader {
                 size_bytes,
             });
         }
+        if at + 4 > len - 8 {
+            return Err(field("extension overruns the header"));
+        }
+        let extension_len = get_u32(b, at) as usize;
+        at += 4;
+        if at + extension_len > len - 8 {
+            return Err(field("extension overruns the header"));
+        }
+        let info: BackupInfo = serde_json::from_slice(&b[at..at + extension_len])
+            .map_err(|_| field("extension is not valid"))?;
+        at += extension_len;
         if round_up(at, 8) + 8 != len || b[at..len - 8].iter().any(|&x| x != 0) {
             return Err(field("header length does not match its content"));
         }
@@ -467,6 +494,7 @@ impl SetHeader {
             backup_name,
             description,
             files,
+            info,
         };
         h.validate().map_err(field)?;
         Ok(h)

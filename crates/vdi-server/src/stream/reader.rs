@@ -12,6 +12,7 @@ use super::error::{HeaderKind, StreamError};
 use super::format::*;
 use crate::db::page::{self, FS_CHUNK, PAGE_SIZE};
 use crate::db::{FileKind, LogRecord, PageEntry};
+use tsql::value::DateTime;
 
 /// A verified record in decoded form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -603,12 +604,15 @@ impl StripeReader {
                 let mut out = Vec::with_capacity(p.len() / LOG_ENTRY_LEN);
                 let mut prev = None;
                 for e in p.chunks_exact(LOG_ENTRY_LEN) {
+                    let time = DateTime::from_total_ticks(i128::from(get_u64(e, 24)));
                     let r = LogRecord {
                         lsn: get_u64(e, 0),
                         page: get_u64(e, 8),
                         version: get_u32(e, 16),
+                        time: time.unwrap_or_else(crate::db::epoch),
                     };
                     if get_u32(e, 20) != 0
+                        || time.is_none()
                         || r.page >= set.db_pages
                         || r.lsn < set.first_lsn
                         || r.lsn >= set.last_lsn

@@ -146,6 +146,7 @@ impl BackupSource {
             backup_name: options.backup_name.clone(),
             description: options.description.clone(),
             files: meta.files.clone(),
+            info: meta.info.clone(),
         };
         set.validate().map_err(ProduceError::InvalidOptions)?;
         let expected_containers = if meta.kind == crate::db::BackupKind::Full {
@@ -460,6 +461,7 @@ impl BackupSource {
                     put_u64(e, 8, r.page);
                     put_u32(e, 16, r.version);
                     put_u32(e, 20, 0);
+                    put_u64(e, 24, u64::try_from(r.time.total_ticks()).unwrap_or(0));
                 }
             }
             Spec::Fs {

@@ -1,6 +1,7 @@
 //! Parser tests by statement family: parse → AST, and the Msg number and line of bad input.
 
 mod backup;
+mod backup_grammar;
 mod ddl;
 mod expr;
 mod legacy;

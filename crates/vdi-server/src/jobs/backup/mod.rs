@@ -7,10 +7,13 @@
 //! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
 //! completions follow the IO-ERROR protocol of vdi-facts §6.
 
+mod describe;
+mod files;
 mod next;
 
 use super::faults::FaultPoint;
 use super::messages as job_messages;
+use super::restore::Restoring;
 use super::session::{
     DeviceSession, JobOptions, SessionSpec, device_error, injected_abort, is_media_full,
 };
@@ -39,6 +42,7 @@ pub(super) fn run(
     sink: &mut dyn OutputSink,
     connector: Arc<dyn ServerConnector>,
     options: &JobOptions,
+    restoring: &Restoring,
 ) -> JobResult {
     let line = ctx.line();
     let operation = stmt.operation();
@@ -49,6 +53,22 @@ pub(super) fn run(
     if let Err(errors) = check_backup(ctx, stmt) {
         return fail(sink, errors);
     }
+    let in_restore = restoring
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&stmt.database.to_lowercase())
+        .map(|p| p.standby);
+    match in_restore {
+        Some(true) => {
+            let m = messages::database_in_standby(line, &stmt.database);
+            return fail(sink, terminate(vec![m]));
+        }
+        Some(false) => {
+            let m = messages::database_in_restore(line, &stmt.database);
+            return fail(sink, terminate(vec![m]));
+        }
+        None => {}
+    }
     let _guard = match ctx.serialize_operation(&stmt.database) {
         Ok(g) => g,
         Err(m) => return fail(sink, terminate(vec![m])),
@@ -58,14 +78,21 @@ pub(super) fn run(
         (BackupKind::Database, true) => db::BackupKind::Differential,
         (BackupKind::Database, false) => db::BackupKind::Full,
     };
-    let image = match ctx.update_database(&stmt.database, |d| d.prepare_backup(kind)) {
+    let mut request = db::BackupRequest {
+        kind,
+        copy_only: stmt.options.copy_only,
+        ..db::BackupRequest::default()
+    };
+    let now = crate::engine::datetime_now();
+    let prepared = ctx.update_database(&stmt.database, |d| {
+        files::resolve(d, &stmt.files, &mut request, line)?;
+        d.set_clock(now);
+        d.prepare(&request)
+            .map_err(|e| job_messages::backup_refused(line, &e))
+    });
+    let mut image = match prepared {
         Ok(Ok(image)) => image,
-        Ok(Err(e)) => {
-            return fail(
-                sink,
-                terminate(vec![job_messages::backup_refused(line, &e)]),
-            );
-        }
+        Ok(Err(m)) => return fail(sink, terminate(vec![m])),
         Err(e) => {
             return fail(
                 sink,
@@ -73,6 +100,7 @@ pub(super) fn run(
             );
         }
     };
+    describe::describe(ctx, stmt, &mut image.meta, now);
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
     let session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
@@ -139,6 +167,9 @@ pub(super) fn run(
         // The backup is on the media; only its history could not be written.
         ctx.log(&format!("msdb history not written: {e}"));
     }
+    if meta.info.force_offline {
+        describe::take_offline(ctx, stmt, restoring);
+    }
     sink.message(messages::successfully_processed(
         line, operation, total, elapsed,
     ));
@@ -149,10 +180,53 @@ pub(super) fn run(
     JobResult::Succeeded
 }
 
-/// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages).
+/// Pages per file of the backup, for the 4035 lines (FILESTREAM bytes count in 8 KiB pages):
+/// the data files it holds, then its FILESTREAM files, then the log.
 pub(super) fn file_pages(image: &BackupImage) -> Vec<(String, u64)> {
     let log_pages = (image.log.len() * crate::stream::format::LOG_ENTRY_LEN) as u64;
-    let log_pages = log_pages.div_ceil(8192);
+    let log_pages = log_pages.div_ceil(8192).max(1);
+    let info = &image.meta.info;
+    if info.files.is_empty() {
+        return legacy_file_pages(image, log_pages);
+    }
+    let mut out = Vec::new();
+    for kind in [
+        db::FileKind::Data,
+        db::FileKind::Filestream,
+        db::FileKind::Log,
+    ] {
+        for f in info.files.iter().filter(|f| f.kind == kind && f.present) {
+            let pages = match kind {
+                db::FileKind::Data => {
+                    let range = f.pages();
+                    image
+                        .pages
+                        .iter()
+                        .filter(|p| range.contains(&p.page))
+                        .count() as u64
+                }
+                db::FileKind::Filestream => {
+                    let container = f
+                        .container
+                        .and_then(|c| image.filestream.get(usize::from(c)));
+                    match container {
+                        Some(c) => c.size_bytes().div_ceil(8192),
+                        None => continue,
+                    }
+                }
+                db::FileKind::Log => log_pages,
+            };
+            if kind == db::FileKind::Data && image.meta.kind == db::BackupKind::Log {
+                continue;
+            }
+            out.push((f.logical_name.clone(), pages));
+        }
+    }
+    out
+}
+
+/// [`file_pages`] for a backup that lists no SQL files (made by hand in tests).
+fn legacy_file_pages(image: &BackupImage, log_pages: u64) -> Vec<(String, u64)> {
     let mut fs = image
         .filestream
         .iter()
@@ -167,7 +241,7 @@ pub(super) fn file_pages(image: &BackupImage) -> Vec<(String, u64)> {
                     image.pages.len() as u64
                 }
                 db::FileKind::Data => return None,
-                db::FileKind::Log => log_pages.max(1),
+                db::FileKind::Log => log_pages,
                 db::FileKind::Filestream => fs.next().unwrap_or(0),
             };
             Some((f.logical_name.clone(), pages))
