@@ -219,7 +219,9 @@ fn a_thousand_idle_connections_then_a_thousand_idle_sessions() {
     if n < 1000 {
         println!("descriptor limit: measuring {n} connections instead of 1000");
     }
-    let d = Daemon::start("thousand", &["--login-timeout", "3"]);
+    // Long enough that the first idle connections are still open when the last is accepted
+    // on a loaded 2-core machine; short enough that the test waits little for the deadline.
+    let d = Daemon::start("thousand", &["--login-timeout", "10"]);
     let base = d.usage();
 
     // Idle connections that never log in: one thread and one descriptor each ...

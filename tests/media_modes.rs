@@ -70,12 +70,17 @@ fn stripe_files_are_private_under_any_umask() {
     let out = shell(
         "000",
         &format!(
-            "'{BIN}' backup -S 'unix:{}' -U sa -P '{PW}' --db pubs --to '{}'",
+            "'{BIN}' backup -S 'unix:{}' -U sa -P '{PW}' --db pubs --overwrite --to '{}'",
             server.socket.display(),
             media.display()
         ),
     );
-    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(mode(&old), 0o600);
     // The user's own directory keeps the mode the user gave it.
     assert_eq!(mode(&media), 0o755);
