@@ -141,6 +141,9 @@ pub struct BackupArgs {
     /// A differential backup.
     #[arg(long, conflicts_with = "log")]
     differential: bool,
+    /// Back up only this filegroup (`FILEGROUP = 'NAME'`; repeat for several).
+    #[arg(long = "filegroup", value_name = "NAME", conflicts_with = "log")]
+    filegroups: Vec<String>,
     /// Let the file's group read the stripe files (0640; a directory created for them 0750).
     /// Without it they are 0600 (0700), whatever the umask.
     #[arg(long)]
@@ -164,8 +167,11 @@ pub struct RestoreArgs {
     /// Leave the database restoring (WITH NORECOVERY).
     #[arg(long)]
     norecovery: bool,
+    /// Restore only this filegroup (`FILEGROUP = 'NAME'`; repeat for several).
+    #[arg(long = "filegroup", value_name = "NAME", conflicts_with = "log")]
+    filegroups: Vec<String>,
     /// RESTORE VERIFYONLY instead of restoring.
-    #[arg(long, conflicts_with_all = ["replace", "log", "norecovery"])]
+    #[arg(long, conflicts_with_all = ["replace", "log", "norecovery", "filegroups"])]
     verify_only: bool,
 }
 
@@ -222,6 +228,15 @@ fn with_clause(mut options: Vec<String>, extra: &Option<String>) -> String {
     }
 }
 
+/// ` FILEGROUP = N'a', FILEGROUP = N'b'` after the database's name (empty for none).
+fn filegroup_clause(filegroups: &[String]) -> String {
+    filegroups
+        .iter()
+        .map(|g| format!(" FILEGROUP = N'{}'", g.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Whether the user's WITH options already ask for STATS.
 fn asks_for_stats(extra: &Option<String>) -> bool {
     extra.as_deref().is_some_and(|w| {
@@ -253,8 +268,9 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         with.push("STATS = 1".into());
     }
     let sql = format!(
-        "BACKUP {what} [{}] TO {}{}",
+        "BACKUP {what} [{}]{} TO {}{}",
         common.db.replace(']', "]]"),
+        filegroup_clause(&args.filegroups),
         device_clause(&set, devices),
         with_clause(with, &common.with)
     );
@@ -314,8 +330,9 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
     } else {
         let what = if args.log { "LOG" } else { "DATABASE" };
         format!(
-            "RESTORE {what} [{}] FROM {devices}{}",
+            "RESTORE {what} [{}]{} FROM {devices}{}",
             common.db.replace(']', "]]"),
+            filegroup_clause(&args.filegroups),
             with_clause(with, &common.with)
         )
     };

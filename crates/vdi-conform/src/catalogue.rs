@@ -55,6 +55,14 @@ pub enum Op {
     RestoreLogNoRecovery,
     /// `RESTORE VERIFYONLY`.
     VerifyOnly,
+    /// `BACKUP LOG … WITH NORECOVERY`: a tail-log backup that leaves the database restoring.
+    BackupLogTail,
+    /// `BACKUP DATABASE … FILEGROUP = 'PRIMARY'`: a file backup.
+    BackupFilegroup,
+    /// `RESTORE DATABASE … FILEGROUP = 'PRIMARY' … WITH NORECOVERY`.
+    RestoreFilegroupNoRecovery,
+    /// `RESTORE LOG … WITH STOPAT = '{stopat}'` (recovery): a point-in-time restore.
+    RestoreLogStopAt,
 }
 
 impl Op {
@@ -69,12 +77,19 @@ impl Op {
             Op::RestoreLog => "restore-log",
             Op::RestoreLogNoRecovery => "restore-log-norecovery",
             Op::VerifyOnly => "verifyonly",
+            Op::BackupLogTail => "backup-log-tail",
+            Op::BackupFilegroup => "backup-filegroup",
+            Op::RestoreFilegroupNoRecovery => "restore-filegroup-norecovery",
+            Op::RestoreLogStopAt => "restore-log-stopat",
         }
     }
 
     /// Whether the client writes media (a BACKUP).
     pub fn is_backup(self) -> bool {
-        matches!(self, Op::Backup | Op::BackupDiff | Op::BackupLog)
+        matches!(
+            self,
+            Op::Backup | Op::BackupDiff | Op::BackupLog | Op::BackupLogTail | Op::BackupFilegroup
+        )
     }
 }
 
@@ -1198,6 +1213,60 @@ pub fn catalogue() -> Vec<Case> {
                 devices,
                 Mode::Pipe,
                 steps,
+            );
+        }
+    }
+
+    // chain/ with SQL Server's other restore paths: a tail-log backup, a point-in-time restore
+    // (STOPAT just before the second log backup's workload: none of it may be applied) and a
+    // filegroup backup restored offline after a tail-log backup.
+    type RestorePath = (&'static str, &'static str, Vec<Step>);
+    let paths: [RestorePath; 3] = [
+        (
+            "tail-log",
+            "a full backup, then a tail-log backup WITH NORECOVERY, restored in sequence",
+            vec![
+                Step::new(Op::Backup, 0),
+                Step::new(Op::BackupLogTail, 1).after_workload(),
+                Step::new(Op::RestoreNoRecovery, 0),
+                Step::new(Op::RestoreLog, 1),
+            ],
+        ),
+        (
+            "point-in-time",
+            "a full and two log backups, the second restored WITH STOPAT before its changes",
+            vec![
+                Step::new(Op::Backup, 0),
+                Step::new(Op::BackupLog, 1).after_workload(),
+                Step::new(Op::BackupLog, 2).after_workload(),
+                Step::new(Op::RestoreNoRecovery, 0),
+                Step::new(Op::RestoreLogNoRecovery, 1),
+                Step::new(Op::RestoreLogStopAt, 2),
+            ],
+        ),
+        (
+            "filegroup",
+            "a filegroup backup restored offline, then the tail of the log",
+            vec![
+                Step::new(Op::Backup, 0),
+                Step::new(Op::BackupFilegroup, 1).after_workload(),
+                Step::new(Op::BackupLogTail, 2).after_workload(),
+                Step::new(Op::RestoreFilegroupNoRecovery, 1),
+                Step::new(Op::RestoreLog, 2),
+            ],
+        ),
+    ];
+    for (name, what, steps) in paths {
+        for devices in [1, 2] {
+            b.case(
+                format!("chain/{name}/devices-{devices}"),
+                Tier::Must,
+                "CONF-CHAIN-001",
+                "4.3",
+                format!("{what} ({devices} device(s))"),
+                devices,
+                Mode::Pipe,
+                steps.clone(),
             );
         }
     }

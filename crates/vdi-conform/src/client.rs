@@ -115,6 +115,10 @@ pub fn builtin_process_template(vdisim: &Path) -> String {
          restore-log) exec {exe} restore {common} --from {{dir}} --log;; \
          restore-log-norecovery) exec {exe} restore {common} --from {{dir}} --log --norecovery;; \
          verifyonly) exec {exe} restore {common} --from {{dir}} --verify-only;; \
+         backup-log-tail) exec {exe} backup {common} --to {{dir}} --log --with NORECOVERY;; \
+         backup-filegroup) exec {exe} backup {common} --to {{dir}} --filegroup PRIMARY;; \
+         restore-filegroup-norecovery) exec {exe} restore {common} --from {{dir}} --filegroup PRIMARY --norecovery;; \
+         restore-log-stopat) exec {exe} restore {common} --from {{dir}} --log --with \"STOPAT = '$VDISIM_CONFORM_STOPAT'\";; \
          *) exit {EXIT_UNSUPPORTED};; esac"
     )
 }
@@ -143,6 +147,9 @@ pub struct Invocation<'a> {
     pub prefix_zone: u32,
     /// VDConfig alignment the client is asked for (`{alignment}`; 0: none).
     pub alignment: u32,
+    /// The point in time of a `restore-log-stopat` run (`{stopat}`, `VDISIM_CONFORM_STOPAT`):
+    /// ISO 8601 with seven fractional digits, in the server's time.
+    pub stop_at: Option<&'a str>,
 }
 
 /// How many lines of each of a client's streams the reports keep (the last ones).
@@ -180,7 +187,7 @@ pub fn run(kind: &ClientKind, inv: &Invocation<'_>) -> ClientOutcome {
 }
 
 /// The T-SQL the reference client sends for `op`.
-pub fn statement(op: Op, db: &str, set: &str, devices: u16) -> String {
+pub fn statement(op: Op, db: &str, set: &str, devices: u16, stop_at: Option<&str>) -> String {
     let clause = reference::device_names(set, devices)
         .iter()
         .map(|n| format!("VIRTUAL_DEVICE = N'{}'", n.replace('\'', "''")))
@@ -197,6 +204,17 @@ pub fn statement(op: Op, db: &str, set: &str, devices: u16) -> String {
         Op::RestoreLog => format!("RESTORE LOG [{db}] FROM {clause}"),
         Op::RestoreLogNoRecovery => format!("RESTORE LOG [{db}] FROM {clause} WITH NORECOVERY"),
         Op::VerifyOnly => format!("RESTORE VERIFYONLY FROM {clause}"),
+        Op::BackupLogTail => format!("BACKUP LOG [{db}] TO {clause} WITH FORMAT, NORECOVERY"),
+        Op::BackupFilegroup => {
+            format!("BACKUP DATABASE [{db}] FILEGROUP = N'PRIMARY' TO {clause} WITH FORMAT")
+        }
+        Op::RestoreFilegroupNoRecovery => {
+            format!("RESTORE DATABASE [{db}] FILEGROUP = N'PRIMARY' FROM {clause} WITH NORECOVERY")
+        }
+        Op::RestoreLogStopAt => format!(
+            "RESTORE LOG [{db}] FROM {clause} WITH STOPAT = N'{}'",
+            stop_at.unwrap_or_default()
+        ),
     }
 }
 
@@ -221,7 +239,7 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
         ..ReferenceOptions::default()
     };
     let set = reference::new_set_name();
-    let sql = statement(inv.op, inv.db, &set, inv.devices);
+    let sql = statement(inv.op, inv.db, &set, inv.devices, inv.stop_at);
     let direction = if inv.op.is_backup() {
         Direction::Backup
     } else {
@@ -279,6 +297,7 @@ pub fn expand(template: &str, inv: &Invocation<'_>) -> String {
         .replace("{prefix}", &inv.prefix_zone.to_string())
         .replace("{alignment}", &inv.alignment.to_string())
         .replace("{mode}", &shell_quote(inv.mode.name()))
+        .replace("{stopat}", &shell_quote(inv.stop_at.unwrap_or_default()))
 }
 
 fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
@@ -311,6 +330,7 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
         .env(vdi_server::daemon::SOCKET_ENV, inv.socket)
         .env("VDISIM_TRANSCRIPT", inv.transcript)
         .env("VDISIM_CONFORM_OP", inv.op.name())
+        .env("VDISIM_CONFORM_STOPAT", inv.stop_at.unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

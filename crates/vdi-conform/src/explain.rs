@@ -233,6 +233,8 @@ pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
                 limit: Duration::ZERO,
                 prefix_zone: case.prefix_zone,
                 alignment: case.client_alignment,
+                stop_at: (step.op == crate::catalogue::Op::RestoreLogStopAt)
+                    .then_some("STOPAT-TIME"),
             };
             if (case.prefix_zone, case.client_alignment) != (0, 0)
                 && !template.contains("{prefix}")

@@ -1,7 +1,7 @@
 //! Running cases: a private fake server per case, the case's faults armed before each client
 //! run, the client run with a time limit, and the verdict.
 
-use crate::catalogue::{Case, Expect, ServerSide, Step};
+use crate::catalogue::{Case, Expect, Op, ServerSide, Step};
 use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
 use std::path::{Path, PathBuf};
@@ -342,14 +342,35 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
     let daemon = Daemon::start(DaemonConfig::new(&socket, engine.clone()))
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let mut records = Vec::new();
+    // The server's time as each step began, before its workload: a point-in-time restore of a
+    // log backup stops where that backup's step began, so none of its workload is applied.
+    let mut began = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
+        began.push(stop_at_text(vdi_server::engine::datetime_now()));
         if step.workload_before {
+            // Changes are stamped with the clock; a little later than the point above.
+            std::thread::sleep(Duration::from_millis(5));
             let mut catalog = engine.lock_catalog();
             if let Some(db) = catalog.get_mut(DATABASE) {
+                db.set_clock(vdi_server::engine::datetime_now());
                 db.run_workload(16, step_seed(config.seed, &case.id, i));
             }
         }
-        let record = run_step(case, step, i, config, &jobs, root, &bin, &socket);
+        let stop_at = (step.op == Op::RestoreLogStopAt)
+            .then(|| {
+                case.steps
+                    .iter()
+                    .position(|s| s.op.is_backup() && s.media == step.media)
+                    .map(|j| began[j].as_str())
+            })
+            .flatten();
+        let place = StepPlace {
+            root,
+            bin: &bin,
+            socket: &socket,
+            stop_at,
+        };
+        let record = run_step(case, step, i, config, &jobs, &place);
         let stop = step_failed(step, &record);
         records.push(record);
         if stop {
@@ -360,19 +381,39 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
     Ok(records)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// `YYYY-MM-DDTHH:MM:SS.fffffff`, as a STOPAT takes it.
+fn stop_at_text(t: vdi_server::tsql::value::DateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.fraction()
+    )
+}
+
+/// Where a step's client runs: the case's scratch directory, the `sqlcmd` directory, the
+/// server's socket, and the point in time of a `restore-log-stopat` run.
+struct StepPlace<'a> {
+    root: &'a Path,
+    bin: &'a Path,
+    socket: &'a Path,
+    stop_at: Option<&'a str>,
+}
+
 fn run_step(
     case: &Case,
     step: &Step,
     index: usize,
     config: &RunConfig,
     jobs: &Recording,
-    root: &Path,
-    bin: &Path,
-    socket: &Path,
+    place: &StepPlace<'_>,
 ) -> StepRecord {
     if step.server == ServerSide::ChildProcess {
-        return run_child_step(case, step, index, config, root, bin);
+        return run_child_step(case, step, index, config, place);
     }
     let trace = Arc::new(JobTrace::default());
     jobs.runner.arm(JobOptions {
@@ -386,8 +427,8 @@ fn run_step(
     });
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
     jobs.started.store(false, Ordering::SeqCst);
-    let transcript = root.join(format!("client-{index}.jsonl"));
-    let outcome = run_client(case, step, config, root, bin, socket, &transcript);
+    let transcript = place.root.join(format!("client-{index}.jsonl"));
+    let outcome = run_client(case, step, config, place, place.socket, &transcript);
     // The job may still be winding down after a client that left early; a client that never
     // sent its statement gets a short grace period.
     let waited = Instant::now();
@@ -449,9 +490,9 @@ fn run_child_step(
     step: &Step,
     index: usize,
     config: &RunConfig,
-    root: &Path,
-    bin: &Path,
+    place: &StepPlace<'_>,
 ) -> StepRecord {
+    let root = place.root;
     let spec = ChildSpec {
         socket: root.join(format!("child-{index}.sock")),
         database: DATABASE.into(),
@@ -480,15 +521,7 @@ fn run_child_step(
     };
     let transcript = root.join(format!("client-{index}.jsonl"));
     let started = Instant::now();
-    let outcome = run_client(
-        case,
-        step,
-        config,
-        root,
-        bin,
-        &server.spec.socket,
-        &transcript,
-    );
+    let outcome = run_client(case, step, config, place, &server.spec.socket, &transcript);
     let client_ended = started + outcome.elapsed;
     // The client has ended; a server that has not died by now never reached its crash point.
     let end = server.finish(config.scaled(Duration::from_secs(2)));
@@ -541,12 +574,11 @@ fn run_client(
     case: &Case,
     step: &Step,
     config: &RunConfig,
-    root: &Path,
-    bin: &Path,
+    place: &StepPlace<'_>,
     socket: &Path,
     transcript: &Path,
 ) -> client::ClientOutcome {
-    let dir = root.join(format!("media-{}", step.media));
+    let dir = place.root.join(format!("media-{}", step.media));
     let _ = std::fs::create_dir_all(&dir);
     client::run(
         &config.client,
@@ -558,10 +590,11 @@ fn run_client(
             devices: step.devices.unwrap_or(case.devices),
             mode: case.mode,
             transcript,
-            bin_dir: bin,
+            bin_dir: place.bin,
             limit: config.step_limit,
             prefix_zone: case.prefix_zone,
             alignment: case.client_alignment,
+            stop_at: place.stop_at,
         },
     )
 }

@@ -32,11 +32,11 @@ pub struct JobOptions {
     /// Where to record what crossed the link (the harness's transcript); none by default.
     pub trace: Option<Arc<JobTrace>>,
     /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
-    /// the headers (decision 49).
+    /// the headers (decision 59).
     pub headers_only_end: HeadersOnlyEnd,
 }
 
-/// How a RESTORE that needs only the headers ends the device set (decision 49).
+/// How a RESTORE that needs only the headers ends the device set (decision 59).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HeadersOnlyEnd {
     /// The Reads already sent complete, then CloseDevice on every device and Close: the

@@ -328,7 +328,7 @@ pub(super) fn read_all(
             code => return abort(session, vec![device_error(line, &names[d], true, code)]),
         }
         clear_errors(&mut session, &mut devices);
-        // Decision 49: by default the reads already sent come back and the set ends normally;
+        // Decision 59: by default the reads already sent come back and the set ends normally;
         // the abort variant ends it as soon as every header is in.
         if headers_only
             && options.headers_only_end == HeadersOnlyEnd::Abort
