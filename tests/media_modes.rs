@@ -95,7 +95,7 @@ fn data_dir_files_are_private_under_any_umask() {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "umask {umask}; exec '{BIN}' server --socket '{}' --sa-password '{PW}' --data-dir '{}'",
+                "umask {umask}; exec '{BIN}' server --socket '{}' --no-tds --sa-password '{PW}' --data-dir '{}'",
                 socket.display(),
                 data.display()
             ))
