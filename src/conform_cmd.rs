@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vdi_conform::catalogue::{self, Case};
 use vdi_conform::client::ClientKind;
+use vdi_conform::html::{self, CaseView, HtmlReport};
 use vdi_conform::report::{self, JsonReport, RunMeta, Style, Summary};
 use vdi_conform::run::{self, CaseResult, Progress, RunConfig, StepRecord, Verdict};
 use vdi_conform::selection::{self, Partition};
@@ -64,6 +65,10 @@ pub struct ConformArgs {
     /// Write one JSON-lines transcript per case into this directory.
     #[arg(long, value_name = "DIR")]
     transcripts: Option<PathBuf>,
+    /// Write the HTML report into this directory: index.html and a page per case with its
+    /// timelines (a static site that works from file://).
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
     /// Seed of every random choice (read sizes, media set ids).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -138,9 +143,14 @@ fn parse_time_scale(s: &str) -> Result<f64, String> {
 pub struct ReplayArgs {
     /// A transcript written by `vdisim conform --transcripts`.
     transcript: PathBuf,
-    /// The client (as for `vdisim conform`).
-    #[arg(long)]
-    client: String,
+    /// The client (as for `vdisim conform`) to run the case again with. Without it (with
+    /// --html), the recorded transcript is drawn as it is.
+    #[arg(long, required_unless_present = "html")]
+    client: Option<String>,
+    /// Write the case's page (its Expected/Actual, the client's output, the timelines) to
+    /// this HTML file: of the recorded transcript, or of the new run with --client.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Time limit of one client run, in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -160,20 +170,24 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The report on stdout as cases come in, and the progress bar on stderr.
+/// The report on stdout as cases come in, the progress bar on stderr, and the HTML pages.
 struct Printer {
     quiet: bool,
     style: Style,
     bar: ProgressBar,
     out: Mutex<std::io::Stdout>,
+    html: Option<HtmlReport>,
 }
 
 impl Progress for Printer {
-    fn finished(&self, _result: &CaseResult) {
+    fn finished(&self, case: &Case, result: &CaseResult, records: &[StepRecord]) {
+        if let Some(html) = &self.html {
+            html.write_case(case, result, records);
+        }
         self.bar.inc(1);
     }
 
-    fn report(&self, _case: &Case, result: &CaseResult, _records: &[StepRecord]) {
+    fn report(&self, _case: &Case, result: &CaseResult) {
         if self.quiet && result.verdict == Verdict::Pass {
             return;
         }
@@ -232,7 +246,10 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
             if i > 0 {
                 println!();
             }
-            print!("{}", vdi_conform::explain::explain(c, &client, label));
+            print!(
+                "{}",
+                vdi_conform::explain::explain(c, Some((&client, label)))
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -272,24 +289,41 @@ pub fn conform(args: &ConformArgs) -> Result<ExitCode, String> {
     } else {
         ProgressBar::hidden()
     };
+    let mut meta = RunMeta {
+        seed: args.seed,
+        client: client_label.clone(),
+        catalogue_version: catalogue::CATALOGUE_VERSION,
+        started_at: report::utc_now(),
+        duration_ms: 0,
+        partition: args.partition.map(|p| p.to_string()),
+    };
+    let html = match &args.html {
+        Some(dir) => Some(
+            HtmlReport::create(dir, meta.clone()).map_err(|e| format!("{}: {e}", dir.display()))?,
+        ),
+        None => None,
+    };
     let printer = Printer {
         quiet: args.quiet,
         style: args.color.style(),
         bar,
         out: Mutex::new(std::io::stdout()),
+        html,
     };
-    let started_at = report::utc_now();
     let started = Instant::now();
     let results = run::run_cases(&cases, &config, &printer);
     printer.bar.finish_and_clear();
-    let meta = RunMeta {
-        seed: args.seed,
-        client: client_label.clone(),
-        catalogue_version: catalogue::CATALOGUE_VERSION,
-        started_at,
-        duration_ms: started.elapsed().as_millis() as u64,
-        partition: args.partition.map(|p| p.to_string()),
-    };
+    meta.duration_ms = started.elapsed().as_millis() as u64;
+    if let (Some(html), Some(dir)) = (&printer.html, &args.html) {
+        let stats = html.finish(&results, &meta)?;
+        eprintln!(
+            "vdisim conform: HTML report {} ({} files, {:.1} MB, written in {:.2} s)",
+            dir.join("index.html").display(),
+            stats.files,
+            stats.bytes as f64 / 1e6,
+            stats.spent.as_secs_f64()
+        );
+    }
     write_reports(
         &results,
         &meta,
@@ -423,26 +457,54 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
             catalogue::CATALOGUE_VERSION
         );
     }
+    let Some(client_text) = &args.client else {
+        // Draw the recorded run.
+        let path = args.html.as_deref().unwrap_or(Path::new("replay.html"));
+        let meta = RunMeta {
+            seed: recorded.header.seed,
+            client: recorded.header.client.clone(),
+            catalogue_version: recorded.header.catalogue,
+            ..RunMeta::default()
+        };
+        let recorded_result = recorded.result.clone().unwrap_or_default();
+        let result = CaseResult {
+            verdict: recorded_result.verdict.unwrap_or(Verdict::Error),
+            expected: recorded_result.expected,
+            actual: recorded_result.actual,
+            client_output: recorded_result.client_output,
+            transcript: Some(args.transcript.clone()),
+            ..run::run_case_result(case, &[])
+        };
+        write_page(path, case, &result, &recorded.runs, &meta)?;
+        eprintln!(
+            "vdisim replay: the recorded case {} ({}) drawn in {}",
+            case.id,
+            result.verdict.name(),
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
     let exe = vdisim_exe()?;
-    let client = match ClientKind::parse(&args.client, &exe) {
+    let client = match ClientKind::parse(client_text, &exe) {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
     let mut config = RunConfig::new(client, exe);
-    config.client_label = args.client.clone();
+    config.client_label = client_text.clone();
     config.seed = recorded.header.seed;
     config.step_limit = Duration::from_secs(args.timeout.max(1));
     eprintln!(
         "vdisim replay: case {} with seed {} ({} recorded run(s))",
         case.id,
         config.seed,
-        recorded.server.len()
+        recorded.runs.len()
     );
+    let started_at = report::utc_now();
     let (result, records) = run::run_case(case, &config);
     let mut same = true;
-    for (i, (old, new)) in recorded.server.iter().zip(&records).enumerate() {
+    for (i, (old, new)) in recorded.runs.iter().zip(&records).enumerate() {
         let (old, new) = (
-            transcript::command_streams(old),
+            transcript::command_streams(&old.server_events()),
             transcript::command_streams(&new.trace),
         );
         if old != new {
@@ -466,8 +528,39 @@ pub fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
     if same {
         eprintln!("vdisim replay: the server sent the recorded command stream");
     }
+    if let Some(path) = &args.html {
+        let meta = RunMeta {
+            seed: config.seed,
+            client: client_text.clone(),
+            catalogue_version: catalogue::CATALOGUE_VERSION,
+            started_at,
+            duration_ms: result.duration_ms,
+            partition: None,
+        };
+        let runs = transcript::RunLog::of(case, &records);
+        write_page(path, case, &result, &runs, &meta)?;
+        eprintln!("vdisim replay: the new run drawn in {}", path.display());
+    }
     println!("{}", report::human(&result));
     let summary = Summary::of(std::slice::from_ref(&result));
     println!("{}", summary.line());
     Ok(ExitCode::from(summary.exit_code(false)))
+}
+
+/// One case's page on its own.
+fn write_page(
+    path: &Path,
+    case: &Case,
+    result: &CaseResult,
+    runs: &[transcript::RunLog],
+    meta: &RunMeta,
+) -> Result<(), String> {
+    let page = html::case_page(&CaseView {
+        case,
+        result,
+        runs,
+        meta,
+        index: None,
+    });
+    write_file(path, &page)
 }

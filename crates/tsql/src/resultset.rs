@@ -261,9 +261,10 @@ fn column_width(column: &Column, opts: &RenderOptions) -> usize {
         }
     };
     match column.ty {
-        SqlType::VarChar(_) | SqlType::NVarChar(_) | SqlType::VarBinary(_) => {
-            cap(opts.variable_width)
-        }
+        SqlType::VarChar(_)
+        | SqlType::NVarChar(_)
+        | SqlType::VarBinary(_)
+        | SqlType::SqlVariant => cap(opts.variable_width),
         SqlType::Char(_) | SqlType::NChar(_) | SqlType::Binary(_) => cap(opts.fixed_width),
         _ => declared,
     }

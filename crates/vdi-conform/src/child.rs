@@ -20,7 +20,7 @@ use vdi_proto::VdResult;
 use vdi_server::daemon::{Daemon, DaemonConfig};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::{Engine, EngineConfig};
-use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
+use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TimedEvent, VdiJobRunner};
 use vdi_server::vdi::link::{ServerConnector, ServerLink};
 use vdi_server::vdi::shm::ShmServerConnector;
 
@@ -177,7 +177,7 @@ pub struct ChildEnd {
     /// When it ended (`None`: still running when the harness stopped waiting and killed it).
     pub died_at: Option<Instant>,
     /// The link trace it left.
-    pub trace: Vec<TraceEvent>,
+    pub trace: Vec<TimedEvent>,
     /// The keys of the sets it opened.
     pub sets: Vec<String>,
 }

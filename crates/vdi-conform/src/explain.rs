@@ -159,9 +159,9 @@ pub fn expectation_text(step: &Step) -> String {
     }
 }
 
-/// The whole explanation of `case` for `client` (the template's command lines shown
-/// expanded with placeholder paths).
-pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
+/// The whole explanation of `case`; with a client (and how it was given), also how that
+/// client is run (a template's command lines expanded, `SCRATCH` for the scratch directory).
+pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}  {}", case.id, case.tier.name());
     let _ = writeln!(s, "  {}", case.summary);
@@ -175,18 +175,16 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
         case.max_transfer
     );
     match client {
-        ClientKind::Builtin(_) => {
-            let _ = writeln!(
-                s,
-                "Client: {client_label} (the reference client, in this process)"
-            );
+        Some((ClientKind::Builtin(_), label)) => {
+            let _ = writeln!(s, "Client: {label} (the reference client, in this process)");
         }
-        ClientKind::Template(_) => {
+        Some((ClientKind::Template(_), _)) => {
             let _ = writeln!(
                 s,
                 "Client: the template, each run through sh -c with the placeholders substituted (SCRATCH: the case's scratch directory)"
             );
         }
+        None => {}
     }
     for (i, step) in case.steps.iter().enumerate() {
         let devices = step.devices.unwrap_or(case.devices);
@@ -214,7 +212,7 @@ pub fn explain(case: &Case, client: &ClientKind, client_label: &str) -> String {
             let _ = writeln!(s, "  the server {f}");
         }
         let _ = writeln!(s, "  expected: {}", expectation_text(step));
-        if let ClientKind::Template(template) = client {
+        if let Some((ClientKind::Template(template), _)) = client {
             // The case's scratch directory is made when it runs; `SCRATCH` stands for it.
             let dir = format!("SCRATCH/media-{}", step.media);
             let inv = Invocation {

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod child;
 pub mod client;
 pub mod explain;
+pub mod html;
 pub mod judge;
 pub mod observe;
 pub mod report;

@@ -266,3 +266,22 @@ pub fn closing_list(results: &[CaseResult], style: Style) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_text_and_back() {
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_796_285_517, "2026-12-03T08:11:57Z"),
+            (4_107_542_399, "2100-02-28T23:59:59Z"),
+        ] {
+            assert_eq!(utc_text(secs), text);
+            assert_eq!(parse_utc(text), Some(secs));
+        }
+        assert_eq!(parse_utc("2026-12-03 08:11:57"), None);
+    }
+}

@@ -170,17 +170,18 @@ pub const CRASH_NOTICE_BOUND: Duration = Duration::from_secs(10);
 
 /// What the caller of [`run_cases`] sees as the run goes.
 pub trait Progress: Sync {
-    /// A case finished (in completion order; for a progress bar).
-    fn finished(&self, _result: &CaseResult) {}
+    /// A case finished, with what its runs recorded (in completion order, on the thread that
+    /// ran it: for a progress bar, or work per case such as its HTML page).
+    fn finished(&self, _case: &Case, _result: &CaseResult, _records: &[StepRecord]) {}
 
-    /// The next case in catalogue order, with its records, as soon as every case before it
-    /// was reported: whatever `--jobs` is, reports come out in one order.
-    fn report(&self, case: &Case, result: &CaseResult, records: &[StepRecord]);
+    /// The next case in catalogue order, as soon as every case before it was reported:
+    /// whatever `--jobs` is, reports come out in one order.
+    fn report(&self, case: &Case, result: &CaseResult);
 }
 
 /// A closure sees each result in catalogue order.
 impl<F: Fn(&CaseResult) + Sync> Progress for F {
-    fn report(&self, _case: &Case, result: &CaseResult, _records: &[StepRecord]) {
+    fn report(&self, _case: &Case, result: &CaseResult) {
         self(result)
     }
 }
@@ -188,7 +189,7 @@ impl<F: Fn(&CaseResult) + Sync> Progress for F {
 /// Finished cases waiting for the ones before them.
 struct InOrder {
     next: usize,
-    waiting: Vec<Option<(CaseResult, Vec<StepRecord>)>>,
+    waiting: Vec<Option<CaseResult>>,
 }
 
 /// Runs `cases` on `config.jobs` threads; `progress` sees each case finish and each result in
@@ -207,17 +208,18 @@ pub fn run_cases(cases: &[&Case], config: &RunConfig, progress: &dyn Progress) -
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
                     let (result, records) = run_case(case, config);
-                    progress.finished(&result);
+                    progress.finished(case, &result, &records);
+                    drop(records);
                     results.lock().unwrap_or_else(PoisonError::into_inner)[i] =
                         Some(result.clone());
                     // Report, under the lock, every case whose predecessors are all reported.
                     let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
                     let order = &mut *order;
-                    order.waiting[i] = Some((result, records));
-                    while let Some(Some((result, records))) =
+                    order.waiting[i] = Some(result);
+                    while let Some(Some(result)) =
                         order.waiting.get_mut(order.next).map(Option::take)
                     {
-                        progress.report(cases[order.next], &result, &records);
+                        progress.report(cases[order.next], &result);
                         order.next += 1;
                     }
                 }
@@ -242,6 +244,8 @@ pub struct StepRecord {
     pub errors: Vec<String>,
     /// What crossed the link.
     pub trace: Vec<TraceEvent>,
+    /// When each of `trace` happened: microseconds since the run's trace began.
+    pub trace_us: Vec<u64>,
     /// The client library's transcript lines.
     pub client_lines: Vec<String>,
     /// A run against a child-process server: how the crash went.
@@ -501,7 +505,11 @@ fn run_step(
         Some((r, e)) => (Some(r), e),
         None => (None, Vec::new()),
     };
-    let trace = trace.take();
+    let (trace_us, trace): (Vec<u64>, Vec<TraceEvent>) = trace
+        .take_timed()
+        .into_iter()
+        .map(|e| (e.t_us, e.event))
+        .unzip();
     let leftover_regions = trace
         .iter()
         .filter_map(|e| match e {
@@ -515,6 +523,7 @@ fn run_step(
         job,
         errors,
         trace,
+        trace_us,
         client_lines,
         crash: None,
         harness_error: None,
@@ -598,7 +607,8 @@ fn run_child_step(
         }),
         harness_error: None,
         leftover_regions,
-        trace: end.trace,
+        trace: end.trace.iter().map(|e| e.event.clone()).collect(),
+        trace_us: end.trace.iter().map(|e| e.t_us).collect(),
         client_lines,
     }
 }

@@ -2,10 +2,11 @@
 //! client library's own events, per client run; read back by `vdisim replay`.
 
 use crate::catalogue::{CATALOGUE_VERSION, Case};
-use crate::run::{CaseResult, RunConfig, StepRecord};
+use crate::run::{CaseResult, ClientOutput, RunConfig, StepRecord, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use vdi_server::jobs::TraceEvent;
+use vdi_proto::transcript::Event;
+use vdi_server::jobs::{JobFaults, TimedEvent, TraceEvent};
 
 /// The first line of a conformance transcript.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,6 +21,65 @@ pub struct TranscriptHeader {
 /// The file name of a case's transcript.
 pub fn transcript_name(id: &str) -> String {
     format!("{}.jsonl", id.replace('/', "__"))
+}
+
+/// One client run, as a transcript keeps it and a case page draws it.
+#[derive(Clone, Debug, Default)]
+pub struct RunLog {
+    /// What the client was asked to do (`{op}`).
+    pub op: String,
+    /// The server's faults for the run.
+    pub faults: JobFaults,
+    /// What crossed the link as the server saw it, with times (microseconds since the run's
+    /// trace began).
+    pub server: Vec<TimedEvent>,
+    /// The client library's own events (times on the client's clock).
+    pub client: Vec<Event>,
+}
+
+impl RunLog {
+    /// The runs of `case` from what the harness recorded.
+    pub fn of(case: &Case, records: &[StepRecord]) -> Vec<RunLog> {
+        records
+            .iter()
+            .zip(&case.steps)
+            .map(|(r, step)| RunLog {
+                op: step.op.name().to_string(),
+                faults: step.faults.clone(),
+                server: r
+                    .trace
+                    .iter()
+                    .zip(r.trace_us.iter().copied().chain(std::iter::repeat(0)))
+                    .map(|(event, t_us)| TimedEvent {
+                        t_us,
+                        event: event.clone(),
+                    })
+                    .collect(),
+                client: r
+                    .client_lines
+                    .iter()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The server's events without their times.
+    pub fn server_events(&self) -> Vec<TraceEvent> {
+        self.server.iter().map(|e| e.event.clone()).collect()
+    }
+}
+
+/// The verdict a transcript ends with.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RecordedResult {
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub expected: Vec<String>,
+    #[serde(default)]
+    pub actual: Vec<String>,
+    #[serde(default)]
+    pub client_output: Vec<ClientOutput>,
 }
 
 pub(crate) fn write_transcript(
@@ -47,8 +107,13 @@ pub(crate) fn write_transcript(
             "{}",
             serde_json::json!({"step": i, "op": step.op.name(), "faults": step.faults})
         )?;
-        for e in &r.trace {
-            writeln!(out, "{}", serde_json::json!({"step": i, "server": e}))?;
+        for (n, e) in r.trace.iter().enumerate() {
+            let t_us = r.trace_us.get(n).copied().unwrap_or(0);
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"step": i, "t_us": t_us, "server": e})
+            )?;
         }
         for l in &r.client_lines {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(l) {
@@ -56,21 +121,39 @@ pub(crate) fn write_transcript(
             }
         }
     }
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({"verdict": result.verdict, "expected": result.expected, "actual": result.actual})
-    )?;
+    let recorded = RecordedResult {
+        verdict: Some(result.verdict),
+        expected: result.expected.clone(),
+        actual: result.actual.clone(),
+        client_output: result.client_output.clone(),
+    };
+    writeln!(out, "{}", serde_json::to_string(&recorded)?)?;
     out.flush()?;
     Ok(path)
 }
 
-/// A parsed conformance transcript: the header and, per client run, what the server sent.
+/// A parsed conformance transcript.
 #[derive(Clone, Debug)]
 pub struct Transcript {
     pub header: TranscriptHeader,
-    /// Per run, the server's events.
-    pub server: Vec<Vec<TraceEvent>>,
+    /// Per client run, what both sides recorded.
+    pub runs: Vec<RunLog>,
+    /// The verdict it ends with (`None`: the file was cut short).
+    pub result: Option<RecordedResult>,
+}
+
+/// One line of a transcript after the header.
+#[derive(Deserialize)]
+struct Line {
+    step: Option<usize>,
+    #[serde(default)]
+    t_us: u64,
+    op: Option<String>,
+    faults: Option<JobFaults>,
+    server: Option<TraceEvent>,
+    client: Option<Event>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Reads a transcript written with `--transcripts`.
@@ -84,22 +167,42 @@ pub fn read_transcript(path: &Path) -> Result<Transcript, String> {
             serde_json::from_str(l).map_err(|_| "the first line is not a vdisim conform header")
         })
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut server: Vec<Vec<TraceEvent>> = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let v: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 2))?;
-        if let (Some(step), Some(event)) = (v.get("step").and_then(|s| s.as_u64()), v.get("server"))
-        {
-            let step = step as usize;
-            if server.len() <= step {
-                server.resize_with(step + 1, Vec::new);
+    let mut runs: Vec<RunLog> = Vec::new();
+    let mut result = None;
+    for (n, text) in lines.enumerate() {
+        let at = |e: serde_json::Error| format!("{}:{}: {e}", path.display(), n + 2);
+        let line: Line = serde_json::from_str(text).map_err(at)?;
+        let Some(step) = line.step else {
+            if line.rest.contains_key("verdict") {
+                result = Some(serde_json::from_str(text).map_err(at)?);
             }
-            let event: TraceEvent = serde_json::from_value(event.clone())
-                .map_err(|e| format!("{}:{}: {e}", path.display(), n + 2))?;
-            server[step].push(event);
+            continue;
+        };
+        if runs.len() <= step {
+            runs.resize_with(step + 1, RunLog::default);
+        }
+        let run = &mut runs[step];
+        if let Some(op) = line.op {
+            run.op = op;
+        }
+        if let Some(faults) = line.faults {
+            run.faults = faults;
+        }
+        if let Some(event) = line.server {
+            run.server.push(TimedEvent {
+                t_us: line.t_us,
+                event,
+            });
+        }
+        if let Some(event) = line.client {
+            run.client.push(event);
         }
     }
-    Ok(Transcript { header, server })
+    Ok(Transcript {
+        header,
+        runs,
+        result,
+    })
 }
 
 /// The commands the server sent, per device (the part of a transcript the seed decides). Reads

@@ -303,8 +303,11 @@ fn streams(dir: &std::path::Path, id: &str) -> String {
     let t = transcript::read_transcript(&dir.join(transcript::transcript_name(id))).unwrap();
     assert_eq!(t.header.case, id);
     let mut out = String::new();
-    for (i, events) in t.server.iter().enumerate() {
-        for (d, stream) in transcript::command_streams(events).iter().enumerate() {
+    for (i, run) in t.runs.iter().enumerate() {
+        for (d, stream) in transcript::command_streams(&run.server_events())
+            .iter()
+            .enumerate()
+        {
             for line in stream {
                 out.push_str(&format!("run{} dev{d} {line}\n", i + 1));
             }

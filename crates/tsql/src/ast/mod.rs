@@ -78,6 +78,16 @@ pub enum StatementKind {
         name: String,
         columns: Vec<ColumnDefinition>,
     },
+    /// `DECLARE name CURSOR … FOR select`
+    DeclareCursor(DeclareCursor),
+    /// `OPEN cursor`
+    OpenCursor(String),
+    /// `FETCH … cursor [INTO …]`
+    Fetch(Fetch),
+    /// `CLOSE cursor`
+    CloseCursor(String),
+    /// `DEALLOCATE cursor`
+    DeallocateCursor(String),
     SetVariable(SetVariable),
     SetOption(SetOption),
     If(If),
@@ -93,9 +103,10 @@ pub enum StatementKind {
     Throw(Throw),
     Exec(Exec),
     BeginTransaction(BeginTransaction),
-    /// `COMMIT [TRAN[SACTION] [name]]` / `COMMIT WORK`
+    /// `COMMIT [TRAN[SACTION] [name]]` / `COMMIT WORK`; the name is not kept.
     Commit,
-    /// `ROLLBACK [TRAN[SACTION] [name|@v]]` / `ROLLBACK WORK`
+    /// `ROLLBACK [TRAN[SACTION] [name|@v]]` / `ROLLBACK WORK`; the name (a transaction's or a
+    /// savepoint's) is not kept.
     Rollback,
     /// `SAVE TRAN[SACTION] name`
     SaveTransaction(Expr),

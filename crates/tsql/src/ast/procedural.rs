@@ -42,7 +42,8 @@ pub struct SetOption {
     pub value: SetOptionValue,
 }
 
-/// One argument of `EXEC proc …`.
+/// One argument of `EXEC proc …`: a constant, a variable, or a bare name (which SQL Server
+/// takes as a string, and the parser gives as a string literal).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExecArgument {
     /// `@name = value`: the parameter name with its `@`.
@@ -50,7 +51,7 @@ pub struct ExecArgument {
     pub value: Expr,
     /// `@v OUTPUT`
     pub output: bool,
-    /// `DEFAULT` given as the value.
+    /// `DEFAULT` given as the value (`value` is then NULL).
     pub default: bool,
 }
 
@@ -60,7 +61,8 @@ pub enum Exec {
     Procedure {
         /// `@rc = ` before the procedure name.
         return_variable: Option<String>,
-        /// `msdb.dbo.sp_delete_backuphistory`, `sp_executesql`, …
+        /// `msdb.dbo.sp_delete_backuphistory`, `sp_executesql`, …; `EXEC @p` (the procedure
+        /// named by a variable) is the one part `@p`.
         procedure: ObjectName,
         args: Vec<ExecArgument>,
     },
@@ -132,4 +134,27 @@ pub struct Dbcc {
     pub args: Vec<Expr>,
     /// Upper-cased WITH options (NO_INFOMSGS, ALL_ERRORMSGS, …).
     pub options: Vec<String>,
+}
+
+/// `DECLARE name CURSOR [LOCAL|GLOBAL] [FORWARD_ONLY|SCROLL] [STATIC|KEYSET|DYNAMIC|FAST_FORWARD]
+/// [READ_ONLY|SCROLL_LOCKS|OPTIMISTIC] FOR select`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeclareCursor {
+    pub name: String,
+    /// Upper-cased option words, in statement order.
+    pub options: Vec<String>,
+    pub query: super::query::Query,
+}
+
+/// `FETCH [NEXT|PRIOR|FIRST|LAST|ABSOLUTE n|RELATIVE n FROM] cursor [INTO @a, …]`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fetch {
+    /// Upper-cased: `NEXT` when not written.
+    pub direction: String,
+    /// The row number of ABSOLUTE and RELATIVE.
+    pub offset: Option<Expr>,
+    /// A cursor name, or a cursor variable with its `@`.
+    pub cursor: String,
+    /// Variables with their `@`.
+    pub into: Vec<String>,
 }

@@ -5,16 +5,22 @@
 //! well-formed statement (level 16: bad option values, too many devices) carry the line the
 //! statement starts on, where SQL Server reports errors raised while a statement runs.
 //!
-//! Submodules by statement family: [`expr`] (expressions and conditions), [`types`] (data
-//! types), [`query`] (SELECT), [`procedural`] (variables, control flow, EXEC, transactions),
-//! [`ddl`] (databases and security), [`dml`] (temporary tables), [`backup`] (BACKUP/RESTORE).
+//! Submodules by statement family: [`expr`] and [`functions`] (expressions and conditions),
+//! [`types`] (data types), [`query`] (SELECT), [`procedural`] (variables, SET options,
+//! control flow, transactions, errors), [`exec`] (EXEC, WAITFOR, DBCC), [`cursor`], [`ddl`]
+//! (databases),
+//! [`security`] (logins, users, permissions), [`dml`] (tables), [`backup`] (BACKUP/RESTORE).
 
 mod backup;
+mod cursor;
 mod ddl;
 mod dml;
+mod exec;
 mod expr;
+mod functions;
 mod procedural;
 mod query;
+mod security;
 mod types;
 
 #[cfg(test)]
@@ -305,6 +311,10 @@ impl<'t> Parser<'t> {
         let Some(first) = self.peek() else {
             return Err(self.unexpected());
         };
+        if first.is_symbol('(') {
+            // `(SELECT …) UNION (SELECT …)`
+            return Ok(StatementKind::Select(self.query()?));
+        }
         if first.kind != TokenKind::Word {
             return Err(self.unexpected());
         }
@@ -334,6 +344,8 @@ impl<'t> Parser<'t> {
                 Ok(StatementKind::Checkpoint)
             }
             "DECLARE" => self.declare(),
+            "OPEN" | "CLOSE" | "DEALLOCATE" => self.cursor_command(),
+            "FETCH" => self.fetch(),
             "SET" => self.set(),
             "IF" => self.if_statement(),
             "WHILE" => self.while_statement(),

@@ -47,7 +47,8 @@ impl Parser<'_> {
             Vec::new()
         };
         let mut body = self.query_body()?;
-        let order_by = if self.eat_words(&["ORDER", "BY"]) {
+        let order_by = if self.eat_word("ORDER") {
+            self.expect_word("BY")?;
             self.order_items()?
         } else {
             Vec::new()
@@ -219,7 +220,8 @@ impl Parser<'_> {
         } else {
             None
         };
-        let group_by = if self.eat_words(&["GROUP", "BY"]) {
+        let group_by = if self.eat_word("GROUP") {
+            self.expect_word("BY")?;
             self.expr_list()?
         } else {
             Vec::new()
@@ -308,23 +310,22 @@ impl Parser<'_> {
 
     /// `t.*`, `dbo.t.*`: the qualifier, if the tokens ahead are one.
     fn qualified_wildcard(&mut self) -> Parsed<Option<ObjectName>> {
+        let mut parts = Vec::new();
         let mut ahead = 0;
         loop {
-            if self.peek_at(ahead).and_then(|t| t.identifier()).is_none() {
+            let Some(part) = self.peek_at(ahead).and_then(|t| t.identifier()) else {
                 return Ok(None);
-            }
+            };
+            parts.push(part.to_owned());
             if !self.peek_at(ahead + 1).is_some_and(|t| t.is_symbol('.')) {
                 return Ok(None);
             }
             if self.peek_at(ahead + 2).is_some_and(|t| t.is_symbol('*')) {
-                break;
+                self.pos += ahead + 3;
+                return Ok(Some(ObjectName { parts }));
             }
             ahead += 2;
         }
-        let qualifier = self.object_name()?;
-        self.expect_symbol('.')?;
-        self.expect_symbol('*')?;
-        Ok(Some(qualifier))
     }
 
     /// `[AS] alias`; a string alias (`'name'`) only where `strings` allows it (select lists).

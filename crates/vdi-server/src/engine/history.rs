@@ -71,7 +71,15 @@ impl JobContext<'_> {
         record.first_lsn = u128::from(meta.first_lsn);
         record.last_lsn = u128::from(meta.last_lsn);
         record.checkpoint_lsn = u128::from(meta.checkpoint_lsn);
-        record.database_backup_lsn = u128::from(meta.differential_base_lsn);
+        // The checkpoint of the full backup the chain hangs on: for a full backup, the one
+        // before it (what the stream records); for differential and log backups, the last full.
+        record.database_backup_lsn = match meta.kind {
+            DbBackupKind::Full => u128::from(meta.differential_base_lsn),
+            _ => self
+                .snapshot(&stmt.database)
+                .and_then(|d| d.differential_base())
+                .map_or(0, u128::from),
+        };
         if meta.kind == DbBackupKind::Differential {
             record.differential_base_lsn = Some(u128::from(meta.differential_base_lsn));
         }

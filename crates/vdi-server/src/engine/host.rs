@@ -324,6 +324,41 @@ impl Session {
                 }
                 return;
             }
+            // vdisim's own: marks a page of a database damaged, so DBCC CHECKDB finds it.
+            "VDISIM_DAMAGE" => {
+                let (Some(db), Some(page)) =
+                    (text_arg(0), text_arg(1).and_then(|p| p.parse().ok()))
+                else {
+                    sink.message(messages::incorrect_syntax(line, "VDISIM_DAMAGE"));
+                    return;
+                };
+                let mut catalog = self.engine.lock_catalog();
+                match catalog.get_mut(&db) {
+                    Some(d) if page < d.page_count() => {
+                        d.damage_page(page);
+                        let name = d.name().to_owned();
+                        if let Err(e) = catalog.save(&name) {
+                            drop(catalog);
+                            sink.message(messages::catalog_io_failed(line, &e.to_string()));
+                            return;
+                        }
+                    }
+                    Some(_) => {
+                        drop(catalog);
+                        sink.message(messages::value_out_of_range(
+                            line,
+                            page,
+                            "VDISIM_DAMAGE page",
+                        ));
+                        return;
+                    }
+                    None => {
+                        drop(catalog);
+                        sink.message(messages::database_does_not_exist(line, &db));
+                        return;
+                    }
+                }
+            }
             "SQLPERF" => {
                 let mut rs = ResultSet::new(vec![
                     crate::tsql::Column::new("Database Name", crate::tsql::value::SYSNAME, false),
@@ -370,19 +405,30 @@ impl Session {
                 drop(catalog);
                 if let Err(detail) = problem {
                     sink.message(SqlMessage::new(
-                        8939,
+                        8928,
                         16,
-                        98,
+                        1,
                         line,
-                        format!("Table error: database '{name}': {detail}"),
+                        format!(
+                            "Object ID 0, index ID -1, partition ID 0, alloc unit ID 0 (type Unknown): {detail}"
+                        ),
                     ));
                     sink.message(SqlMessage::new(
                         8989,
-                        0,
+                        16,
                         1,
                         line,
                         format!(
                             "CHECKDB found 0 allocation errors and 1 consistency errors in database '{name}'."
+                        ),
+                    ));
+                    sink.message(SqlMessage::new(
+                        8958,
+                        16,
+                        1,
+                        line,
+                        format!(
+                            "repair_allow_data_loss is the minimum repair level for the errors found by DBCC CHECKDB ({name})."
                         ),
                     ));
                     return;

@@ -433,3 +433,113 @@ fn restore_syntax_errors() {
     assert_eq!(err_number("RESTORE DATABASE db TO VIRTUAL_DEVICE='a'"), 156);
     assert_eq!(err_number("RESTORE HEADERONLY"), 102);
 }
+
+// ---- variables ---------------------------------------------------------------------------
+
+fn slot(slot: Slot, variable: &str) -> VariableSlot {
+    VariableSlot {
+        slot,
+        variable: variable.into(),
+    }
+}
+
+#[test]
+fn backup_with_variables_records_slots_and_keeps_defaults() {
+    let b = backup(
+        "BACKUP DATABASE @db TO VIRTUAL_DEVICE = @dev, VIRTUAL_DEVICE = 'b', VIRTUAL_DEVICE = @dev2 \
+         WITH NAME = @name, DESCRIPTION = @d, BLOCKSIZE = @bs, STATS = @s, INIT",
+    );
+    assert_eq!(b.database, "");
+    assert_eq!(b.devices, ["", "b", ""]);
+    assert_eq!(
+        b.variables,
+        [
+            slot(Slot::Database, "@db"),
+            slot(Slot::Device(0), "@dev"),
+            slot(Slot::Device(2), "@dev2"),
+            slot(Slot::Option("NAME".into()), "@name"),
+            slot(Slot::Option("DESCRIPTION".into()), "@d"),
+            slot(Slot::Option("BLOCKSIZE".into()), "@bs"),
+            slot(Slot::Option("STATS".into()), "@s"),
+        ]
+    );
+    assert_eq!(b.options.name, None);
+    assert_eq!(b.options.description, None);
+    assert_eq!(b.options.transfer.block_size, None);
+    assert_eq!(b.options.stats, None);
+    assert_eq!(b.options.init, Some(true));
+    // Two variables are not a duplicate device; two equal literals still are.
+    assert_eq!(
+        backup("BACKUP LOG db TO VIRTUAL_DEVICE = @a, VIRTUAL_DEVICE = @a").devices,
+        ["", ""]
+    );
+    assert_eq!(
+        err_number(
+            "BACKUP LOG db TO VIRTUAL_DEVICE = @a, VIRTUAL_DEVICE = 'x', VIRTUAL_DEVICE = 'x'"
+        ),
+        59001
+    );
+    // The statement's option rules still apply to options given by variable.
+    assert_eq!(
+        err_number(&format!("{BK} WITH NAME = @a, NAME = @b")),
+        59003
+    );
+    assert_eq!(err_number(&format!("{BK} WITH FILE = @f")), 3032);
+    assert_eq!(backup(BK).variables, []);
+}
+
+#[test]
+fn restore_with_variables() {
+    let r = restore(
+        "RESTORE DATABASE @db FROM VIRTUAL_DEVICE = @d WITH STOPAT = @t, FILE = @f, \
+         MOVE @logical TO '/data/x.mdf', MOVE 'log' TO @physical, STANDBY = @undo",
+    );
+    assert_eq!(r.database.as_deref(), Some(""));
+    assert_eq!(r.devices, [""]);
+    assert_eq!(r.options.stop_at, None);
+    assert_eq!(r.options.file, None);
+    assert_eq!(r.options.recovery, None);
+    assert_eq!(
+        r.options.moves,
+        [
+            FileMove {
+                logical_name: String::new(),
+                physical_name: "/data/x.mdf".into()
+            },
+            FileMove {
+                logical_name: "log".into(),
+                physical_name: String::new()
+            }
+        ]
+    );
+    assert_eq!(
+        r.variables,
+        [
+            slot(Slot::Database, "@db"),
+            slot(Slot::Device(0), "@d"),
+            slot(Slot::Option("STOPAT".into()), "@t"),
+            slot(Slot::Option("FILE".into()), "@f"),
+            slot(
+                Slot::Move {
+                    index: 0,
+                    physical: false
+                },
+                "@logical"
+            ),
+            slot(
+                Slot::Move {
+                    index: 1,
+                    physical: true
+                },
+                "@physical"
+            ),
+            slot(Slot::Option("STANDBY".into()), "@undo"),
+        ]
+    );
+    let r = restore("RESTORE HEADERONLY FROM VIRTUAL_DEVICE = @d");
+    assert_eq!(r.variables, [slot(Slot::Device(0), "@d")]);
+    assert_eq!(
+        err_number("RESTORE DATABASE db FROM VIRTUAL_DEVICE = @d WITH STOPAT @t"),
+        102
+    );
+}

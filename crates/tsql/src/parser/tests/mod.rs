@@ -1,9 +1,12 @@
 //! Parser tests by statement family: parse → AST, and the Msg number and line of bad input.
 
 mod backup;
+mod ddl;
 mod expr;
 mod legacy;
 mod procedural;
+mod query;
+mod tools;
 mod types;
 
 pub(super) use crate::ast::*;

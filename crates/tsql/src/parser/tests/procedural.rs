@@ -485,3 +485,49 @@ fn with_after_an_unterminated_statement_is_319() {
         2
     );
 }
+
+#[test]
+fn cursors() {
+    let s = all("DECLARE dbs CURSOR LOCAL FAST_FORWARD FOR
+    SELECT name FROM sys.databases WHERE database_id > 4 ORDER BY name;
+OPEN dbs;
+FETCH NEXT FROM dbs INTO @db, @id;
+WHILE @@FETCH_STATUS = 0
+BEGIN
+    PRINT @db;
+    FETCH dbs INTO @db, @id;
+END
+CLOSE dbs;
+DEALLOCATE dbs;");
+    let StatementKind::DeclareCursor(c) = &s[0] else {
+        panic!("{:?}", s[0])
+    };
+    assert_eq!(c.name, "dbs");
+    assert_eq!(c.options, ["LOCAL", "FAST_FORWARD"]);
+    assert_eq!(c.query.order_by.len(), 1);
+    assert_eq!(s[1], StatementKind::OpenCursor("dbs".into()));
+    assert_eq!(
+        s[2],
+        StatementKind::Fetch(Fetch {
+            direction: "NEXT".into(),
+            offset: None,
+            cursor: "dbs".into(),
+            into: vec!["@db".into(), "@id".into()],
+        })
+    );
+    assert_eq!(s[4], StatementKind::CloseCursor("dbs".into()));
+    assert_eq!(s[5], StatementKind::DeallocateCursor("dbs".into()));
+    let StatementKind::DeclareCursor(c) =
+        one("DECLARE c INSENSITIVE SCROLL CURSOR FOR SELECT 1 AS x FOR READ ONLY")
+    else {
+        panic!()
+    };
+    assert_eq!(c.options, ["INSENSITIVE", "SCROLL"]);
+    assert!(matches!(
+        one("FETCH ABSOLUTE 3 FROM GLOBAL c"),
+        StatementKind::Fetch(Fetch { offset: Some(_), ref direction, .. }) if direction == "ABSOLUTE"
+    ));
+    assert_eq!(err_number("FETCH NEXT c"), 102);
+    assert_eq!(err_number("DECLARE c CURSOR SELECT 1"), 156);
+    assert_eq!(err_number("OPEN"), 156);
+}
