@@ -252,6 +252,8 @@ proptest! {
         run(&format!("SELECT {e}"));
         run(&format!("SELECT {e} AS x, COUNT(*) FROM t WHERE {f} > 0 GROUP BY {e} ORDER BY 1 DESC"));
         run(&format!("SELECT DISTINCT TOP (3) {e} FROM t a LEFT JOIN t b ON {f} = a.a UNION SELECT {f}"));
+        run(&format!("WITH c(x) AS (SELECT {e} FROM t) SELECT x, ROW_NUMBER() OVER (PARTITION BY x ORDER BY x), LAG(x) OVER (ORDER BY x) FROM c WHERE EXISTS (SELECT 1 FROM t WHERE t.a = c.x OR {f} IS NULL)"));
+        run(&format!("SELECT (SELECT TOP 1 {e} FROM t u WHERE u.b LIKE t.b), STRING_AGG(CAST({f} AS nvarchar(20)), ',') FROM t GROUP BY b HAVING COUNT(*) > 0 ORDER BY 1"));
     }
 
     #[test]
