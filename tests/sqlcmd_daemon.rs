@@ -380,3 +380,66 @@ fn databases_persist_in_the_data_dir_across_restarts() {
     drop(second);
     fs::remove_dir_all(data).unwrap();
 }
+
+#[test]
+fn a_128_character_name_survives_backup_restore_and_a_restart_with_data_dir() {
+    // Spaces, non-ASCII letters, a closing bracket and a slash: 128 characters whose file name
+    // would be far longer than Linux allows if it were only escaped.
+    let mut name: String = "Données ]/ 数据库 ".chars().cycle().take(127).collect();
+    name.push('Z');
+    assert_eq!(name.chars().count(), 128);
+    let quoted = format!("[{}]", name.replace(']', "]]"));
+    let literal = format!("N'{}'", name.replace('\'', "''"));
+    let data = temp_dir("data128");
+    let data_arg = data.to_str().unwrap();
+    let mut first = Server::start_with("data128a", &["--data-dir", data_arg]);
+    let out = first.sa(&["-b", "-Q", &format!("CREATE DATABASE {quoted}")]);
+    assert_eq!((code(&out), stdout(&out)), (0, String::new()));
+
+    let media = first.dir.join("media");
+    let server_arg = format!("unix:{}", first.socket.display());
+    let client = |verb: &str, dir_flag: &str, extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args([
+                verb,
+                "-S",
+                &server_arg,
+                "-U",
+                "sa",
+                "-P",
+                PW,
+                "--db",
+                &name,
+                "-q",
+            ])
+            .args([dir_flag, media.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{verb}: {}{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    client("backup", "--to", &[]);
+    let out = first.sa(&["-b", "-Q", &format!("DROP DATABASE {quoted}")]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    client("restore", "--from", &[]);
+    first.signal("TERM");
+    assert!(first.wait_exit().success());
+
+    let second = Server::start_with("data128b", &["--data-dir", data_arg]);
+    let out = second.sa(&[
+        "-h",
+        "-1",
+        "-W",
+        "-Q",
+        &format!("SELECT name, DB_ID({literal}) FROM sys.databases WHERE name = {literal}"),
+    ]);
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("{name} ")), "{text}");
+    drop(second);
+    fs::remove_dir_all(data).unwrap();
+}

@@ -117,6 +117,13 @@ fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
+/// The longest encoded name kept whole in a file name (Linux allows 255 bytes in all).
+const MAX_ENCODED_NAME: usize = 200;
+
+/// The data-directory file of a database: its (lower-cased) name with every byte other than
+/// `[A-Za-z0-9_-]` as `%XX`. A name whose encoding is too long for a file name (128 characters
+/// of non-ASCII text need up to 1,536) keeps its first part and adds a hash of the whole, so
+/// every legal name has a file. Loading reads the name from the file's content.
 fn file_name(name: &str) -> String {
     let mut s = String::new();
     for b in name.bytes() {
@@ -125,6 +132,11 @@ fn file_name(name: &str) -> String {
         } else {
             s.push_str(&format!("%{b:02X}"));
         }
+    }
+    if s.len() > MAX_ENCODED_NAME {
+        let hash = xxhash_rust::xxh3::xxh3_128(name.as_bytes());
+        s.truncate(MAX_ENCODED_NAME - 34);
+        s.push_str(&format!("~{hash:032x}"));
     }
     s.push_str(FILE_SUFFIX);
     s
@@ -254,13 +266,13 @@ impl Catalog {
 
     /// DROP DATABASE. (Not named `drop`: through a `MutexGuard` that would resolve to
     /// `Drop::drop`.)
+    /// The database stays in the catalog if its file cannot be removed.
     pub fn drop_database(&mut self, name: &str) -> Result<Database, CatalogError> {
-        let db = self
-            .dbs
-            .remove(&key(name))
-            .ok_or_else(|| CatalogError::NotFound {
+        if !self.dbs.contains_key(&key(name)) {
+            return Err(CatalogError::NotFound {
                 name: name.to_owned(),
-            })?;
+            });
+        }
         if let Some(dir) = &self.data_dir {
             let path = dir.join(file_name(&key(name)));
             match fs::remove_file(&path) {
@@ -269,7 +281,7 @@ impl Catalog {
                 Err(source) => return Err(CatalogError::Io { path, source }),
             }
         }
-        Ok(db)
+        Ok(self.dbs.remove(&key(name)).expect("checked above"))
     }
 
     /// Looks a database up by name.
@@ -390,8 +402,15 @@ impl Catalog {
         }
         let k = key(db.name());
         let name = db.name().to_owned();
-        self.dbs.insert(k.clone(), db);
-        self.save(&name)?;
+        let previous = self.dbs.insert(k.clone(), db);
+        if let Err(e) = self.save(&name) {
+            // DDL is atomic: a database that could not be written is not there either.
+            match previous {
+                Some(old) => self.dbs.insert(k, old),
+                None => self.dbs.remove(&k),
+            };
+            return Err(e);
+        }
         Ok(self.dbs.get_mut(&k).expect("just inserted"))
     }
 }
@@ -423,4 +442,69 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     file.set_permissions(fs::Permissions::from_mode(0o600))?;
     file.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "vdisim-catalog-{tag}-{}-{:x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn names_of_128_characters_of_any_kind_persist_and_come_back() {
+        let dir = temp_dir("names");
+        let names = [
+            "a".repeat(MAX_NAME_CHARS),
+            "Ü ñ 数据 ".chars().cycle().take(MAX_NAME_CHARS).collect(),
+            format!("{}/..{}", "x".repeat(60), "%".repeat(65)),
+        ];
+        {
+            let mut c = Catalog::open(&dir).unwrap();
+            for n in &names {
+                assert_eq!(n.chars().count(), MAX_NAME_CHARS, "{n}");
+                c.create(n, 1 << 20, RecoveryModel::Full, 0).unwrap();
+            }
+        }
+        for entry in fs::read_dir(&dir).unwrap() {
+            let file = entry.unwrap().file_name();
+            assert!(file.len() <= 255, "{file:?}");
+        }
+        let mut c = Catalog::open(&dir).unwrap();
+        for n in &names {
+            assert_eq!(c.get(n).map(Database::name), Some(n.as_str()));
+            c.drop_database(n).unwrap();
+        }
+        assert!(Catalog::open(&dir).unwrap().get(&names[0]).is_none());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ddl_that_cannot_be_written_leaves_the_catalog_as_it_was() {
+        let dir = temp_dir("atomic");
+        let mut c = Catalog::open(&dir).unwrap();
+        c.create("kept", 1 << 20, RecoveryModel::Full, 0).unwrap();
+        // The data directory becomes a file: nothing can be written or removed in it.
+        let moved = dir.with_extension("moved");
+        fs::rename(&dir, &moved).unwrap();
+        fs::write(&dir, b"not a directory").unwrap();
+        assert!(c.create("lost", 1 << 20, RecoveryModel::Full, 0).is_err());
+        assert!(c.get("lost").is_none());
+        fs::remove_file(&dir).unwrap();
+        // The database's file becomes a non-empty directory: DROP cannot remove it.
+        fs::rename(&moved, &dir).unwrap();
+        let file = dir.join(file_name("kept"));
+        fs::remove_file(&file).unwrap();
+        fs::create_dir_all(file.join("x")).unwrap();
+        assert!(c.drop_database("kept").is_err());
+        assert!(c.get("kept").is_some());
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
