@@ -146,3 +146,28 @@ fn after_the_headers_the_set_ends_normally_or_as_the_server_option_says() {
     );
     assert!(ran.run.clean(), "{:?}", ran.run);
 }
+
+#[test]
+fn headeronly_and_filelistonly_need_every_family_labelonly_does_not() {
+    let server = Server::start("headers-families");
+    let media = server.dir.join("media-4");
+    backup(&server, &media, 4, BACKUP).ok();
+    for what in ["HEADERONLY", "FILELISTONLY"] {
+        let ran = restore(
+            &server,
+            &media,
+            2,
+            &format!("RESTORE {what} FROM {{devices}}"),
+        );
+        assert_eq!(ran.errors(), vec![3132, 3013], "{what}: {}", ran.text);
+        assert!(
+            ran.text
+                .contains("The media set has 4 media families but only 2 are provided."),
+            "{}",
+            ran.text
+        );
+    }
+    let ran = restore(&server, &media, 1, "RESTORE LABELONLY FROM {devices}");
+    assert!(ran.errors().is_empty(), "{}", ran.text);
+    assert!(ran.text.contains("weekly"), "{}", ran.text);
+}

@@ -113,6 +113,13 @@ pub(super) fn run(
         return fail(sink, terminate(vec![m]));
     }
     if headers_only {
+        // HEADERONLY and FILELISTONLY describe the whole media set, so they need every family,
+        // as a restore does; LABELONLY describes the media it was given.
+        let families = usize::from(headers.media.family_count);
+        if stmt.kind != RestoreKind::LabelOnly && stmt.devices.len() < families {
+            let missing = messages::media_families_missing(line, families, stmt.devices.len());
+            return fail(sink, terminate(vec![missing]));
+        }
         let result_set = header_result_set(stmt.kind, &headers, &stmt.devices, ctx);
         let rows = result_set.rows.len() as u64;
         sink.result_set(result_set);
