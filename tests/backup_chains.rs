@@ -309,3 +309,44 @@ fn master_model_and_msdb_can_be_backed_up_and_model_and_msdb_restored() {
         ]
     );
 }
+
+#[test]
+fn no_truncate_leaves_the_log_chain_where_it_was() {
+    let server = Server::start("no-truncate");
+    let c = chain(&server, "c", false);
+    sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 5)"));
+    let side = server.dir.join("side");
+    backup(
+        &server,
+        &side,
+        1,
+        &format!("BACKUP LOG {DB} TO {{devices}} WITH NO_TRUNCATE"),
+    )
+    .ok();
+    // The next regular log backup starts where the chain stood, so it follows the last
+    // regular one and holds the changes the NO_TRUNCATE backup also holds.
+    let next = server.dir.join("next");
+    backup(
+        &server,
+        &next,
+        1,
+        &format!("BACKUP LOG {DB} TO {{devices}}"),
+    )
+    .ok();
+    let copy = rows(
+        &server,
+        &format!(
+            "SELECT is_copy_only FROM msdb.dbo.backupset WHERE database_name = '{DB}' \
+             AND type = 'L' ORDER BY backup_set_id"
+        ),
+    );
+    assert_eq!(copy.last().map(|r| r[0].as_str()), Some("0"), "{copy:?}");
+    assert_eq!(copy[copy.len() - 2][0], "1", "{copy:?}");
+    let expected = digest(&server, DB);
+    restore_db(&server, &c.full, 2, "NORECOVERY, REPLACE").ok();
+    for log in &c.logs {
+        restore_log(&server, log, "NORECOVERY").ok();
+    }
+    restore_log(&server, &next, "RECOVERY").ok();
+    assert_eq!(digest(&server, DB), expected);
+}

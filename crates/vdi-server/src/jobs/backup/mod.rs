@@ -80,7 +80,10 @@ pub(super) fn run(
     };
     let mut request = db::BackupRequest {
         kind,
-        copy_only: stmt.options.copy_only,
+        // BACKUP LOG … WITH NO_TRUNCATE is COPY_ONLY plus CONTINUE_AFTER_ERROR, as SQL Server
+        // documents it: the log is not truncated and the chain does not move.
+        copy_only: stmt.options.copy_only
+            || (kind == db::BackupKind::Log && stmt.options.no_truncate),
         ..db::BackupRequest::default()
     };
     let now = crate::engine::datetime_now();
