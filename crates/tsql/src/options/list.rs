@@ -24,10 +24,7 @@ impl OptionList {
             if *seen == name && name != OptionName::Move {
                 return Err(messages::duplicate_option(line, name.keyword()));
             }
-            if *seen != name
-                && name.conflict_group().is_some()
-                && name.conflict_group() == seen.conflict_group()
-            {
+            if name.conflicts_with(*seen) {
                 return Err(messages::conflicting_options(
                     line,
                     name.keyword(),

@@ -253,6 +253,22 @@ impl OptionName {
         })
     }
 
+    /// Options that exclude each other outside the groups (3031): KEEP_REPLICATION and
+    /// KEEP_CDC act when the database recovers, so NORECOVERY leaves them nothing to keep.
+    fn excludes(self, other: OptionName) -> bool {
+        use OptionName::*;
+        let pair = |a, b| (self == a && other == b) || (self == b && other == a);
+        pair(KeepReplication, NoRecovery) || pair(KeepCdc, NoRecovery)
+    }
+
+    /// Whether the two options cannot be given together (3031).
+    pub fn conflicts_with(self, other: OptionName) -> bool {
+        self != other
+            && ((self.conflict_group().is_some()
+                && self.conflict_group() == other.conflict_group())
+                || self.excludes(other))
+    }
+
     /// Whether the statement kind takes this option.
     pub fn allowed_in(self, context: OptionContext) -> bool {
         use OptionContext as C;

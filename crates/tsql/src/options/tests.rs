@@ -196,3 +196,32 @@ fn times_of_day() {
     assert_eq!(parse_time_of_day("5"), None);
     assert_eq!(parse_time_of_day("00:00.5"), None);
 }
+
+#[test]
+fn keep_replication_and_keep_cdc_exclude_norecovery_in_either_order() {
+    for keep in [OptionName::KeepReplication, OptionName::KeepCdc] {
+        let mut list = OptionList::default();
+        list.push(keep, OptionValue::None, 1).unwrap();
+        let err = list
+            .push(OptionName::NoRecovery, OptionValue::None, 1)
+            .unwrap_err();
+        assert_eq!(err.number, 3031, "{}", err.text);
+        let mut list = OptionList::default();
+        list.push(OptionName::NoRecovery, OptionValue::None, 1)
+            .unwrap();
+        let err = list.push(keep, OptionValue::None, 1).unwrap_err();
+        assert!(
+            err.text.starts_with(&format!(
+                "Option '{}' conflicts with option(s) 'NORECOVERY'.",
+                keep.keyword()
+            )),
+            "{}",
+            err.text
+        );
+        // With RECOVERY or STANDBY they are fine.
+        let mut list = OptionList::default();
+        list.push(OptionName::Standby, OptionValue::Text("u".into()), 1)
+            .unwrap();
+        list.push(keep, OptionValue::None, 1).unwrap();
+    }
+}
