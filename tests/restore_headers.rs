@@ -107,6 +107,10 @@ fn the_headers_describe_each_kind_of_backup_and_agree_with_msdb() {
         field(&full, "CheckpointLSN")
     );
     assert_eq!(field(&log, "FirstLSN"), field(&full, "FirstLSN"));
+    // A log backup names the database's last checkpoint: the differential's, taken after the
+    // full backup that started the chain.
+    assert_eq!(field(&log, "CheckpointLSN"), field(&diff, "CheckpointLSN"));
+    assert_ne!(field(&log, "CheckpointLSN"), field(&log, "FirstLSN"));
     let sets = rows(
         &server,
         "SELECT type, first_lsn, last_lsn, checkpoint_lsn, database_backup_lsn, is_copy_only \

@@ -126,7 +126,10 @@ impl Database {
                     .filter(|r| r.lsn >= first && r.lsn < last)
                     .copied()
                     .collect();
-                (Vec::new(), log, Vec::new(), first, first, 0)
+                // The checkpoint is the last one a data backup took, as SQL Server's log
+                // backups name the database's last checkpoint.
+                let checkpoint = self.last_checkpoint.unwrap_or(first);
+                (Vec::new(), log, Vec::new(), first, checkpoint, 0)
             }
         };
         let (mut sql_files, filegroups) = self.sql_files();
@@ -267,6 +270,7 @@ impl Database {
     fn take_checkpoint(&mut self) -> Lsn {
         let lsn = self.next_lsn;
         self.next_lsn += 1;
+        self.last_checkpoint = Some(lsn);
         lsn
     }
 

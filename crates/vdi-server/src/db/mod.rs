@@ -151,6 +151,9 @@ pub struct Database {
     /// The file list a restore gives the database's catalog metadata once it has some.
     #[serde(default)]
     pending_layout: Option<(Vec<SqlFile>, Vec<SqlFilegroup>)>,
+    /// The LSN of the last checkpoint a backup took (a log backup's CheckpointLSN).
+    #[serde(default)]
+    last_checkpoint: Option<Lsn>,
 }
 
 /// A marked transaction in the log.
@@ -220,6 +223,7 @@ impl Database {
             log_chain_begins: false,
             offline_files: Vec::new(),
             pending_layout: None,
+            last_checkpoint: None,
         }
     }
 
@@ -251,6 +255,7 @@ impl Database {
             log_chain_begins: false,
             offline_files: Vec::new(),
             pending_layout: None,
+            last_checkpoint: None,
         }
     }
 
