@@ -20,6 +20,15 @@ pub(crate) enum Flow {
     Stop,
     /// An error inside TRY: CATCH handles it.
     Throw(ErrorInfo),
+    /// GOTO: on to the label, in this statement list or an enclosing one.
+    Goto(String),
+}
+
+/// Where a GOTO's label is in a statement list.
+pub(crate) fn label_index(statements: &[Statement], label: &str) -> Option<usize> {
+    statements
+        .iter()
+        .position(|s| matches!(&s.kind, StatementKind::Label(l) if l.eq_ignore_ascii_case(label)))
 }
 
 pub(crate) type Outcome = Result<Flow, SqlMessage>;
@@ -80,12 +89,19 @@ impl<'a> Run<'a> {
 
     /// Runs statements in order; returns whether the batch was cancelled.
     pub(crate) fn batch(&mut self, statements: &[Statement], sink: &mut dyn OutputSink) -> bool {
-        for statement in statements {
+        let mut i = 0;
+        while let Some(statement) = statements.get(i) {
             if self.cancelled() {
                 return true;
             }
+            i += 1;
             match self.statement(statement, sink) {
                 Flow::Stop => break,
+                // A label inside a block that does not enclose the GOTO: not followed.
+                Flow::Goto(label) => match label_index(statements, &label) {
+                    Some(j) => i = j + 1,
+                    None => break,
+                },
                 // An error thrown outside any TRY was already sent (see `fail`).
                 Flow::Next | Flow::Break | Flow::Continue | Flow::Throw(_) => {}
             }
@@ -93,14 +109,21 @@ impl<'a> Run<'a> {
         self.cancelled()
     }
 
-    /// Runs a list inside a block, stopping at the first flow change.
+    /// Runs a list inside a block, stopping at the first flow change; a GOTO to one of its
+    /// own labels goes on from there.
     pub(crate) fn block(&mut self, statements: &[Statement], sink: &mut dyn OutputSink) -> Flow {
-        for statement in statements {
+        let mut i = 0;
+        while let Some(statement) = statements.get(i) {
             if self.cancelled() {
                 return Flow::Stop;
             }
+            i += 1;
             match self.statement(statement, sink) {
                 Flow::Next => {}
+                Flow::Goto(label) => match label_index(statements, &label) {
+                    Some(j) => i = j + 1,
+                    None => return Flow::Goto(label),
+                },
                 other => return other,
             }
         }
@@ -162,25 +185,21 @@ impl<'a> Run<'a> {
                         }
                         None => Value::Null,
                     };
-                    self.variables.insert(
-                        lower(&d.name),
-                        Variable {
-                            ty: d.ty,
-                            value,
-                            table: None,
-                        },
-                    );
+                    self.variables
+                        .insert(lower(&d.name), Variable::scalar(d.ty, value));
                 }
                 Ok(Flow::Next)
             }
             StatementKind::DeclareTable { name, columns } => {
-                let table = super::tables::TempTable::new(name, columns).rows;
+                let table = super::tables::TempTable::new(name, columns);
                 self.variables.insert(
                     lower(name),
                     Variable {
                         ty: SqlType::SqlVariant,
                         value: Value::Null,
-                        table: Some(table),
+                        table: Some(table.rows),
+                        definitions: table.definitions,
+                        next_identity: table.next_identity,
                     },
                 );
                 Ok(Flow::Next)
@@ -225,6 +244,8 @@ impl<'a> Run<'a> {
             StatementKind::Break => Ok(Flow::Break),
             StatementKind::Continue => Ok(Flow::Continue),
             StatementKind::Return(_) => Ok(Flow::Stop),
+            StatementKind::Goto(label) => Ok(Flow::Goto(label.clone())),
+            StatementKind::Label(_) => Ok(Flow::Next),
             StatementKind::Block(body) => Ok(self.block(body, sink)),
             StatementKind::TryCatch(tc) => Ok(self.try_catch(tc, sink)),
             StatementKind::Raiserror(r) => self.raiserror(r, sink),
