@@ -59,6 +59,20 @@ fn used_pages_by_file(db: &DatabaseInfo) -> Vec<(&DatabaseFile, u64)> {
         .collect()
 }
 
+/// The pages of a file in use (FILEPROPERTY's `SpaceUsed`): its share of the database's
+/// used data pages, or for a log file the log in use.
+#[must_use]
+pub fn file_used_pages(db: &DatabaseInfo, file: &DatabaseFile) -> u64 {
+    if file.file_type == FileType::Log {
+        let total = file_bytes(db, FileType::Log).max(1);
+        return (log_used(db) * file.size_bytes() / total).div_ceil(PAGE);
+    }
+    used_pages_by_file(db)
+        .into_iter()
+        .find(|(f, _)| f.file_id == file.file_id)
+        .map_or(0, |(_, used)| used)
+}
+
 /// A database's files, or only file `file_id`.
 fn files_of(db: &DatabaseInfo, file_id: Option<i64>) -> impl Iterator<Item = &DatabaseFile> {
     db.files
