@@ -111,7 +111,10 @@ fn space_dmvs_follow_the_emulated_log_and_data() {
     assert!(used_pages > 0.0 && used_pages <= cell(0) as f64);
     // sp_spaceused: the database's size is its files' size.
     let out = ok(&server.sa(&["-W", "-Q", "USE pubs; EXEC sp_spaceused"]));
-    assert!(out.contains("database_name database_size unallocated space"), "{out}");
+    assert!(
+        out.contains("database_name database_size unallocated space"),
+        "{out}"
+    );
     assert!(out.contains("reserved data index_size unused"), "{out}");
 }
 
@@ -123,7 +126,10 @@ fn a_sessions_sql_text_is_its_batch() {
         "SELECT t.text FROM sys.dm_exec_connections c CROSS APPLY sys.dm_exec_sql_text(c.most_recent_sql_handle) t WHERE c.session_id = @@SPID",
     );
     assert_eq!(r.len(), 1, "{r:?}");
-    assert!(r[0][0].contains("FROM sys.dm_exec_connections c CROSS APPLY"), "{r:?}");
+    assert!(
+        r[0][0].contains("FROM sys.dm_exec_connections c CROSS APPLY"),
+        "{r:?}"
+    );
     assert_eq!(
         rows(
             &server,
@@ -156,7 +162,11 @@ fn execute_as_changes_the_login_until_revert() {
     );
     assert!(text.ends_with("sa\n"), "{text}");
     let out = server.sa(&["-Q", "EXECUTE AS LOGIN = 'nobody_here'"]);
-    assert!(stdout(&out).starts_with("Msg 15406, Level 16"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("Msg 15406, Level 16"),
+        "{}",
+        stdout(&out)
+    );
     // Someone who is not sysadmin cannot become sa.
     let out = server.sqlcmd(&[
         "-U",
@@ -225,7 +235,10 @@ fn msdb_suspect_pages_and_xp_fileexist() {
         [["0", "1", "1"]]
     );
     assert_eq!(
-        rows(&server, "EXEC master.dbo.xp_fileexist '/var/opt/mssql/data/pubs.mdf'"),
+        rows(
+            &server,
+            "EXEC master.dbo.xp_fileexist '/var/opt/mssql/data/pubs.mdf'"
+        ),
         [["1", "0", "1"]]
     );
 }
