@@ -4,38 +4,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, PW, Server, code, stdout};
-
-fn ok(out: &Output) -> String {
-    let text = stdout(out);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The rows of a `-h -1 -W -s "|"` query, split into cells.
-fn rows(server: &Server, query: &str) -> Vec<Vec<String>> {
-    let out = server.sa(&[
-        "-h",
-        "-1",
-        "-W",
-        "-s",
-        "|",
-        "-Q",
-        &format!("SET NOCOUNT ON; {query}"),
-    ]);
-    let text = ok(&out);
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with("Changed database context"))
-        .map(|l| l.split('|').map(str::to_owned).collect())
-        .collect()
-}
+use common::{BIN, PW, Server, code, ok, rows, stdout};
 
 fn number(server: &Server, query: &str) -> f64 {
     let r = rows(server, query);

@@ -26,6 +26,8 @@ pub struct ForXml {
     pub type_directive: bool,
     /// `, ROOT('name')`
     pub root: Option<String>,
+    /// Read back with `.value(…)`: the XML's text, without markup or escapes.
+    pub text_value: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -102,6 +102,7 @@ impl Parser<'_> {
             element,
             type_directive: false,
             root: None,
+            text_value: false,
         };
         while self.eat_symbol(',') {
             if self.eat_word("TYPE") {

@@ -55,7 +55,12 @@ pub(crate) fn serialize(output: Output, xml: &ForXml) -> Output {
             }
             let value = text_of(v, col.ty);
             let name = col.name.as_str();
-            if let Some(attr) = name.strip_prefix('@') {
+            if xml.text_value {
+                // `.value('.', …)`: the text of every element, attributes left out.
+                if !name.starts_with('@') {
+                    content.push_str(&value);
+                }
+            } else if let Some(attr) = name.strip_prefix('@') {
                 attributes.push_str(&format!(" {attr}=\"{}\"", escape(&value, true)));
             } else if name.is_empty() || name == "*" || name.eq_ignore_ascii_case("text()") {
                 content.push_str(&escape(&value, false));
@@ -63,7 +68,7 @@ pub(crate) fn serialize(output: Output, xml: &ForXml) -> Output {
                 content.push_str(&format!("<{name}>{}</{name}>", escape(&value, false)));
             }
         }
-        if xml.element.is_empty() {
+        if xml.element.is_empty() || xml.text_value {
             text.push_str(&content);
         } else if content.is_empty() {
             text.push_str(&format!("<{}{attributes}/>", xml.element));
@@ -71,7 +76,7 @@ pub(crate) fn serialize(output: Output, xml: &ForXml) -> Output {
             text.push_str(&format!("<{0}{attributes}>{content}</{0}>", xml.element));
         }
     }
-    if let Some(root) = &xml.root {
+    if let Some(root) = xml.root.as_ref().filter(|_| !xml.text_value) {
         text = format!("<{root}>{text}</{root}>");
     }
     let rows = if output.rows.is_empty() && xml.root.is_none() {

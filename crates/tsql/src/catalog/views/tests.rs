@@ -5,7 +5,7 @@ use crate::catalog::table::check::{assert_typed, cell, names};
 use crate::catalog::{ServerSnapshot, system_table};
 use crate::value::{SqlType, Table, Value};
 
-fn view(parts: &[&str], current: &str) -> Table {
+pub(super) fn view(parts: &[&str], current: &str) -> Table {
     let t = system_table(
         &ObjectName::new(parts.iter().copied()),
         current,

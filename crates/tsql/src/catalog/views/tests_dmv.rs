@@ -1,22 +1,11 @@
 //! Space, I/O, connection and lock DMVs, the dynamic management functions, and msdb's empty
 //! tables.
 
+use super::tests::view;
 use crate::ast::expr::ObjectName;
 use crate::catalog::table::check::{assert_typed, cell, names};
-use crate::catalog::{ServerSnapshot, deletable_empty_table, system_function_table, system_table};
+use crate::catalog::{ServerSnapshot, deletable_empty_table, system_function_table};
 use crate::value::{SqlType, Table, Value};
-
-fn view(parts: &[&str], current: &str) -> Table {
-    let t = system_table(
-        &ObjectName::new(parts.iter().copied()),
-        current,
-        &ServerSnapshot::sample(),
-    )
-    .expect("a system object")
-    .expect("builds");
-    assert_typed(&t);
-    t
-}
 
 fn function(parts: &[&str], args: &[(SqlType, Value)], current: &str) -> Table {
     let t = system_function_table(

@@ -54,6 +54,14 @@ fn for_xml_path_concatenates_rows() {
         "XML_F52E2B61-18A1-11d1-B105-00805F49916B"
     );
     assert_eq!(top.scalar(), Value::text("<row><name>pubs</name></row>"));
+    // TYPE, read back with .value(): the text, unescaped, as the type asked for.
+    let typed = run("SELECT STUFF((SELECT ', ' + name + '&' FROM sys.databases WHERE database_id > 5 ORDER BY name FOR XML PATH(''), TYPE).value('.', 'NVARCHAR(MAX)'), 1, 2, '')
+         SELECT (SELECT name FROM sys.databases WHERE database_id = 5 FOR XML PATH('db'), TYPE).value('(./text())[1]', 'varchar(10)')");
+    assert_eq!(typed.errors(), Vec::<u32>::new());
+    assert_eq!(texts(&typed, 0)[0][0], Value::text("archive&, staging&"));
+    assert_eq!(texts(&typed, 1)[0][0], Value::text("pubs"));
+    assert_eq!(typed.tables()[1].columns[0].ty, SqlType::VarChar(Some(10)));
+    assert!(crate::parse_batch("SELECT (SELECT 1 FOR XML PATH('')).value('.', 'int')", 1).is_err());
 }
 
 #[test]
