@@ -414,7 +414,7 @@ impl Parser<'_> {
     fn parenthesized(&mut self, allow_condition: bool) -> Parsed<Expr> {
         self.pos += 1;
         if self.at_word("SELECT") || self.at_word("WITH") {
-            let mut query = self.query()?;
+            let query = self.query()?;
             self.expect_symbol(')')?;
             if self.at_symbol('.') && self.at_word_at(1, "value") {
                 return self.xml_value(query);
