@@ -124,10 +124,10 @@ fn execute_as_changes_the_login_until_revert() {
         "-1",
         "-W",
         "-Q",
-        "SET NOCOUNT ON; EXECUTE AS LOGIN = 'operator'; SELECT SUSER_SNAME(); BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'nobody'; REVERT; SELECT SUSER_SNAME()",
+        "SET NOCOUNT ON; EXECUTE AS LOGIN = 'operator'; SELECT SUSER_SNAME() + '|' + ORIGINAL_LOGIN(); BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'nobody'; REVERT; SELECT SUSER_SNAME()",
     ]);
     let text = stdout(&out);
-    assert!(text.starts_with("operator\n"), "{text}");
+    assert!(text.starts_with("operator|sa\n"), "{text}");
     assert!(
         text.contains("BACKUP DATABASE permission denied in database 'pubs'."),
         "{text}"

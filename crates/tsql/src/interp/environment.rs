@@ -127,7 +127,12 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     fn with_context<T>(&self, f: impl FnOnce(&FunctionContext<'_>) -> T) -> T {
         let session = self.run.session_info();
-        let context = FunctionContext::for_session(self.snapshot(), &session);
+        let snapshot = self.snapshot();
+        let mut context = FunctionContext::for_session(snapshot, &session);
+        // Under EXECUTE AS the server's list still has the login that connected.
+        if let Some(connected) = snapshot.session(session.session_id) {
+            context.original_login = &connected.login_name;
+        }
         f(&context)
     }
 }
