@@ -263,7 +263,7 @@ pub fn dm_io_virtual_file_stats(
             let mut row = vec![int(db.database_id), int(f.file_id)];
             row.extend(std::iter::repeat_n(big(0), 10));
             row.push(big(f.size_bytes()));
-            row.push(binary(&u64::from(f.file_guid[0]).to_be_bytes()));
+            row.push(binary(&f.file_guid[..8]));
             t.push(row);
         }
     }
