@@ -15,10 +15,12 @@ mod check;
 mod environment;
 mod errors;
 mod procedures;
+mod raise;
 mod statements;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod waitfor;
 
 use std::collections::HashMap;
 
