@@ -28,16 +28,6 @@ fn client(server: &Server, verb: &str, args: &[&str], media: &Path) -> Output {
         .unwrap()
 }
 
-fn ok(out: &Output) -> String {
-    let text = stdout(out);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
 fn round_trip(server: &Server, db: &str, devices: &str, mode: &str, extra_backup: &[&str]) {
     let media = server.dir.join(format!("media-{db}-{devices}-{mode}"));
     let mut args = vec!["--db", db, "--devices", devices, "--mode", mode];

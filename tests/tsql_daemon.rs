@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use common::{BIN, PW, Server, code, stdout};
+use common::{BIN, PW, Server, code, ok, rows, stdout};
 use vdi_client::reference::{self, Direction, ReferenceOptions};
 
 fn client(server: &Server, verb: &str, args: &[&str], media: &Path) -> Output {
@@ -29,34 +29,6 @@ fn client(server: &Server, verb: &str, args: &[&str], media: &Path) -> Output {
         .arg(media)
         .output()
         .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let text = stdout(out);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// The rows of a `-h -1 -W -s "|"` query, split into cells.
-fn rows(server: &Server, query: &str) -> Vec<Vec<String>> {
-    let out = server.sa(&[
-        "-h",
-        "-1",
-        "-W",
-        "-s",
-        "|",
-        "-Q",
-        &format!("SET NOCOUNT ON; {query}"),
-    ]);
-    let text = ok(&out);
-    text.lines()
-        .filter(|l| !l.is_empty() && !l.starts_with("Changed database context"))
-        .map(|l| l.split('|').map(str::to_owned).collect())
-        .collect()
 }
 
 #[test]

@@ -213,3 +213,32 @@ pub fn stdout(out: &Output) -> String {
 pub fn code(out: &Output) -> i32 {
     out.status.code().expect("exited normally")
 }
+
+/// The output of a command that must succeed (its stderr in the panic message otherwise).
+pub fn ok(out: &Output) -> String {
+    let text = stdout(out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The rows of a `-h -1 -W -s "|"` query as sa, split into cells; the query must succeed.
+pub fn rows(server: &Server, query: &str) -> Vec<Vec<String>> {
+    let out = server.sa(&[
+        "-h",
+        "-1",
+        "-W",
+        "-s",
+        "|",
+        "-Q",
+        &format!("SET NOCOUNT ON; {query}"),
+    ]);
+    let text = ok(&out);
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("Changed database context"))
+        .map(|l| l.split('|').map(str::to_owned).collect())
+        .collect()
+}

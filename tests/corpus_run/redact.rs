@@ -174,22 +174,9 @@ impl Redactor {
     }
 
     pub fn apply(&mut self, text: &str) -> String {
-        let mut text = mask_timing_columns(text);
-        for (from, to) in &self.renames {
-            text = text.replace(from.as_str(), to);
-        }
-        let text = GUID.replace_all(&text, |c: &Captures| {
-            let guid = c[0].to_uppercase();
-            let n = match self.guids.iter().position(|g| *g == guid) {
-                Some(i) => i + 1,
-                None => {
-                    self.guids.push(guid);
-                    self.guids.len()
-                }
-            };
-            format!("<guid-{n}>")
-        });
-        let text = ISO_DATE.replace_all(&text, |c: &Captures| {
+        // Dates first: masking keeps their length, so the timing columns' spans still fit (a
+        // multi-line value, such as a batch's text, runs across those spans).
+        let text = ISO_DATE.replace_all(text, |c: &Captures| {
             let (y, m, d) = (
                 c[1].parse().unwrap(),
                 c[2].parse().unwrap(),
@@ -212,6 +199,21 @@ impl Redactor {
             } else {
                 c[0].to_owned()
             }
+        });
+        let mut text = mask_timing_columns(&text);
+        for (from, to) in &self.renames {
+            text = text.replace(from.as_str(), to);
+        }
+        let text = GUID.replace_all(&text, |c: &Captures| {
+            let guid = c[0].to_uppercase();
+            let n = match self.guids.iter().position(|g| *g == guid) {
+                Some(i) => i + 1,
+                None => {
+                    self.guids.push(guid);
+                    self.guids.len()
+                }
+            };
+            format!("<guid-{n}>")
         });
         let text = RATE.replace_all(&text, "in <t> seconds (<rate> MB/sec)");
         let text = VERSION.replace_all(&text, "vdisim <version>");

@@ -214,6 +214,9 @@ pub enum Expr {
         /// `COUNT(DISTINCT x)`
         distinct: bool,
         over: Option<WindowSpec>,
+        /// `STRING_AGG(…) WITHIN GROUP (ORDER BY …)`: the order of the aggregated values.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        within_group: Vec<super::query::OrderItem>,
     },
     /// `DATEADD(day, …)`, `DATEDIFF(minute, …)`, `DATEPART(yy, …)`: the date part keyword,
     /// which is not an expression. Only appears as such a function's first argument. The

@@ -109,6 +109,23 @@ pub enum StatementKind {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
+    /// `GOTO label`
+    Goto(String),
+    /// `label:`
+    Label(String),
+    /// `EXECUTE AS LOGIN|USER = 'name'`: the session runs as that principal until REVERT.
+    ExecuteAs {
+        /// LOGIN (a server principal) rather than USER (a database one).
+        login: bool,
+        name: String,
+    },
+    /// `REVERT`
+    Revert,
+    /// `KILL session_id [WITH STATUSONLY]`
+    Kill {
+        session_id: i64,
+        status_only: bool,
+    },
 }
 
 /// `CREATE DATABASE name [SIZE = n [MB|GB]] [RECOVERY FULL|SIMPLE] [FILESTREAM n]`; the clauses

@@ -12,6 +12,22 @@ pub struct Query {
     /// `OFFSET n ROWS [FETCH NEXT m ROWS ONLY]`
     pub offset: Option<Expr>,
     pub fetch: Option<Expr>,
+    /// `FOR XML PATH[('element')] [, TYPE]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_xml: Option<ForXml>,
+}
+
+/// `FOR XML PATH`: each row as an element named `element` (none for `PATH('')`), each named
+/// column as a child element and each unnamed one as text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForXml {
+    pub element: String,
+    /// `, TYPE`: the result is `xml` (vdisim gives it as `nvarchar(max)`).
+    pub type_directive: bool,
+    /// `, ROOT('name')`
+    pub root: Option<String>,
+    /// Read back with `.value(…)`: the XML's text, without markup or escapes.
+    pub text_value: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -70,17 +70,9 @@ pub fn bind<'a>(
                 ));
             }
             None => {
-                let slot = bound.get_mut(i).ok_or_else(|| {
-                    SqlMessage::new(
-                        8144,
-                        16,
-                        2,
-                        0,
-                        format!(
-                            "Procedure or function {procedure} has too many arguments specified."
-                        ),
-                    )
-                })?;
+                let slot = bound
+                    .get_mut(i)
+                    .ok_or_else(|| too_many_arguments(procedure))?;
                 *slot = Some(a);
             }
             Some(name) => {
@@ -99,6 +91,18 @@ pub fn bind<'a>(
         }
     }
     Ok(bound)
+}
+
+/// Msg 8144: more arguments than the procedure or function takes.
+#[must_use]
+pub fn too_many_arguments(procedure: &str) -> SqlMessage {
+    SqlMessage::new(
+        8144,
+        16,
+        2,
+        0,
+        format!("Procedure or function {procedure} has too many arguments specified."),
+    )
 }
 
 /// Msg 201: a required parameter was not supplied.

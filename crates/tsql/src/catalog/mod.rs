@@ -23,7 +23,7 @@ pub use args::ProcArg;
 pub use functions::FunctionContext;
 pub use model::{
     DatabaseFile, DatabaseInfo, DatabaseState, FileState, FileType, Filegroup, FilegroupType, Guid,
-    LogReuseWait, Lsn, RecoveryModel, TableInfo, UserAccess,
+    LogReuseWait, Lsn, RecoveryModel, SpaceUsage, TableInfo, UserAccess,
 };
 pub use principals::{
     DatabasePrincipal, DatabasePrincipalType, DatabasePrincipals, LoginInfo, LoginType,
@@ -52,6 +52,32 @@ pub fn system_table(
 ) -> Option<Result<Table, SqlMessage>> {
     let resolved = views::resolve(name, current_database, snapshot)?;
     Some(views::build(&resolved, snapshot))
+}
+
+/// A dynamic management function in FROM or APPLY (`sys.dm_db_log_stats(DB_ID())`,
+/// `sys.dm_exec_sql_text(r.sql_handle)` …) as a typed table; `None` when the name is not one
+/// (the caller reports Msg 208).
+#[must_use]
+pub fn system_function_table(
+    name: &ObjectName,
+    args: &[(crate::value::SqlType, crate::value::Value)],
+    current_database: &str,
+    snapshot: &ServerSnapshot,
+) -> Option<Result<Table, SqlMessage>> {
+    views::dmf::call(name, args, current_database, snapshot)
+}
+
+/// Whether `DELETE` may name this system table: an msdb table vdisim keeps empty
+/// (`msdb.dbo.suspect_pages`), from which it removes nothing.
+#[must_use]
+pub fn deletable_empty_table(
+    name: &ObjectName,
+    current_database: &str,
+    snapshot: &ServerSnapshot,
+) -> bool {
+    views::resolve(name, current_database, snapshot).is_some_and(|r| {
+        r.object.kind == views::Kind::Msdb && views::DELETABLE_EMPTY.contains(&r.object.name)
+    })
 }
 
 /// The object id of a system object (for OBJECT_ID), by the same resolution as

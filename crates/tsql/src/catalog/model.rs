@@ -440,6 +440,24 @@ pub struct DatabaseInfo {
     pub filegroups: Vec<Filegroup>,
     pub principals: DatabasePrincipals,
     pub tables: Vec<TableInfo>,
+    /// What the server measured of its space when the snapshot was taken (not persisted).
+    #[serde(skip)]
+    pub space: SpaceUsage,
+}
+
+/// How much of a database's files is in use, as the server measures it: for the space DMVs
+/// (`sys.dm_db_file_space_usage`, `sys.dm_db_log_space_usage`, `sys.dm_db_log_stats`),
+/// `sp_spaceused` and `FILEPROPERTY`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpaceUsage {
+    /// Data pages that hold something.
+    pub used_data_pages: u64,
+    /// Data pages changed since the differential base (all of them before a full backup).
+    pub modified_data_pages: u64,
+    /// Bytes of log in use: the records kept for the next log backup.
+    pub log_used_bytes: u64,
+    /// The LSN of the last log record.
+    pub end_lsn: Option<Lsn>,
 }
 
 /// The system databases and their fixed ids.
@@ -491,6 +509,7 @@ impl DatabaseInfo {
             filegroups: vec![Filegroup::primary()],
             principals: DatabasePrincipals::standard(create_date),
             tables: Vec::new(),
+            space: SpaceUsage::default(),
         }
     }
 
@@ -519,6 +538,15 @@ impl DatabaseInfo {
             RecoveryModel::Simple
         };
         db.is_broker_enabled = canonical == "msdb";
+        // The system databases hold no emulated pages: half the data file and a quarter of
+        // the log are shown in use.
+        let (data, log) = (db.files[0].size_bytes(), db.files[1].size_bytes());
+        db.space = SpaceUsage {
+            used_data_pages: data / 8192 / 2,
+            modified_data_pages: 0,
+            log_used_bytes: log / 4,
+            end_lsn: None,
+        };
         Some(db)
     }
 

@@ -50,6 +50,9 @@ pub struct SessionInfo {
     pub is_user_process: bool,
     /// `@@TRANCOUNT` of the session.
     pub open_transaction_count: i32,
+    /// The text of the batch it runs or ran last (`sys.dm_exec_sql_text`).
+    #[serde(default)]
+    pub sql_text: Option<String>,
 }
 
 impl SessionInfo {
@@ -70,6 +73,7 @@ impl SessionInfo {
             last_request_end_time: Some(login_time),
             is_user_process: true,
             open_transaction_count: 0,
+            sql_text: None,
         }
     }
 }

@@ -455,7 +455,8 @@ impl ServerSnapshot {
     /// A server for tests: `VDISIM01`, the system databases, `pubs` (FULL, two filegroups,
     /// three data files and a log), `archive` (SIMPLE, read-only), `staging` (RESTORING),
     /// logins `sa` and `backup_op` (a db_backupoperator in pubs), session 51 of sa in `pubs`
-    /// and session 52 of backup_op running a BACKUP DATABASE of pubs at 42.5 %.
+    /// and session 52 of backup_op running a BACKUP DATABASE of pubs at 42.5 %. pubs uses
+    /// 1,000 data pages (100 changed since its differential base) and 2 MB of log.
     #[must_use]
     pub fn sample() -> Self {
         let start = civil::datetime(2024, 5, 1, 8, 0, 0);
@@ -487,6 +488,12 @@ impl ServerSnapshot {
         pubs.files.push(archive_file);
         pubs.log_reuse_wait = LogReuseWait::LogBackup;
         pubs.last_log_backup_lsn = Some(37_000_000_012_800_001);
+        pubs.space = super::model::SpaceUsage {
+            used_data_pages: 1_000,
+            modified_data_pages: 100,
+            log_used_bytes: 2 << 20,
+            end_lsn: Some(37_000_000_012_900_001),
+        };
 
         let mut archive = DatabaseInfo::new(6, "archive", created);
         archive.recovery_model = RecoveryModel::Simple;
@@ -518,6 +525,7 @@ impl ServerSnapshot {
         );
         s52.status = SessionStatus::Running;
         s52.program_name = "VendorBackup".to_owned();
+        s52.sql_text = Some("BACKUP DATABASE [pubs] TO VIRTUAL_DEVICE = 'vd'".to_owned());
         let mut backup = RequestInfo::new(
             52,
             "BACKUP DATABASE",

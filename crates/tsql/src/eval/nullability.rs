@@ -115,6 +115,7 @@ mod tests {
             star: false,
             distinct: false,
             over: None,
+            within_group: Vec::new(),
         }
     }
 

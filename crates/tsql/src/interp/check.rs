@@ -16,13 +16,27 @@ pub(crate) fn declared_variables(
     let mut check = Check {
         declared: predeclared.iter().map(|n| n.to_lowercase()).collect(),
         line: 0,
+        labels: HashSet::new(),
+        gotos: Vec::new(),
     };
-    check.statements(statements)
+    check.statements(statements)?;
+    // 133: a GOTO to a label the batch does not declare.
+    match check
+        .gotos
+        .iter()
+        .find(|(_, l)| !check.labels.contains(&l.to_lowercase()))
+    {
+        Some((line, label)) => Err(errors::label_not_declared(*line, label)),
+        None => Ok(()),
+    }
 }
 
 struct Check {
     declared: HashSet<String>,
     line: u32,
+    /// The labels declared (lower-cased), and each GOTO's line and label.
+    labels: HashSet<String>,
+    gotos: Vec<(u32, String)>,
 }
 
 type Checked = Result<(), SqlMessage>;
@@ -100,6 +114,16 @@ impl Check {
                 self.statement(&w.body)
             }
             StatementKind::Return(e) => self.opt(e.as_ref()),
+            StatementKind::Label(label) => {
+                if !self.labels.insert(label.to_lowercase()) {
+                    return Err(errors::label_already_declared(self.line, label));
+                }
+                Ok(())
+            }
+            StatementKind::Goto(label) => {
+                self.gotos.push((self.line, label.clone()));
+                Ok(())
+            }
             StatementKind::Block(body) => self.statements(body),
             StatementKind::TryCatch(tc) => {
                 self.statements(&tc.body)?;

@@ -20,6 +20,12 @@ impl Run<'_> {
         self.snapshot.as_ref().expect("just filled")
     }
 
+    /// Whether `name` is an msdb table vdisim keeps empty, which DELETE may name.
+    pub(crate) fn is_deletable_empty(&mut self, name: &ObjectName) -> bool {
+        let database = self.host.session().database;
+        crate::catalog::deletable_empty_table(name, &database, self.snapshot())
+    }
+
     /// The session as the catalog's functions see it.
     pub(crate) fn session_info(&self) -> SessionInfo {
         let s = self.host.session();
@@ -121,7 +127,12 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     fn with_context<T>(&self, f: impl FnOnce(&FunctionContext<'_>) -> T) -> T {
         let session = self.run.session_info();
-        let context = FunctionContext::for_session(self.snapshot(), &session);
+        let snapshot = self.snapshot();
+        let mut context = FunctionContext::for_session(snapshot, &session);
+        // Under EXECUTE AS the server's list still has the login that connected.
+        if let Some(connected) = snapshot.session(session.session_id) {
+            context.original_login = &connected.login_name;
+        }
         f(&context)
     }
 }
@@ -242,12 +253,14 @@ impl Environment for Scope<'_, '_> {
     fn table_function(
         &mut self,
         name: &ObjectName,
-        _args: &[(SqlType, Value)],
+        args: &[(SqlType, Value)],
     ) -> Result<Table, SqlMessage> {
-        Err(crate::messages::invalid_object(
-            self.run.line,
-            &name.display(),
-        ))
+        let line = self.run.line;
+        let database = self.run.host.session().database;
+        match crate::catalog::system_function_table(name, args, &database, self.snapshot()) {
+            Some(result) => result.map_err(|m| super::stamp(m, line)),
+            None => Err(crate::messages::invalid_object(line, &name.display())),
+        }
     }
 
     fn now(&self) -> DateTime {

@@ -348,3 +348,29 @@ pub(crate) fn permanent_table_not_emulated(line: u32, name: &str) -> SqlMessage 
 pub(crate) fn invalid_object(line: u32, name: &str) -> SqlMessage {
     crate::messages::invalid_object(line, name)
 }
+
+/// 132
+pub(crate) fn label_already_declared(line: u32, label: &str) -> SqlMessage {
+    SqlMessage::new(
+        132,
+        15,
+        1,
+        line,
+        format!(
+            "The label '{label}' has already been declared. Label names must be unique within a query batch or stored procedure."
+        ),
+    )
+}
+
+/// 133
+pub(crate) fn label_not_declared(line: u32, label: &str) -> SqlMessage {
+    SqlMessage::new(
+        133,
+        15,
+        1,
+        line,
+        format!(
+            "A GOTO statement references the label '{label}' but the label has not been declared."
+        ),
+    )
+}

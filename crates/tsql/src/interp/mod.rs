@@ -15,10 +15,12 @@ mod check;
 mod environment;
 mod errors;
 mod procedures;
+mod raise;
 mod statements;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod waitfor;
 
 use std::collections::HashMap;
 
@@ -172,6 +174,23 @@ pub(crate) struct Variable {
     pub value: Value,
     /// A table variable's rows (`DECLARE @t TABLE`).
     pub table: Option<Table>,
+    /// A table variable's column definitions (defaults, IDENTITY).
+    pub definitions: Vec<crate::ast::ColumnDefinition>,
+    /// A table variable's next IDENTITY value.
+    pub next_identity: Option<i64>,
+}
+
+impl Variable {
+    /// A scalar variable.
+    pub(crate) fn scalar(ty: SqlType, value: Value) -> Self {
+        Variable {
+            ty,
+            value,
+            table: None,
+            definitions: Vec::new(),
+            next_identity: None,
+        }
+    }
 }
 
 /// The version a session reports for `SELECT @@SPID`-style tests.

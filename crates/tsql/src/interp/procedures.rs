@@ -75,6 +75,9 @@ impl Run<'_> {
         if name == "xp_instance_regread" || name == "xp_regread" {
             return self.registry_read(args, &evaluated);
         }
+        if name == "xp_fileexist" {
+            return self.file_exist(args, &evaluated, sink);
+        }
         let snapshot = self.snapshot().clone();
         let session = self.session_info();
         let context = crate::catalog::FunctionContext::for_session(&snapshot, &session);
@@ -118,6 +121,35 @@ impl Run<'_> {
             if let Expr::Variable(v) = &a.value {
                 self.assign(v, SqlType::NVarChar(Some(4000)), answer.clone())?;
             }
+        }
+        Ok(())
+    }
+
+    /// `xp_fileexist 'path' [, @exists OUTPUT]`: the three flags as a result set, or only
+    /// "File Exists" into the OUTPUT variable.
+    fn file_exist(
+        &mut self,
+        args: &[ExecArgument],
+        evaluated: &[ProcArg],
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), SqlMessage> {
+        let path = evaluated
+            .first()
+            .and_then(ProcArg::text)
+            .unwrap_or_default();
+        let table = crate::catalog::procedures::xp_fileexist_table(self.snapshot(), &path);
+        let output = args.iter().skip(1).find(|a| a.output);
+        if let Some(ExecArgument {
+            value: Expr::Variable(v),
+            ..
+        }) = output
+        {
+            let exists = table.rows[0][0].clone();
+            return self.assign(v, SqlType::Int, exists);
+        }
+        sink.result_set(table);
+        if !self.state.options.nocount {
+            sink.rows_affected(1);
         }
         Ok(())
     }
@@ -192,14 +224,7 @@ impl Run<'_> {
                         }
                     },
                 };
-                variables.insert(
-                    lower(&p.name),
-                    Variable {
-                        ty: p.ty,
-                        value,
-                        table: None,
-                    },
-                );
+                variables.insert(lower(&p.name), Variable::scalar(p.ty, value));
             }
             if positional.len() > declared.len() {
                 return Err(errors::too_many_arguments(line, "sp_executesql"));
@@ -241,12 +266,20 @@ impl Run<'_> {
             inner.try_depth = self.try_depth;
             inner.caught = self.caught.clone();
             let mut thrown = None;
-            for statement in &statements {
+            let mut i = 0;
+            while let Some(statement) = statements.get(i) {
+                i += 1;
                 match inner.statement(statement, sink) {
                     Flow::Stop => break,
                     Flow::Throw(error) => {
                         thrown = Some(error);
                         break;
+                    }
+                    Flow::Goto(label) => {
+                        match super::statements::label_index(&statements, &label) {
+                            Some(j) => i = j + 1,
+                            None => break,
+                        }
                     }
                     _ => {}
                 }

@@ -20,6 +20,15 @@ pub(crate) enum Flow {
     Stop,
     /// An error inside TRY: CATCH handles it.
     Throw(ErrorInfo),
+    /// GOTO: on to the label, in this statement list or an enclosing one.
+    Goto(String),
+}
+
+/// Where a GOTO's label is in a statement list.
+pub(crate) fn label_index(statements: &[Statement], label: &str) -> Option<usize> {
+    statements
+        .iter()
+        .position(|s| matches!(&s.kind, StatementKind::Label(l) if l.eq_ignore_ascii_case(label)))
 }
 
 pub(crate) type Outcome = Result<Flow, SqlMessage>;
@@ -80,12 +89,19 @@ impl<'a> Run<'a> {
 
     /// Runs statements in order; returns whether the batch was cancelled.
     pub(crate) fn batch(&mut self, statements: &[Statement], sink: &mut dyn OutputSink) -> bool {
-        for statement in statements {
+        let mut i = 0;
+        while let Some(statement) = statements.get(i) {
             if self.cancelled() {
                 return true;
             }
+            i += 1;
             match self.statement(statement, sink) {
                 Flow::Stop => break,
+                // A label inside a block that does not enclose the GOTO: not followed.
+                Flow::Goto(label) => match label_index(statements, &label) {
+                    Some(j) => i = j + 1,
+                    None => break,
+                },
                 // An error thrown outside any TRY was already sent (see `fail`).
                 Flow::Next | Flow::Break | Flow::Continue | Flow::Throw(_) => {}
             }
@@ -93,14 +109,21 @@ impl<'a> Run<'a> {
         self.cancelled()
     }
 
-    /// Runs a list inside a block, stopping at the first flow change.
+    /// Runs a list inside a block, stopping at the first flow change; a GOTO to one of its
+    /// own labels goes on from there.
     pub(crate) fn block(&mut self, statements: &[Statement], sink: &mut dyn OutputSink) -> Flow {
-        for statement in statements {
+        let mut i = 0;
+        while let Some(statement) = statements.get(i) {
             if self.cancelled() {
                 return Flow::Stop;
             }
+            i += 1;
             match self.statement(statement, sink) {
                 Flow::Next => {}
+                Flow::Goto(label) => match label_index(statements, &label) {
+                    Some(j) => i = j + 1,
+                    None => return Flow::Goto(label),
+                },
                 other => return other,
             }
         }
@@ -162,25 +185,21 @@ impl<'a> Run<'a> {
                         }
                         None => Value::Null,
                     };
-                    self.variables.insert(
-                        lower(&d.name),
-                        Variable {
-                            ty: d.ty,
-                            value,
-                            table: None,
-                        },
-                    );
+                    self.variables
+                        .insert(lower(&d.name), Variable::scalar(d.ty, value));
                 }
                 Ok(Flow::Next)
             }
             StatementKind::DeclareTable { name, columns } => {
-                let table = super::tables::TempTable::new(name, columns).rows;
+                let table = super::tables::TempTable::new(name, columns);
                 self.variables.insert(
                     lower(name),
                     Variable {
                         ty: SqlType::SqlVariant,
                         value: Value::Null,
-                        table: Some(table),
+                        table: Some(table.rows),
+                        definitions: table.definitions,
+                        next_identity: table.next_identity,
                     },
                 );
                 Ok(Flow::Next)
@@ -225,6 +244,8 @@ impl<'a> Run<'a> {
             StatementKind::Break => Ok(Flow::Break),
             StatementKind::Continue => Ok(Flow::Continue),
             StatementKind::Return(_) => Ok(Flow::Stop),
+            StatementKind::Goto(label) => Ok(Flow::Goto(label.clone())),
+            StatementKind::Label(_) => Ok(Flow::Next),
             StatementKind::Block(body) => Ok(self.block(body, sink)),
             StatementKind::TryCatch(tc) => Ok(self.try_catch(tc, sink)),
             StatementKind::Raiserror(r) => self.raiserror(r, sink),
@@ -499,130 +520,6 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn raiserror(&mut self, r: &Raiserror, sink: &mut dyn OutputSink) -> Outcome {
-        let (message_ty, message_value) = self.evaluate(&r.message)?;
-        let severity = self.evaluate_int(&r.severity)?;
-        let state = self.evaluate_int(&r.state)?;
-        let mut args = Vec::new();
-        for a in &r.args {
-            args.push(self.evaluate(a)?);
-        }
-        let with_log = r.options.iter().any(|o| o == "LOG");
-        if severity > 18 && !with_log {
-            return Err(errors::severity_needs_log(self.line));
-        }
-        let (number, text) = match message_value {
-            Value::Int(n) if !message_ty.is_string() => (
-                n,
-                format!(
-                    "Error {n}, severity {severity}, state {state} was raised, but no message with that error number was found in sys.messages. If error is larger than 50000, make sure the user-defined message is added using sp_addmessage."
-                ),
-            ),
-            other => (
-                50000,
-                super::procedures::format_message(
-                    &crate::resultset::value_text(&other, message_ty),
-                    &args,
-                ),
-            ),
-        };
-        let number = if (1..=50000).contains(&number) || number > 50000 {
-            number
-        } else {
-            50000
-        };
-        let level = u8::try_from(severity.clamp(0, 25)).unwrap_or(16);
-        let message = SqlMessage::new(
-            u32::try_from(number).unwrap_or(50000),
-            level,
-            u8::try_from(state.clamp(0, 255)).unwrap_or(1),
-            self.line,
-            text,
-        );
-        if r.options.iter().any(|o| o == "SETERROR") || level > 10 {
-            self.set_error(i32::try_from(number).unwrap_or(50000));
-        }
-        if level <= 10 {
-            sink.message(message);
-            return Ok(Flow::Next);
-        }
-        if self.try_depth > 0 && level <= 19 {
-            return Ok(Flow::Throw(ErrorInfo::from(&message)));
-        }
-        sink.message(message);
-        Ok(if level > 16 { Flow::Stop } else { Flow::Next })
-    }
-
-    fn throw(&mut self, t: &Throw, sink: &mut dyn OutputSink) -> Outcome {
-        let message = match &t.error {
-            None => {
-                let Some(error) = self.caught.last() else {
-                    return Err(errors::rethrow_outside_catch(self.line));
-                };
-                let mut m = SqlMessage::new(
-                    u32::try_from(error.number).unwrap_or(50000),
-                    u8::try_from(error.severity).unwrap_or(16),
-                    u8::try_from(error.state).unwrap_or(1),
-                    u32::try_from(error.line).unwrap_or(self.line),
-                    error.message.clone(),
-                );
-                m.procedure.clone_from(&error.procedure);
-                m
-            }
-            Some((number, text, state)) => {
-                let number = self.evaluate_int(number)?;
-                if !(50000..=i64::from(i32::MAX)).contains(&number) {
-                    return Err(errors::throw_number_out_of_range(self.line, number));
-                }
-                let text = self.evaluate_text(text)?;
-                let state = self.evaluate_int(state)?;
-                SqlMessage::new(
-                    u32::try_from(number).unwrap_or(50000),
-                    16,
-                    u8::try_from(state.clamp(0, 255)).unwrap_or(1),
-                    self.line,
-                    text,
-                )
-            }
-        };
-        self.set_error(i32::try_from(message.number).unwrap_or(i32::MAX));
-        if self.try_depth > 0 {
-            return Ok(Flow::Throw(ErrorInfo::from(&message)));
-        }
-        // THROW outside TRY ends the batch whatever its severity.
-        sink.message(message);
-        Ok(Flow::Stop)
-    }
-
-    fn wait_milliseconds(&mut self, wait: &WaitFor) -> Result<u64, SqlMessage> {
-        let (e, is_time) = match wait {
-            WaitFor::Delay(e) => (e, false),
-            WaitFor::Time(e) => (e, true),
-        };
-        let (ty, value) = self.evaluate(e)?;
-        let text = match value {
-            Value::DateTime(d) => crate::resultset::value_text(&Value::DateTime(d), ty)
-                .split(' ')
-                .nth(1)
-                .unwrap_or("00:00:00")
-                .to_owned(),
-            other => crate::resultset::value_text(&other, ty),
-        };
-        let bad = || messages::incorrect_time_syntax(self.line, &text);
-        let millis = parse_clock(&text).ok_or_else(bad)?;
-        if !is_time {
-            return Ok(millis);
-        }
-        // WAITFOR TIME: until that time of day, today or tomorrow.
-        let (now, _) = self.host.now();
-        let now_ms = now.ticks / 10_000;
-        Ok(if millis >= now_ms {
-            millis - now_ms
-        } else {
-            millis + 86_400_000 - now_ms
-        })
-    }
-
     /// The statement's effect on `@name`, converted to its declared type.
     pub(crate) fn assign(
         &mut self,
@@ -709,58 +606,11 @@ fn sink_fail_in_transaction(sink: &mut dyn OutputSink, line: u32, operation: mes
     sink.message(messages::terminating_abnormally(line, operation));
 }
 
-/// `hh:mm[:ss[.fff]]` to milliseconds (WAITFOR's format, at most 24 hours).
-fn parse_clock(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (clock, fraction) = match text.split_once('.') {
-        Some((c, f)) => (c, f),
-        None => (text, ""),
-    };
-    let parts: Vec<&str> = clock.split(':').collect();
-    if parts.len() < 2 || parts.len() > 3 {
-        return None;
-    }
-    let number = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let hours = number(parts[0])?;
-    let minutes = number(parts[1])?;
-    let seconds = parts.get(2).map_or(Some(0), |s| number(s))?;
-    if hours > 23 || minutes > 59 || seconds > 59 {
-        return None;
-    }
-    let millis = if fraction.is_empty() {
-        0
-    } else if fraction.len() <= 3 && fraction.bytes().all(|b| b.is_ascii_digit()) {
-        fraction.parse::<u64>().ok()? * 10u64.pow(3 - fraction.len() as u32)
-    } else {
-        return None;
-    };
-    Some(((hours * 60 + minutes) * 60 + seconds) * 1000 + millis)
-}
-
 /// A value as a literal expression (DBCC arguments are handed over evaluated).
 fn value_literal(value: &Value, ty: SqlType) -> Expr {
     match value {
         Value::Null => Expr::Literal(Literal::Null),
         Value::Int(n) if ty.is_integer() => Expr::integer(*n),
         other => Expr::string(crate::resultset::value_text(other, ty)),
-    }
-}
-
-#[cfg(test)]
-mod clock_tests {
-    use super::parse_clock;
-
-    #[test]
-    fn waitfor_clock_forms() {
-        assert_eq!(parse_clock("00:00:03"), Some(3000));
-        assert_eq!(parse_clock("00:01"), Some(60_000));
-        assert_eq!(parse_clock("01:00:00.5"), Some(3_600_500));
-        assert_eq!(parse_clock("24:00:00"), None);
-        assert_eq!(parse_clock("abc"), None);
-        assert_eq!(parse_clock("1:2:3:4"), None);
     }
 }

@@ -21,7 +21,7 @@ pub struct TempTable {
     pub name: String,
     pub definitions: Vec<ColumnDefinition>,
     pub rows: Table,
-    next_identity: Option<i64>,
+    pub(crate) next_identity: Option<i64>,
 }
 
 impl TempTable {
@@ -97,20 +97,8 @@ impl Run<'_> {
                 .map(|t| t.definitions.clone());
         }
         let v = self.variables.get(&lower(name.name()))?;
-        let table = v.table.as_ref()?;
-        Some(
-            table
-                .columns
-                .iter()
-                .map(|c| ColumnDefinition {
-                    name: c.name.clone(),
-                    ty: c.ty,
-                    nullable: c.nullable,
-                    default: None,
-                    identity: None,
-                })
-                .collect(),
-        )
+        v.table.as_ref()?;
+        Some(v.definitions.clone())
     }
 
     fn store(&mut self, name: &ObjectName, rows: Table) {
@@ -299,6 +287,11 @@ impl Run<'_> {
             t.next_identity = Some(value + step);
             return value;
         }
+        if let Some(v) = self.variables.get_mut(&lower(name.name())) {
+            let value = v.next_identity.unwrap_or(1);
+            v.next_identity = Some(value + step);
+            return value;
+        }
         1
     }
 
@@ -346,6 +339,7 @@ impl Run<'_> {
             order_by: Vec::new(),
             offset: None,
             fetch: None,
+            for_xml: None,
         };
         self.shadow_tables.push((target.clone(), numbered));
         let result = self.run_query(&query);
@@ -365,7 +359,8 @@ impl Run<'_> {
     }
 
     fn update(&mut self, update: &Update) -> Result<usize, SqlMessage> {
-        let (definitions, mut table) = self.target(&update.target)?;
+        let (target, from) = aliased_target(&update.target, &update.from);
+        let (definitions, mut table) = self.target(&target)?;
         let mut columns = Vec::new();
         for (name, _) in &update.assignments {
             columns.push(
@@ -378,7 +373,7 @@ impl Run<'_> {
         let matches = self.matching_rows(
             &update.target,
             &table,
-            &update.from,
+            &from,
             update.selection.as_ref(),
             &values,
         )?;
@@ -393,11 +388,14 @@ impl Run<'_> {
             }
         }
         let count = seen.len();
-        self.store(&update.target, table);
+        self.store(&target, table);
         Ok(count)
     }
 
     fn delete(&mut self, delete: &Delete) -> Result<usize, SqlMessage> {
+        if self.is_deletable_empty(&delete.target) {
+            return Ok(0);
+        }
         let (_, mut table) = self.target(&delete.target)?;
         let doomed: std::collections::HashSet<usize> = self
             .matching_rows(&delete.target, &table, &[], delete.selection.as_ref(), &[])?
@@ -415,6 +413,24 @@ impl Run<'_> {
         self.store(&delete.target, table);
         Ok(count)
     }
+}
+
+/// `UPDATE alias … FROM #t alias`: the table the alias names, and the FROM list without it
+/// (the table stands in under the alias's name while the rows are found).
+fn aliased_target(target: &ObjectName, from: &[TableRef]) -> (ObjectName, Vec<TableRef>) {
+    if target.parts.len() == 1 && !is_temp(target) && !is_table_variable(target) {
+        let aliased = from.iter().position(|t| {
+            matches!(t, TableRef::Named { alias: Some(a), .. } if a.eq_ignore_ascii_case(target.name()))
+        });
+        if let Some(i) = aliased
+            && let TableRef::Named { name, .. } = &from[i]
+        {
+            let mut rest = from.to_vec();
+            rest.remove(i);
+            return (name.clone(), rest);
+        }
+    }
+    (target.clone(), from.to_vec())
 }
 
 fn typed_rows(table: &Table) -> Vec<Vec<(SqlType, Value)>> {

@@ -398,3 +398,5 @@ fn error_holds_the_last_statements_error_until_the_next_one() {
         vec![Value::Int(2812), Value::Int(0)]
     );
 }
+
+mod gaps;

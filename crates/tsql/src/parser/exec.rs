@@ -56,6 +56,13 @@ impl Parser<'_> {
     pub(super) fn at_bare_procedure(&self) -> bool {
         self.peek()
             .is_some_and(|t| t.identifier().is_some() && !t.is_word("THROW"))
+            && !self.at_label()
+    }
+
+    /// `name:`: a GOTO label starts the statement.
+    pub(super) fn at_label(&self) -> bool {
+        self.peek().is_some_and(|t| t.kind == TokenKind::Word)
+            && self.peek_at(1).is_some_and(|t| t.is_symbol(':'))
     }
 
     pub(super) fn bare_procedure(&mut self) -> Parsed<StatementKind> {

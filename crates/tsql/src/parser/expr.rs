@@ -378,12 +378,47 @@ impl Parser<'_> {
         }
     }
 
+    /// `(SELECT … FOR XML PATH(…), TYPE).value('xpath', 'type')` (the `.` is next): the XML's
+    /// text, converted to the type. Any XPath reads the whole text, as `'.'` and
+    /// `'(./text())[1]'` do on the flat XML of FOR XML PATH('').
+    fn xml_value(&mut self, mut query: crate::ast::Query) -> Parsed<Expr> {
+        let Some(xml) = query.for_xml.as_mut().filter(|x| x.type_directive) else {
+            return Err(self.unexpected());
+        };
+        xml.text_value = true;
+        self.pos += 2;
+        self.expect_symbol('(')?;
+        self.string()?;
+        self.expect_symbol(',')?;
+        let line = self.peek().map_or(self.first_line, |t| t.line);
+        let type_text = self.string()?;
+        self.expect_symbol(')')?;
+        let tokens = crate::lexer::tokenize(&type_text, line)?;
+        let mut inner = Parser {
+            tokens: &tokens,
+            pos: 0,
+            first_line: line,
+            depth: 0,
+            loops: 0,
+        };
+        let ty = inner.data_type(super::types::TypeContext::Conversion)?;
+        Ok(Expr::Convert {
+            ty,
+            expr: Box::new(Expr::Subquery(Box::new(query))),
+            style: None,
+            try_: false,
+        })
+    }
+
     /// `(SELECT …)`, or a parenthesized value (or condition, where one may stand).
     fn parenthesized(&mut self, allow_condition: bool) -> Parsed<Expr> {
         self.pos += 1;
         if self.at_word("SELECT") || self.at_word("WITH") {
             let query = self.query()?;
             self.expect_symbol(')')?;
+            if self.at_symbol('.') && self.at_word_at(1, "value") {
+                return self.xml_value(query);
+            }
             return Ok(Expr::Subquery(Box::new(query)));
         }
         let inner = if allow_condition {

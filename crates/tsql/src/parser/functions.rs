@@ -102,6 +102,7 @@ impl Parser<'_> {
                     star: false,
                     distinct: false,
                     over: None,
+                    within_group: Vec::new(),
                 })
             }
             _ if call && KEYWORD_FUNCTIONS.contains(&upper.as_str()) => {
@@ -153,6 +154,17 @@ impl Parser<'_> {
             }
         }
         self.expect_symbol(')')?;
+        let within_group = if self.eat_words(&["WITHIN", "GROUP"]) {
+            self.expect_symbol('(')?;
+            if !self.eat_words(&["ORDER", "BY"]) {
+                return Err(self.unexpected());
+            }
+            let items = self.order_items()?;
+            self.expect_symbol(')')?;
+            items
+        } else {
+            Vec::new()
+        };
         let over = if self.eat_word("OVER") {
             Some(self.window()?)
         } else {
@@ -165,6 +177,7 @@ impl Parser<'_> {
             star,
             distinct,
             over,
+            within_group,
         })
     }
 

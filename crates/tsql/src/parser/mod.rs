@@ -285,6 +285,7 @@ impl<'t> Parser<'t> {
             Some(t) if t.is_symbol(';') => Ok(()),
             Some(t) if t.is_word("WITH") => Err(messages::with_needs_semicolon(t.line)),
             Some(t) if t.is_reserved_keyword() => Ok(()),
+            Some(_) if self.at_label() => Ok(()),
             Some(_) => Err(self.unexpected()),
         }
     }
@@ -308,6 +309,11 @@ impl<'t> Parser<'t> {
         }
         if first.kind != TokenKind::Word {
             return Err(self.unexpected());
+        }
+        if self.at_label() {
+            // `label:`
+            self.pos += 2;
+            return Ok(StatementKind::Label(first.text.clone()));
         }
         match first.text.to_ascii_uppercase().as_str() {
             "SELECT" | "WITH" => Ok(StatementKind::Select(self.query()?)),
@@ -343,7 +349,23 @@ impl<'t> Parser<'t> {
             "BEGIN" => self.begin(),
             "RAISERROR" => self.raiserror(),
             "THROW" => self.throw(),
+            "EXEC" | "EXECUTE" if self.at_word_at(1, "AS") => self.execute_as(),
             "EXEC" | "EXECUTE" => self.exec().map(StatementKind::Exec),
+            "REVERT" => {
+                self.advance();
+                // `REVERT WITH COOKIE = @cookie`: the cookie is not checked.
+                if self.eat_word("WITH") {
+                    self.expect_word("COOKIE")?;
+                    self.expect_symbol('=')?;
+                    self.expr()?;
+                }
+                Ok(StatementKind::Revert)
+            }
+            "KILL" => self.kill(),
+            "GOTO" => {
+                self.advance();
+                Ok(StatementKind::Goto(self.name()?))
+            }
             "COMMIT" | "ROLLBACK" => self.commit_or_rollback(),
             "SAVE" => self.save_transaction(),
             "GRANT" | "DENY" | "REVOKE" => self.permission(),

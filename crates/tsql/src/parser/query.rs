@@ -66,6 +66,11 @@ impl Parser<'_> {
                 self.expect_word("ONLY")?;
             }
         }
+        let for_xml = if self.eat_words(&["FOR", "XML"]) {
+            Some(self.for_xml()?)
+        } else {
+            None
+        };
         if self.eat_word("OPTION") {
             self.skip_parenthesized()?;
         }
@@ -80,7 +85,39 @@ impl Parser<'_> {
             order_by,
             offset,
             fetch,
+            for_xml,
         })
+    }
+
+    /// `PATH[('element')] [, TYPE] [, ROOT[('name')]]` after FOR XML; the other modes (RAW,
+    /// AUTO, EXPLICIT) are not emulated and are a syntax error here.
+    fn for_xml(&mut self) -> Parsed<crate::ast::ForXml> {
+        self.expect_word("PATH")?;
+        let mut element = "row".to_owned();
+        if self.eat_symbol('(') {
+            element = self.string()?;
+            self.expect_symbol(')')?;
+        }
+        let mut xml = crate::ast::ForXml {
+            element,
+            type_directive: false,
+            root: None,
+            text_value: false,
+        };
+        while self.eat_symbol(',') {
+            if self.eat_word("TYPE") {
+                xml.type_directive = true;
+            } else {
+                self.expect_word("ROOT")?;
+                let mut root = "root".to_owned();
+                if self.eat_symbol('(') {
+                    root = self.string()?;
+                    self.expect_symbol(')')?;
+                }
+                xml.root = Some(root);
+            }
+        }
+        Ok(xml)
     }
 
     fn rows_word(&mut self) -> Parsed<()> {

@@ -7,6 +7,51 @@ use crate::ast::{
 use crate::lexer::TokenKind;
 
 impl Parser<'_> {
+    // ---- execution context and sessions --------------------------------------------------
+
+    /// `EXECUTE AS LOGIN|USER = 'name' [WITH NO REVERT | COOKIE INTO @v]` (EXECUTE is read
+    /// next); `EXECUTE AS CALLER|SELF|OWNER` belongs to modules, which vdisim has not.
+    pub(super) fn execute_as(&mut self) -> Parsed<StatementKind> {
+        self.pos += 2;
+        let login = if self.eat_word("LOGIN") {
+            true
+        } else if self.eat_word("USER") {
+            false
+        } else {
+            return Err(self.unexpected());
+        };
+        self.expect_symbol('=')?;
+        let name = self.string()?;
+        if self.eat_word("WITH") && !self.eat_words(&["NO", "REVERT"]) {
+            self.expect_word("COOKIE")?;
+            self.expect_word("INTO")?;
+            self.expr()?;
+        }
+        Ok(StatementKind::ExecuteAs { login, name })
+    }
+
+    /// `KILL session_id [WITH STATUSONLY]`; a unit of work id (a GUID string) is not
+    /// emulated.
+    pub(super) fn kill(&mut self) -> Parsed<StatementKind> {
+        self.advance();
+        let Some(token) = self.peek() else {
+            return Err(self.unexpected());
+        };
+        let session_id = match (&token.kind, token.text.parse::<i64>()) {
+            (TokenKind::Integer, Ok(n)) => n,
+            _ => return Err(self.unexpected()),
+        };
+        self.advance();
+        let status_only = self.eat_word("WITH") && {
+            self.expect_word("STATUSONLY")?;
+            true
+        };
+        Ok(StatementKind::Kill {
+            session_id,
+            status_only,
+        })
+    }
+
     // ---- logins, users, roles, permissions -----------------------------------------------
 
     pub(super) fn create_login(&mut self) -> Parsed<StatementKind> {

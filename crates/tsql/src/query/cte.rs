@@ -48,6 +48,7 @@ pub(super) fn run(
         order_by: query.order_by.clone(),
         offset: query.offset.clone(),
         fetch: query.fetch.clone(),
+        for_xml: None,
     };
     let result = super::execute(ev, &inner, outer);
     ev.ctes.truncate(depth);
@@ -153,6 +154,7 @@ fn as_query(body: &QueryBody) -> Query {
         order_by: Vec::new(),
         offset: None,
         fetch: None,
+        for_xml: None,
     }
 }
 

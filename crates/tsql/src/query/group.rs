@@ -60,8 +60,14 @@ pub(crate) fn children(expr: &Expr) -> Vec<&Expr> {
             v.extend(style.as_deref());
             v
         }
-        Expr::Function { args, over, .. } => {
+        Expr::Function {
+            args,
+            over,
+            within_group,
+            ..
+        } => {
             let mut v: Vec<&Expr> = args.iter().collect();
+            v.extend(within_group.iter().map(|o| &o.expr));
             if let Some(w) = over {
                 v.extend(&w.partition_by);
                 v.extend(w.order_by.iter().map(|o| &o.expr));
@@ -169,6 +175,30 @@ fn string_agg_too_long() -> SqlMessage {
     )
 }
 
+/// `WITHIN GROUP (ORDER BY …)`: the group's rows in that order (a stable sort).
+fn order_within_group<'a>(
+    ev: &mut Evaluator,
+    order: &[crate::ast::OrderItem],
+    columns: &[SourceColumn],
+    rows: &[RowRef<'a>],
+    outer: Option<&RowScope>,
+) -> Result<Vec<RowRef<'a>>, SqlMessage> {
+    let descending: Vec<bool> = order.iter().map(|o| o.descending).collect();
+    let mut keyed = Vec::with_capacity(rows.len());
+    for &(row, computed) in rows {
+        let scope = RowScope::new(columns, row)
+            .with_computed(computed)
+            .with_outer(outer);
+        let mut keys = Vec::with_capacity(order.len());
+        for o in order {
+            keys.push(ev.eval(&o.expr, &scope)?.1);
+        }
+        keyed.push((keys, (row, computed)));
+    }
+    keyed.sort_by(|a, b| super::order::compare_keys(&a.0, &b.0, &descending));
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
 /// A row an aggregate reads: its values and the values computed for it (aggregates inside a
 /// window function's argument).
 pub(crate) type RowRef<'a> = (&'a [Value], &'a [Computed]);
@@ -186,12 +216,20 @@ pub(crate) fn compute(
         args,
         star,
         distinct,
+        within_group,
         ..
     } = call
     else {
         return Err(errors::not_builtin_function(""));
     };
     let upper = name.to_ascii_uppercase();
+    let ordered;
+    let rows = if within_group.is_empty() {
+        rows
+    } else {
+        ordered = order_within_group(ev, within_group, columns, rows, outer)?;
+        ordered.as_slice()
+    };
     let type_scope = RowScope::new(columns, &[]).with_outer(outer);
     let arg_ty = match args.first() {
         Some(a) if !star => Some(ev.type_of(a, &type_scope)?),

@@ -17,6 +17,7 @@ mod order;
 mod select;
 mod setop;
 mod window;
+mod xml;
 
 pub(crate) use cte::CteBinding;
 
@@ -110,11 +111,15 @@ pub(crate) fn execute(
     query: &Query,
     outer: Option<&RowScope>,
 ) -> Result<Output, SqlMessage> {
-    match &query.body {
+    let output = match &query.body {
         QueryBody::Select(select) => select::run(ev, select, query, outer),
         QueryBody::With { ctes, body } => cte::run(ev, ctes, body, query, outer),
         body => setop::run(ev, body, query, outer),
-    }
+    }?;
+    Ok(match &query.for_xml {
+        Some(xml) => xml::serialize(output, xml),
+        None => output,
+    })
 }
 
 /// A subquery inside an expression: its table (columns only, in type-only mode).
@@ -137,7 +142,7 @@ pub(crate) fn subquery(
 /// 1033: ORDER BY in a derived table or subquery needs TOP or OFFSET.
 pub(crate) fn check_nested_order_by(query: &Query) -> Result<(), SqlMessage> {
     let has_top = matches!(&query.body, QueryBody::Select(s) if s.top.is_some());
-    if !query.order_by.is_empty() && !has_top && query.offset.is_none() {
+    if !query.order_by.is_empty() && !has_top && query.offset.is_none() && query.for_xml.is_none() {
         return Err(errors::order_by_in_subquery());
     }
     Ok(())

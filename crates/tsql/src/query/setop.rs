@@ -19,6 +19,7 @@ fn no_order(body: &QueryBody) -> Query {
         order_by: Vec::new(),
         offset: None,
         fetch: None,
+        for_xml: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod digest;
 mod files;
 mod image;
 pub mod page;
+mod space;
 
 pub use backup::{BackupError, BackupRequest};
 pub use catalog::{Catalog, CatalogError, MAX_DATABASE_BYTES};
@@ -351,15 +352,6 @@ impl Database {
             )),
             None => Ok(()),
         }
-    }
-
-    /// How full the log is, for DBCC SQLPERF(LOGSPACE): the records kept for the next log
-    /// backup against the log file's size.
-    #[must_use]
-    pub fn log_space_used_percent(&self) -> f64 {
-        let used = (self.log.len() * 64) as f64;
-        let size = self.log_file_bytes.max(1) as f64;
-        (used / size * 100.0).clamp(0.5, 100.0)
     }
 
     /// Checks the internal consistency of a deserialised database.

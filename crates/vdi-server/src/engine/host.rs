@@ -96,6 +96,20 @@ impl Host for Session {
             }
             StatementKind::Dbcc(dbcc) => self.dbcc(line, dbcc, sink),
             StatementKind::Checkpoint => {}
+            StatementKind::ExecuteAs { login, name } => {
+                if let Err(m) = self.execute_as(line, *login, name) {
+                    sink.message(m);
+                }
+            }
+            StatementKind::Revert => self.revert(),
+            StatementKind::Kill {
+                session_id,
+                status_only,
+            } => {
+                if let Err(m) = self.kill(line, *session_id, *status_only) {
+                    sink.message(m);
+                }
+            }
             _ => self.ddl(statement, sink),
         }
     }

@@ -11,6 +11,7 @@
 //! `GO n` ([`Batch::repeat`]) runs the batch n times, parsing it each time, as sqlcmd sends
 //! it n times.
 
+mod context;
 mod ddl;
 mod history;
 mod host;
@@ -125,6 +126,8 @@ pub(crate) struct LiveSession {
     pub info: SessionInfo,
     /// What it runs now, for `sys.dm_exec_requests`.
     pub request: Option<RequestInfo>,
+    /// The running batch's cancel token, for KILL.
+    pub cancel: Option<CancelToken>,
 }
 
 /// What all connections of one server share.
@@ -294,6 +297,7 @@ impl Engine {
             LiveSession {
                 info,
                 request: None,
+                cancel: None,
             },
         );
         Ok(Session::new(Arc::clone(self), id, login.name, database))
@@ -320,6 +324,36 @@ impl Engine {
         if let Some(s) = lock(&self.sessions).get_mut(&session) {
             s.info.database = database.to_owned();
         }
+    }
+
+    /// A batch starts: `sys.dm_exec_sql_text` shows its text, and the session its start.
+    pub(crate) fn batch_started(&self, session: u64, text: &str, cancel: &CancelToken) {
+        if let Some(s) = lock(&self.sessions).get_mut(&session) {
+            s.info.sql_text = Some(text.to_owned());
+            s.info.last_request_start_time = datetime_now();
+            s.cancel = Some(cancel.clone());
+        }
+    }
+
+    /// The session's batch ended.
+    pub(crate) fn batch_ended(&self, session: u64) {
+        if let Some(s) = lock(&self.sessions).get_mut(&session) {
+            s.info.last_request_end_time = Some(datetime_now());
+            s.cancel = None;
+        }
+    }
+
+    /// KILL: cancels the session's running batch, if any; false if there is no such
+    /// session. With `status_only` nothing is cancelled.
+    pub(crate) fn kill_session(&self, session: u64, status_only: bool) -> bool {
+        let sessions = lock(&self.sessions);
+        let Some(s) = sessions.get(&session) else {
+            return false;
+        };
+        if !status_only && let Some(cancel) = &s.cancel {
+            cancel.cancel();
+        }
+        true
     }
 
     pub(crate) fn set_request(&self, session: u64, request: Option<RequestInfo>) {

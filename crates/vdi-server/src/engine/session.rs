@@ -19,6 +19,8 @@ pub struct Session {
     pub(super) state: SessionState,
     /// When the running batch began (`sys.dm_exec_requests.start_time`).
     pub(super) batch_started: Option<Instant>,
+    /// The logins EXECUTE AS switched away from, the latest last (REVERT goes back).
+    pub(super) impersonation: Vec<String>,
 }
 
 impl Drop for Session {
@@ -36,6 +38,7 @@ impl Session {
             database,
             state: SessionState::default(),
             batch_started: None,
+            impersonation: Vec::new(),
         }
     }
 
@@ -103,6 +106,7 @@ impl Session {
     ) -> BatchOutcome {
         let mut total = BatchOutcome::default();
         self.batch_started = Some(Instant::now());
+        self.engine.batch_started(self.id, &batch.text, cancel);
         for _ in 0..batch.repeat.max(1) {
             if cancel.is_cancelled() || self.engine.is_shutting_down() {
                 total.cancelled = true;
@@ -133,6 +137,7 @@ impl Session {
             }
         }
         self.batch_started = None;
+        self.engine.batch_ended(self.id);
         total
     }
 }

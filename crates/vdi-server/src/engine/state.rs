@@ -106,7 +106,14 @@ impl Engine {
         snapshot.databases = self.lock_system_databases().clone();
         {
             let catalog = self.lock_catalog();
-            let mut user: Vec<_> = catalog.list().map(|db| db.sql_info().clone()).collect();
+            let mut user: Vec<_> = catalog
+                .list()
+                .map(|db| {
+                    let mut info = db.sql_info().clone();
+                    info.space = db.space_usage();
+                    info
+                })
+                .collect();
             user.sort_by_key(|d| d.database_id);
             snapshot.databases.extend(user);
         }

@@ -109,6 +109,7 @@ pub fn call(
         "file_id" => arity(&upper, args, 1, 1).map(|()| file_id(args, ctx, SqlType::SmallInt)),
         "file_idex" => arity(&upper, args, 1, 1).map(|()| file_id(args, ctx, SqlType::Int)),
         "file_name" => arity(&upper, args, 1, 1).and_then(|()| file_name(args, ctx)),
+        "fileproperty" => arity(&upper, args, 2, 2).map(|()| file_property(args, ctx)),
         "filegroup_id" => arity(&upper, args, 1, 1).map(|()| filegroup_id(args, ctx)),
         "filegroup_name" => arity(&upper, args, 1, 1).and_then(|()| filegroup_name(args, ctx)),
         "object_id" => arity(&upper, args, 1, 2).map(|()| object_id(args, ctx)),
@@ -171,6 +172,24 @@ fn file_name(args: &[Typed], ctx: &FunctionContext<'_>) -> Result<Typed, SqlMess
         || null_of(SqlType::NVarChar(Some(128))),
         |n| nvarchar_value(&n),
     ))
+}
+
+/// `FILEPROPERTY(file, 'SpaceUsed'|'IsLogFile'|'IsPrimaryFile'|'IsReadOnly')` of a file of
+/// the current database; NULL for an unknown file or property.
+fn file_property(args: &[Typed], ctx: &FunctionContext<'_>) -> Typed {
+    let value = (|| {
+        let db = current_db(ctx)?;
+        let file = db.file_by_name(&text_arg(args, 0)?)?;
+        let n = match text_arg(args, 1)?.to_ascii_lowercase().as_str() {
+            "spaceused" => i64::try_from(super::views::space::file_used_pages(db, file)).ok()?,
+            "islogfile" => i64::from(file.file_type == super::FileType::Log),
+            "isprimaryfile" => i64::from(file.file_id == 1),
+            "isreadonly" => i64::from(file.is_read_only),
+            _ => return None,
+        };
+        Some(Value::Int(n))
+    })();
+    (SqlType::Int, value.unwrap_or(Value::Null))
 }
 
 fn filegroup_id(args: &[Typed], ctx: &FunctionContext<'_>) -> Typed {

@@ -273,6 +273,35 @@ fn files_objects_and_the_preferred_replica() {
         assert_eq!(ok("FILEGROUP_NAME", &[i(2)], ctx), s("FG_ARCHIVE"));
         assert_eq!(ok("FILEGROUP_ID", &[s("primary")], ctx), i(1));
         assert_eq!(ok("FILE_ID", &[s("nosuch")], ctx).1, Value::Null);
+        // pubs uses 1,000 of its first file's 1,024 pages and 2 MB of its 8 MB log.
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs"), s("SpaceUsed")], ctx),
+            i(1000)
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs_data2"), s("spaceused")], ctx),
+            i(0)
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs_log"), s("SpaceUsed")], ctx),
+            i(256)
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs_log"), s("IsLogFile")], ctx),
+            i(1)
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs"), s("IsPrimaryFile")], ctx),
+            i(1)
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("pubs"), s("Nonsense")], ctx).1,
+            Value::Null
+        );
+        assert_eq!(
+            ok("FILEPROPERTY", &[s("nosuch"), s("SpaceUsed")], ctx).1,
+            Value::Null
+        );
         assert_eq!(
             ok("sys.fn_hadr_backup_is_preferred_replica", &[s("pubs")], ctx),
             (SqlType::Bit, Value::Bit(true))

@@ -1,10 +1,13 @@
 //! The read-only system procedures: sp_helpdb, sp_helpfile, sp_helpfilegroup,
 //! sp_databases (in [`files`]), sp_who, sp_who2, sp_helpsrvrolemember and xp_msver (in
-//! [`server`]). msdb's history procedures, which change msdb, are in
+//! [`server`]), sp_spaceused and xp_fileexist (in [`space`]). msdb's history procedures, which change msdb, are in
 //! [`crate::msdb::procedures`].
 
 mod files;
 mod server;
+mod space;
+
+pub use space::{file_exists, xp_fileexist_table};
 
 use super::args::ProcArg;
 use super::functions::FunctionContext;
@@ -34,6 +37,7 @@ pub fn call(name: &str, args: &[ProcArg], ctx: &FunctionContext<'_>) -> Option<O
         "sp_who2" => server::sp_who2(args, ctx),
         "sp_helpsrvrolemember" => server::sp_helpsrvrolemember(args, ctx),
         "xp_msver" => server::xp_msver(args, ctx),
+        "sp_spaceused" => space::sp_spaceused(args, ctx),
         _ => return None,
     })
 }

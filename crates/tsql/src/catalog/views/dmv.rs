@@ -2,7 +2,7 @@
 //! `sys.sysprocesses`) and the Always On views, which are empty: vdisim hosts no
 //! availability group.
 
-use crate::catalog::model::derived_guid;
+use super::connections;
 use crate::catalog::sessions::{RequestInfo, SessionInfo};
 use crate::catalog::snapshot::ServerSnapshot;
 use crate::catalog::table::*;
@@ -105,25 +105,21 @@ pub fn dm_exec_requests(snap: &ServerSnapshot) -> Table {
         ("page_server_reads", BIGINT, false),
     ]);
     for (i, r) in snap.requests.iter().enumerate() {
-        let login = snap
-            .session(r.session_id)
-            .map_or("sa", |s| s.login_name.as_str());
+        let session = snap.session(r.session_id);
+        let login = session.map_or("sa", |s| s.login_name.as_str());
         t.push(vec![
             int(r.session_id),
             int(r.request_id),
             datetime(r.start_time),
             text(r.status.desc()),
             text(r.command.clone()),
-            Value::Null,
-            Value::Null,
-            Value::Null,
+            session.map_or(Value::Null, connections::sql_handle_value),
+            int(0),
+            int(-1),
             Value::Null,
             int(database_id(snap, &r.database)),
             int(user_id(snap, login, &r.database)),
-            guid(Some(derived_guid(
-                "connection",
-                u64::from(r.session_id.unsigned_abs()),
-            ))),
+            guid(Some(connections::connection_id(r.session_id))),
             int(r.blocking_session_id.unwrap_or(0)),
             Value::opt_text(r.wait_type.clone()),
             int(r.wait_time),
@@ -233,6 +229,7 @@ pub fn dm_exec_sessions(snap: &ServerSnapshot) -> Table {
         ("authenticating_database_id", INT, true),
         ("open_transaction_count", INT, false),
         ("page_server_reads", BIGINT, false),
+        ("contained_availability_group_id", GUID, true),
     ]);
     for s in &snap.sessions {
         let sid = login_sid(snap, &s.login_name);
@@ -288,6 +285,7 @@ pub fn dm_exec_sessions(snap: &ServerSnapshot) -> Table {
             int(0),
             int(s.open_transaction_count),
             int(0),
+            Value::Null,
         ]);
     }
     t

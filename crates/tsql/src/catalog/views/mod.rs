@@ -1,11 +1,15 @@
 //! The registry of system objects, name resolution, and the views by area.
 
+pub mod connections;
 pub mod databases;
+pub mod dmf;
 pub mod dmv;
 pub mod files;
+pub mod msdb_extra;
 pub mod objects;
 pub mod security;
 pub mod server;
+pub mod space;
 pub mod types;
 
 use super::model::{DatabaseInfo, DatabaseState};
@@ -77,6 +81,11 @@ objects! {
     "dm_os_host_info", Server, -1017, |_| server::dm_os_host_info();
     "backup_devices", Server, -1018, |_| server::backup_devices();
     "dm_database_encryption_keys", Server, -1019, |_| server::dm_database_encryption_keys();
+    "dm_exec_connections", Server, -1020, |c| connections::dm_exec_connections(c.snapshot);
+    "dm_tran_locks", Server, -1021, |c| connections::dm_tran_locks(c.snapshot);
+    "endpoints", Server, -1022, |_| connections::endpoints();
+    "dm_db_log_space_usage", Database, -1109, space::dm_db_log_space_usage;
+    "dm_db_file_space_usage", Database, -1110, space::dm_db_file_space_usage;
     "database_files", Database, -1104, files::database_files;
     "filegroups", Database, -1105, files::filegroups;
     "database_principals", Database, -1106, security::database_principals;
@@ -96,7 +105,13 @@ objects! {
     "restorehistory", Msdb, 1_000_006, |c| msdb_table(c, "restorehistory");
     "restorefile", Msdb, 1_000_007, |c| msdb_table(c, "restorefile");
     "restorefilegroup", Msdb, 1_000_008, |c| msdb_table(c, "restorefilegroup");
+    "log_shipping_primary_databases", Msdb, 1_000_009, |_| msdb_extra::log_shipping_primary_databases();
+    "log_shipping_secondary_databases", Msdb, 1_000_010, |_| msdb_extra::log_shipping_secondary_databases();
+    "suspect_pages", Msdb, 1_000_011, |_| msdb_extra::suspect_pages();
 }
+
+/// msdb tables a `DELETE` may name; vdisim keeps them empty, so it removes nothing.
+pub const DELETABLE_EMPTY: &[&str] = &["suspect_pages"];
 
 fn msdb_table(c: &ViewContext<'_>, name: &str) -> Table {
     c.snapshot.msdb.table(name).unwrap_or_default()
@@ -218,3 +233,5 @@ pub fn build(resolved: &Resolved, snapshot: &ServerSnapshot) -> Result<Table, Sq
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_dmv;

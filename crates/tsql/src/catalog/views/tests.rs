@@ -5,7 +5,7 @@ use crate::catalog::table::check::{assert_typed, cell, names};
 use crate::catalog::{ServerSnapshot, system_table};
 use crate::value::{SqlType, Table, Value};
 
-fn view(parts: &[&str], current: &str) -> Table {
+pub(super) fn view(parts: &[&str], current: &str) -> Table {
     let t = system_table(
         &ObjectName::new(parts.iter().copied()),
         current,
@@ -247,7 +247,8 @@ fn requests_show_backup_progress() {
 #[test]
 fn sessions_and_sysprocesses() {
     let s = view(&["sys", "dm_exec_sessions"], "master");
-    assert_eq!(s.columns.len(), 51);
+    assert_eq!(s.columns.len(), 52);
+    assert_eq!(s.columns[51].name, "contained_availability_group_id");
     assert_eq!(
         column(&s, "login_name"),
         [&Value::text("sa"), &Value::text("backup_op")]

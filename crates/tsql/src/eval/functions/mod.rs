@@ -172,6 +172,7 @@ impl Evaluator<'_> {
             star,
             distinct: _,
             over,
+            ..
         } = expr
         else {
             return Err(errors::not_builtin_function(""));

@@ -368,6 +368,7 @@ fn functions() {
         star: false,
         distinct: false,
         over: None,
+        within_group: Vec::new(),
     };
     assert_eq!(
         value("db_id('pubs')"),
@@ -409,7 +410,8 @@ fn functions() {
             args: vec![Expr::Variable("@db".into())],
             star: false,
             distinct: false,
-            over: None
+            over: None,
+            within_group: Vec::new()
         }
     );
     assert!(matches!(
@@ -479,7 +481,8 @@ fn cast_and_convert() {
                 args: vec![],
                 star: false,
                 distinct: false,
-                over: None
+                over: None,
+                within_group: Vec::new()
             }),
             style: Some(Box::new(int(121))),
             try_: false

@@ -56,7 +56,8 @@ fn declare_several_with_initial_values() {
                     args: vec![],
                     star: false,
                     distinct: false,
-                    over: None
+                    over: None,
+                    within_group: Vec::new()
                 }),
             },
         ])
