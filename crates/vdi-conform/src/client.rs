@@ -143,7 +143,13 @@ pub struct Invocation<'a> {
     pub prefix_zone: u32,
     /// VDConfig alignment the client is asked for (`{alignment}`; 0: none).
     pub alignment: u32,
+    /// The case's TDS endpoint as `host,port` (`{tds}`, `$VDISIM_TDS`): the same server for a
+    /// driver-based client (ODBC, FreeTDS, pytds …).
+    pub tds: &'a str,
 }
+
+/// The environment variable that gives a template client the case's TDS endpoint.
+pub const TDS_ENV: &str = "VDISIM_TDS";
 
 /// How many lines of each of a client's streams the reports keep (the last ones).
 pub const OUTPUT_TAIL_LINES: usize = 20;
@@ -275,6 +281,7 @@ pub fn expand(template: &str, inv: &Invocation<'_>) -> String {
         .replace("{db}", &shell_quote(inv.db))
         .replace("{dir}", &shell_quote(&inv.dir.to_string_lossy()))
         .replace("{server}", &shell_quote(&server))
+        .replace("{tds}", &shell_quote(inv.tds))
         .replace("{devices}", &inv.devices.to_string())
         .replace("{prefix}", &inv.prefix_zone.to_string())
         .replace("{alignment}", &inv.alignment.to_string())
@@ -311,6 +318,7 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
         .env(vdi_server::daemon::SOCKET_ENV, inv.socket)
         .env("VDISIM_TRANSCRIPT", inv.transcript)
         .env("VDISIM_CONFORM_OP", inv.op.name())
+        .env(TDS_ENV, inv.tds)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

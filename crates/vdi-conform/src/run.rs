@@ -6,8 +6,9 @@ use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
+use vdi_server::daemon::tds::{TdsConfig, TdsHandle, TdsListener, TlsIdentity};
 use vdi_server::daemon::{Daemon, DaemonConfig};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::jobs::{JobContext, JobResult, VdiJobs};
@@ -341,6 +342,9 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
     let socket = root.join("sqlservr.sock");
     let daemon = Daemon::start(DaemonConfig::new(&socket, engine.clone()))
         .map_err(|e| format!("cannot start the server: {e}"))?;
+    // The same engine on TDS, for clients that send their T-SQL through a driver.
+    let tds = start_tds(&engine)?;
+    let tds_name = format!("127.0.0.1,{}", tds.local_addr().port());
     let mut records = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
         if step.workload_before {
@@ -349,15 +353,58 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
                 db.run_workload(16, step_seed(config.seed, &case.id, i));
             }
         }
-        let record = run_step(case, step, i, config, &jobs, root, &bin, &socket);
+        let server = CaseServer {
+            socket: &socket,
+            tds: &tds_name,
+        };
+        let record = run_step(case, step, i, config, &jobs, root, &bin, &server);
         let stop = step_failed(step, &record);
         records.push(record);
         if stop {
             break;
         }
     }
+    tds.shutdown();
     daemon.shutdown();
     Ok(records)
+}
+
+/// Where a case's in-process server listens.
+#[derive(Clone, Copy, Debug)]
+struct CaseServer<'a> {
+    socket: &'a Path,
+    /// `127.0.0.1,PORT`
+    tds: &'a str,
+}
+
+/// The certificate every case's TDS listener presents (generated once per harness run; a
+/// driver-based client trusts it with TrustServerCertificate=yes).
+fn tls_identity() -> Option<Arc<TlsIdentity>> {
+    static IDENTITY: OnceLock<Option<Arc<TlsIdentity>>> = OnceLock::new();
+    IDENTITY
+        .get_or_init(|| {
+            TlsIdentity::generate(&["localhost".into(), "127.0.0.1".into()])
+                .ok()
+                .map(Arc::new)
+        })
+        .clone()
+}
+
+/// A TDS listener for `engine` on a free loopback port.
+fn start_tds(engine: &Arc<Engine>) -> Result<TdsHandle, String> {
+    start_tds_on(engine, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// A TDS listener for `engine` on `addr`.
+pub(crate) fn start_tds_on(
+    engine: &Arc<Engine>,
+    addr: std::net::SocketAddr,
+) -> Result<TdsHandle, String> {
+    TdsListener::start(TdsConfig {
+        tls: tls_identity(),
+        ..TdsConfig::new(addr, Arc::clone(engine))
+    })
+    .map_err(|e| format!("cannot start the server's TDS listener: {e}"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -369,7 +416,7 @@ fn run_step(
     jobs: &Recording,
     root: &Path,
     bin: &Path,
-    socket: &Path,
+    server: &CaseServer<'_>,
 ) -> StepRecord {
     if step.server == ServerSide::ChildProcess {
         return run_child_step(case, step, index, config, root, bin);
@@ -387,7 +434,7 @@ fn run_step(
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
     jobs.started.store(false, Ordering::SeqCst);
     let transcript = root.join(format!("client-{index}.jsonl"));
-    let outcome = run_client(case, step, config, root, bin, socket, &transcript);
+    let outcome = run_client(case, step, config, root, bin, server, &transcript);
     // The job may still be winding down after a client that left early; a client that never
     // sent its statement gets a short grace period.
     let waited = Instant::now();
@@ -452,7 +499,12 @@ fn run_child_step(
     root: &Path,
     bin: &Path,
 ) -> StepRecord {
+    // The child listens for TDS on a port chosen here (free a moment ago).
+    let tds = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok();
     let spec = ChildSpec {
+        tds,
         socket: root.join(format!("child-{index}.sock")),
         database: DATABASE.into(),
         database_bytes: case.database_bytes,
@@ -480,13 +532,21 @@ fn run_child_step(
     };
     let transcript = root.join(format!("client-{index}.jsonl"));
     let started = Instant::now();
+    let tds_name = server
+        .spec
+        .tds
+        .map(|a| format!("127.0.0.1,{}", a.port()))
+        .unwrap_or_default();
     let outcome = run_client(
         case,
         step,
         config,
         root,
         bin,
-        &server.spec.socket,
+        &CaseServer {
+            socket: &server.spec.socket,
+            tds: &tds_name,
+        },
         &transcript,
     );
     let client_ended = started + outcome.elapsed;
@@ -543,7 +603,7 @@ fn run_client(
     config: &RunConfig,
     root: &Path,
     bin: &Path,
-    socket: &Path,
+    server: &CaseServer<'_>,
     transcript: &Path,
 ) -> client::ClientOutcome {
     let dir = root.join(format!("media-{}", step.media));
@@ -554,7 +614,8 @@ fn run_client(
             op: step.op,
             db: DATABASE,
             dir: &dir,
-            socket,
+            socket: server.socket,
+            tds: server.tds,
             devices: step.devices.unwrap_or(case.devices),
             mode: case.mode,
             transcript,
