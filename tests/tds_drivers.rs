@@ -361,3 +361,96 @@ fn odbc_timeout_cancels_a_running_backup() {
     let Some(py) = python() else { return };
     cancel_mid_backup(&py, "odbc", "yes");
 }
+
+/// FreeTDS `tsql` with a query timeout (freetds.conf `timeout`) mid-BACKUP: tsql gives up on
+/// the connection (its error 20003, then it closes the socket; tsql sends no ATTENTION), the
+/// server takes the vanished client as a cancel and aborts the device set at once (the VDI
+/// client, holding its first Write, sees VD_E_ABORT), and serves the next connection.
+#[test]
+fn freetds_tsql_timeout_aborts_a_running_backup() {
+    use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig};
+    if which("tsql").is_none() {
+        assert!(
+            std::env::var_os("VDISIM_SKIP_DRIVERS").is_some(),
+            "FreeTDS tsql is not installed: run scripts/install-test-deps.sh"
+        );
+        return;
+    }
+    let (server, _) = tls_server("tsql-cancel");
+    let conf = server.dir.join("freetds.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[vdisim]\n\thost = 127.0.0.1\n\tport = {}\n\ttds version = 7.4\n\ttimeout = 2\n",
+            server.tds_addr().port()
+        ),
+    )
+    .unwrap();
+    let set_name = reference::new_set_name();
+    let set = ClientVirtualDeviceSet::new();
+    set.create(
+        &set_name,
+        &VdConfig {
+            device_count: 1,
+            ..VdConfig::default()
+        },
+    )
+    .unwrap();
+    let script = format!(
+        "BACKUP DATABASE sales TO VIRTUAL_DEVICE = '{set_name}' WITH STATS = 1\ngo\nexit\n"
+    );
+    let conf2 = conf.clone();
+    let statement = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut child = Command::new("tsql")
+            .args(["-S", "vdisim", "-U", "sa", "-P", PW])
+            .env("FREETDSCONF", &conf2)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut config = VdConfig::default();
+    set.get_configuration(20_000, &mut config).unwrap();
+    let device = set.open_device(&set_name).unwrap();
+    // Hold the first Write: the statement cannot finish before tsql's timeout.
+    let first = device.get_command(20_000).unwrap();
+    let out = statement.join().unwrap();
+    assert!(out.contains("Error 20003"), "tsql did not time out: {out}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !server.log().contains("job BACKUP DATABASE sales: failed") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let completed = device.complete_command(&first, 0, u64::from(first.size()), 0);
+    let next = device.get_command(20_000);
+    assert!(
+        [completed.err(), next.err()]
+            .into_iter()
+            .flatten()
+            .any(|e| e.code == VdCode::Abort),
+        "the VDI client did not see VD_E_ABORT\n{}",
+        server.log()
+    );
+    let _ = set.close();
+    assert!(
+        server.log().contains("the client vanished"),
+        "{}",
+        server.log()
+    );
+    let after = tsql(&server, "SELECT @@SERVERNAME\ngo\n");
+    assert!(after.contains("VDISIM"), "{after}");
+}
