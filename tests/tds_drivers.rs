@@ -454,3 +454,38 @@ fn freetds_tsql_timeout_aborts_a_running_backup() {
     let after = tsql(&server, "SELECT @@SERVERNAME\ngo\n");
     assert!(after.contains("VDISIM"), "{after}");
 }
+
+/// The README's ODBC connection string, pointed at a server's port, connects with Microsoft's
+/// ODBC Driver 18 (mssql-python takes it without `Driver=`).
+#[test]
+fn the_readme_odbc_connection_string_connects() {
+    let Some(py) = python() else { return };
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("Driver={ODBC Driver 18 for SQL Server};Server=127.0.0.1,1433;"))
+        .expect("the README shows an ODBC connection string");
+    let server = Server::start("readme-odbc");
+    let string = line
+        .trim_start_matches("Driver={ODBC Driver 18 for SQL Server};")
+        .replace("1433", &server.tds_addr().port().to_string())
+        .replace("<--sa-password>", PW);
+    let out = Command::new(py)
+        .args([
+            "-c",
+            "import sys, mssql_python\n\
+             c = mssql_python.connect(sys.argv[1], autocommit=True).cursor()\n\
+             c.execute('SELECT @@VERSION')\n\
+             print(c.fetchall()[0][0])",
+            &string,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Microsoft SQL Server 2022"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.log().contains("library 'ODBC'"), "{}", server.log());
+}
