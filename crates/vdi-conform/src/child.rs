@@ -155,7 +155,7 @@ fn serve(spec: &ChildSpec) -> Result<(), String> {
         },
     );
     let tds = match spec.tds {
-        Some(addr) => Some(crate::run::start_tds_on(&engine, addr)?),
+        Some(addr) => Some(crate::tds_port::start_tds_on(&engine, addr)?),
         None => None,
     };
     let daemon = Daemon::start(DaemonConfig::new(&spec.socket, engine))

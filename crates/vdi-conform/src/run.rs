@@ -6,9 +6,8 @@ use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use vdi_server::daemon::tds::{TdsConfig, TdsHandle, TdsListener, TlsIdentity};
 use vdi_server::daemon::{Daemon, DaemonConfig};
 use vdi_server::db::{Catalog, RecoveryModel};
 use vdi_server::engine::jobs::{JobContext, JobResult, VdiJobs};
@@ -343,7 +342,7 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
     let daemon = Daemon::start(DaemonConfig::new(&socket, engine.clone()))
         .map_err(|e| format!("cannot start the server: {e}"))?;
     // The same engine on TDS, for clients that send their T-SQL through a driver.
-    let tds = start_tds(&engine)?;
+    let tds = crate::tds_port::start_tds(&engine)?;
     let tds_name = format!("127.0.0.1,{}", tds.local_addr().port());
     let mut records = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
@@ -375,36 +374,6 @@ struct CaseServer<'a> {
     socket: &'a Path,
     /// `127.0.0.1,PORT`
     tds: &'a str,
-}
-
-/// The certificate every case's TDS listener presents (generated once per harness run; a
-/// driver-based client trusts it with TrustServerCertificate=yes).
-fn tls_identity() -> Option<Arc<TlsIdentity>> {
-    static IDENTITY: OnceLock<Option<Arc<TlsIdentity>>> = OnceLock::new();
-    IDENTITY
-        .get_or_init(|| {
-            TlsIdentity::generate(&["localhost".into(), "127.0.0.1".into()])
-                .ok()
-                .map(Arc::new)
-        })
-        .clone()
-}
-
-/// A TDS listener for `engine` on a free loopback port.
-fn start_tds(engine: &Arc<Engine>) -> Result<TdsHandle, String> {
-    start_tds_on(engine, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-}
-
-/// A TDS listener for `engine` on `addr`.
-pub(crate) fn start_tds_on(
-    engine: &Arc<Engine>,
-    addr: std::net::SocketAddr,
-) -> Result<TdsHandle, String> {
-    TdsListener::start(TdsConfig {
-        tls: tls_identity(),
-        ..TdsConfig::new(addr, Arc::clone(engine))
-    })
-    .map_err(|e| format!("cannot start the server's TDS listener: {e}"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -628,42 +597,5 @@ fn run_client(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalogue::catalogue;
-
-    fn case(id: &str) -> Case {
-        catalogue().into_iter().find(|c| c.id == id).unwrap()
-    }
-
-    #[test]
-    fn the_time_scale_reaches_the_armed_delays() {
-        let config = case("config/delay-1200ms/backup");
-        let delay = |scale| armed_faults(&config.steps[0], scale).delay_before_configuration;
-        assert_eq!(delay(1.0), Duration::from_millis(1200));
-        assert_eq!(delay(2.0), Duration::from_millis(2400));
-        assert_eq!(delay(0.5), Duration::from_millis(600));
-
-        let timeout = case("timeout/command-pause-2500ms/devices-1/restore");
-        let restore = &timeout.steps[1];
-        assert_eq!(
-            armed_faults(restore, 2.0).pause,
-            Some((3, Duration::from_millis(5000)))
-        );
-        // Everything else is armed as catalogued.
-        let mut unscaled = armed_faults(restore, 2.0);
-        unscaled.pause = restore.faults.pause;
-        assert_eq!(unscaled, restore.faults);
-    }
-
-    #[test]
-    fn the_time_scale_stretches_the_harness_waits() {
-        let mut config = RunConfig::new(
-            ClientKind::Builtin(Default::default()),
-            PathBuf::from("/nonexistent/vdisim"),
-        );
-        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND);
-        config.time_scale = 3.0;
-        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND * 3);
-    }
-}
+#[path = "run_tests.rs"]
+mod tests;
