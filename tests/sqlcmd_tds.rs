@@ -170,3 +170,123 @@ fn tds_login_failures_print_what_the_socket_prints_or_sqlcmd_s_lines() {
         "Sqlcmd: Error: vdisim : Login timeout expired.\n"
     );
 }
+
+/// `sqlcmd -C` as a program for `vdisim backup|restore --sqlcmd`.
+fn sqlcmd_wrapper(server: &Server) -> std::path::PathBuf {
+    let wrapper = server.dir.join("sqlcmd-tds");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec '{BIN}' sqlcmd -C \"$@\"\n"),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&wrapper).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&wrapper, permissions).unwrap();
+    wrapper
+}
+
+/// BACKUP and RESTORE whose T-SQL goes through `vdisim sqlcmd -S host,port` (TDS, TLS), the
+/// reference client serving 2 devices: progress messages and the server's verdicts arrive,
+/// and a failed statement is exit code 1 (`-b`).
+#[test]
+fn backup_and_restore_through_sqlcmd_over_tds() {
+    let server = Server::start("sqlcmd-tds-backup");
+    let wrapper = sqlcmd_wrapper(&server);
+    let media = server.dir.join("media");
+    let tds = tds_name(&server);
+    let transfer = |verb: &str, extra: &[&str]| {
+        Command::new(BIN)
+            .arg(verb)
+            .args(["--sqlcmd", wrapper.to_str().unwrap(), "-S", &tds, "-P", PW])
+            .args(["--db", "Extra", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = transfer(
+        "backup",
+        &[
+            "--devices",
+            "2",
+            "--with",
+            "STATS = 25",
+            "--to",
+            media.to_str().unwrap(),
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(
+        code(&out),
+        0,
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("25 percent processed."), "{text}");
+    assert!(
+        text.contains("BACKUP DATABASE successfully processed"),
+        "{text}"
+    );
+    let out = transfer("restore", &["--from", media.to_str().unwrap(), "--replace"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(
+        text.contains("RESTORE DATABASE successfully processed"),
+        "{text}"
+    );
+    // RESTORE over an existing database without REPLACE fails: the server's error, exit 1.
+    let out = transfer("restore", &["--from", media.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("Msg 3159"), "{}", stdout(&out));
+    assert!(server.log().contains("app 'sqlcmd', library 'vdisim'"));
+}
+
+/// `sqlcmd -t` over TDS while a VDI client holds the BACKUP's first Write: the attention
+/// aborts the device set (VD_E_ABORT), sqlcmd prints `Timeout expired`, and its session runs
+/// the next batch.
+#[test]
+fn a_sqlcmd_timeout_over_tds_cancels_a_running_backup() {
+    use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig};
+    let server = Server::start("sqlcmd-tds-cancel");
+    let set_name = vdi_client::reference::new_set_name();
+    let set = ClientVirtualDeviceSet::new();
+    set.create(
+        &set_name,
+        &VdConfig {
+            device_count: 1,
+            ..VdConfig::default()
+        },
+    )
+    .unwrap();
+    let script = server.dir.join("cancel.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "BACKUP DATABASE Extra TO VIRTUAL_DEVICE = '{set_name}' WITH STATS = 1\nGO\nSELECT @@SERVERNAME AS after\nGO\n"
+        ),
+    )
+    .unwrap();
+    let tds = tds_name(&server);
+    let statement = std::thread::spawn(move || {
+        sqlcmd(&tds, &["-C", "-t", "2", "-i", script.to_str().unwrap()])
+    });
+    let mut config = VdConfig::default();
+    set.get_configuration(20_000, &mut config).unwrap();
+    let device = set.open_device(&set_name).unwrap();
+    let first = device.get_command(20_000).unwrap();
+    let out = statement.join().unwrap();
+    let completed = device.complete_command(&first, 0, u64::from(first.size()), 0);
+    let next = device.get_command(20_000);
+    assert!(
+        [completed.err(), next.err()]
+            .into_iter()
+            .flatten()
+            .any(|e| e.code == VdCode::Abort),
+        "the VDI client did not see VD_E_ABORT\n{}",
+        server.log()
+    );
+    let _ = set.close();
+    let text = stdout(&out);
+    assert!(text.starts_with("Timeout expired\n"), "{text}");
+    assert!(text.contains("after"), "the session goes on: {text}");
+    assert_eq!(code(&out), 0, "{text}");
+}
