@@ -99,6 +99,15 @@ impl Stream {
         }
     }
 
+    /// The socket (TLS, if any, is dropped without a close_notify: TDS 7.x's login-only
+    /// encryption simply stops using it).
+    fn into_tcp(self) -> TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.sock,
+        }
+    }
+
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.write_all(bytes),
@@ -190,9 +199,7 @@ impl TdsClient {
             scratch: vec![0u8; 32 * 1024],
         };
         if strict {
-            let Stream::Plain(mut tcp) = client.stream else {
-                unreachable!("the stream starts clear")
-            };
+            let mut tcp = client.stream.into_tcp();
             let mut conn = new_tls()?;
             tls::strict_handshake(&mut tcp, &mut conn).map_err(tls_error)?;
             client.stream = Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp)));
@@ -219,18 +226,14 @@ impl TdsClient {
             (false, _, _) => Some(false),
         };
         if let Some(login_only) = tls {
-            let Stream::Plain(mut tcp) = client.stream else {
-                unreachable!("not strict: still clear")
-            };
+            let mut tcp = client.stream.into_tcp();
             let mut conn = new_tls()?;
             tls::prelogin_handshake(&mut tcp, &mut conn).map_err(tls_error)?;
             client.stream = Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp)));
             client.send_login(options, strict).map_err(io_error)?;
             if login_only {
-                let Stream::Tls(tls) = client.stream else {
-                    unreachable!("TLS was just started")
-                };
-                client.stream = Stream::Plain(tls.sock);
+                // TLS for the login only: the server answers in clear text.
+                client.stream = Stream::Plain(client.stream.into_tcp());
             }
         } else {
             client.send_login(options, strict).map_err(io_error)?;
