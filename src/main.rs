@@ -11,6 +11,7 @@ mod server_cmd;
 mod sql_target;
 mod sqlcmd;
 mod tds_args;
+mod tds_client;
 mod transfer;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

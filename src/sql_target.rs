@@ -22,6 +22,13 @@ pub enum SqlTarget {
         user: String,
         password: String,
     },
+    /// A sqlcmd-like program (`--sqlcmd`): `PROGRAM [-S server] -U user -P pw -b -Q sql`.
+    External {
+        program: PathBuf,
+        server: Option<String>,
+        user: String,
+        password: String,
+    },
 }
 
 impl std::fmt::Debug for SqlTarget {
@@ -38,6 +45,13 @@ impl std::fmt::Debug for SqlTarget {
                 .field("user", user)
                 .field("password", &if password.is_empty() { "" } else { "(set)" })
                 .finish(),
+            SqlTarget::External {
+                program, server, ..
+            } => f
+                .debug_struct("SqlTarget::External")
+                .field("program", program)
+                .field("server", server)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -80,6 +94,22 @@ impl SqlTarget {
         })
     }
 
+    /// The statement goes through `program`, run as sqlcmd (a real sqlcmd, or a script around a
+    /// driver): `-S server` as given (when given), `-U`, `-P`, `-b`, `-Q`.
+    pub fn external(
+        program: PathBuf,
+        server: Option<&str>,
+        user: &str,
+        password: &str,
+    ) -> SqlTarget {
+        SqlTarget::External {
+            program,
+            server: server.map(str::to_owned),
+            user: user.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
     fn login(user: &str, password: &str) -> LoginRequest {
         LoginRequest {
             user: user.to_owned(),
@@ -93,6 +123,17 @@ impl SqlTarget {
     /// device set exists; the statement then runs on this session.
     pub fn connect(&self) -> Result<Connection, String> {
         match self {
+            SqlTarget::External {
+                program,
+                server,
+                user,
+                password,
+            } => Ok(Connection::External {
+                program: program.clone(),
+                server: server.clone(),
+                user: user.clone(),
+                password: password.clone(),
+            }),
             SqlTarget::InProcess(engine) => Ok(Connection::InProcess(Arc::clone(engine))),
             SqlTarget::Daemon {
                 socket,
@@ -148,6 +189,12 @@ pub enum Connection {
         client: Box<Client>,
         socket: PathBuf,
     },
+    External {
+        program: PathBuf,
+        server: Option<String>,
+        user: String,
+        password: String,
+    },
 }
 
 impl Connection {
@@ -172,6 +219,70 @@ impl Connection {
                     .map(drop)
                     .map_err(|e| format!("the vdisim server at {}: {e}", socket.display()))
             }
+            Connection::External {
+                program,
+                server,
+                user,
+                password,
+            } => run_external(&program, server.as_deref(), &user, &password, sql, sink),
         }
     }
+}
+
+/// Runs `sql` through a sqlcmd-like program. Its output lines become informational messages
+/// as they arrive (`N percent processed.` as message 3211, for the progress display); a
+/// non-zero exit code is an error message naming it (with `-b`, any error of the batch).
+fn run_external(
+    program: &std::path::Path,
+    server: Option<&str>,
+    user: &str,
+    password: &str,
+    sql: &str,
+    sink: &mut dyn OutputSink,
+) -> Result<(), String> {
+    use std::io::BufRead;
+    use vdi_server::tsql::SqlMessage;
+    let mut command = std::process::Command::new(program);
+    if let Some(server) = server {
+        command.args(["-S", server]);
+    }
+    let mut child = command
+        .args(["-U", user, "-P", password, "-b", "-Q", sql])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot run {}: {}",
+                program.display(),
+                crate::sqlcmd::reason(&e)
+            )
+        })?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let number = if line.ends_with(" percent processed.") {
+                3211
+            } else {
+                0
+            };
+            sink.message(SqlMessage::new(number, 0, 1, 1, line));
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("{}: {}", program.display(), crate::sqlcmd::reason(&e)))?;
+    if !status.success() {
+        sink.message(SqlMessage::new(
+            50_000,
+            16,
+            1,
+            1,
+            format!(
+                "{} ended with {status}: the statement failed",
+                program.display()
+            ),
+        ));
+    }
+    Ok(())
 }

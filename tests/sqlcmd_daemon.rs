@@ -193,12 +193,14 @@ fn a_sqlcmd_symlink_runs_unchanged_popen_style_commands() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let tds_port = server.tds_addr().port();
     for server_name in [
-        ".",
-        "localhost",
-        "(local)",
-        "localhost,1433",
-        "tcp:localhost",
+        ".".to_owned(),
+        "localhost".to_owned(),
+        "(local)".to_owned(),
+        // A port or tcp: speaks TDS (-C trusts the generated certificate).
+        format!("localhost,{tds_port}"),
+        format!("tcp:127.0.0.1,{tds_port}"),
     ] {
         // What a vendor's client does: popen("sqlcmd -S . -U sa -P pw -Q \"…\"").
         let out = Command::new("sh")

@@ -234,3 +234,82 @@ fn hostile_clients_end_only_their_own_connection() {
         .count();
     assert!(endings >= 7, "one line per ended connection:\n{log}");
 }
+
+/// tiberius has no ATTENTION: an application's timeout drops the query's future and the
+/// connection with it. Mid-BACKUP, the server takes the vanished client as a cancel: the job
+/// aborts the device set at once (the VDI client, holding its first Write, sees VD_E_ABORT),
+/// and the daemon serves the next connection.
+#[test]
+fn a_tiberius_timeout_mid_backup_aborts_the_device_set() {
+    use vdi_client::{ClientVirtualDeviceSet, VdCode, VdConfig};
+    let server = Server::start("tiberius-cancel");
+    let addr = server.tds_addr();
+    let set_name = vdi_client::reference::new_set_name();
+    let set = ClientVirtualDeviceSet::new();
+    set.create(
+        &set_name,
+        &VdConfig {
+            device_count: 1,
+            ..VdConfig::default()
+        },
+    )
+    .unwrap();
+    let sql = format!("BACKUP DATABASE Extra TO VIRTUAL_DEVICE = '{set_name}' WITH STATS = 1");
+    let statement = std::thread::spawn(move || {
+        runtime().block_on(async {
+            let mut client = connect(addr, PW).await.unwrap();
+            let run = async {
+                client
+                    .simple_query(sql.as_str())
+                    .await?
+                    .into_results()
+                    .await
+            };
+            let timed_out = tokio::time::timeout(Duration::from_secs(2), run)
+                .await
+                .is_err();
+            drop(client);
+            timed_out
+        })
+    });
+    let mut config = VdConfig::default();
+    set.get_configuration(20_000, &mut config).unwrap();
+    let device = set.open_device(&set_name).unwrap();
+    // Hold the first Write: the statement cannot finish before the driver gives up.
+    let first = device.get_command(20_000).unwrap();
+    assert!(
+        statement.join().unwrap(),
+        "the query ended before its timeout"
+    );
+    // The statement ends (its job aborted the set) while the client still holds the Write.
+    wait_for_log(&server, "job BACKUP DATABASE Extra: failed");
+    assert!(
+        server.log().contains("the client vanished"),
+        "{}",
+        server.log()
+    );
+    let completed = device.complete_command(&first, 0, u64::from(first.size()), 0);
+    let next = device.get_command(20_000);
+    assert!(
+        [completed.err(), next.err()]
+            .into_iter()
+            .flatten()
+            .any(|e| e.code == VdCode::Abort),
+        "the VDI client did not see VD_E_ABORT\n{}",
+        server.log()
+    );
+    let _ = set.close();
+    // The daemon and the engine carry on.
+    runtime().block_on(async {
+        let mut client = connect(addr, PW).await.unwrap();
+        let row = client
+            .simple_query("SELECT @@SERVERNAME")
+            .await
+            .unwrap()
+            .into_row()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.get::<&str, _>(0), Some("VDISIM"));
+    });
+}

@@ -59,12 +59,14 @@ const ISQL_USAGE: &str = r#"usage: isql              [-U login id]          [-P 
 
 const VDISIM_NOTES: &str = r#"
 vdisim:
-  -S  ., localhost, (local), 127.0.0.1, ::1 or this host's name (with an optional tcp:/np:/lpc:
-      prefix, ,port or \instance) reach the local vdisim server; unix:PATH names its socket.
-      Other hosts are refused (TDS endpoints are not supported yet).
+  -S  ., localhost, (local), 127.0.0.1, ::1 or this host's name (with an optional np:/lpc:
+      prefix or \instance) reach the local vdisim server's Unix socket; unix:PATH names one.
+      host,port, tcp:host[,port] and other hosts speak TDS (vdisim server's TDS port, or a
+      real SQL Server): -N[s|m|o] encryption (default mandatory), -C trusts the certificate.
   Refused, with one line saying why: -E and -G (SQL Server authentication only), -D (no ODBC
       data sources), -z/-Z (no password changes), and the commands !!, ED, :ServerList, :XML.
-  Accepted and without effect on a local socket: -C -N -M -I -A -K -H -a -f -R.
+  Accepted and without effect on a local socket: -C -N -M -I -A -K -H -a -f -R (-a sets the
+      TDS packet size).
 
 Environment variables: SQLCMDSERVER, SQLCMDUSER, SQLCMDPASSWORD, SQLCMDDBNAME,
   SQLCMDLOGINTIMEOUT, SQLCMDSTATTIMEOUT, SQLCMDHEADERS, SQLCMDCOLSEP, SQLCMDCOLWIDTH,

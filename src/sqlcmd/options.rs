@@ -53,6 +53,10 @@ pub struct Options {
     pub switch_vars: Vec<(String, String)>,
     /// `-v name=value …`.
     pub variables: Vec<(String, String)>,
+    /// `-C`: trust the server's certificate (TDS only).
+    pub trust_server_certificate: bool,
+    /// `-N[s|m|o]`: the encryption of a TDS connection (mandatory, as sqlcmd 18's default).
+    pub encrypt: crate::tds_client::Encrypt,
 }
 
 impl Options {
@@ -84,6 +88,8 @@ impl Options {
             version: false,
             switch_vars: Vec::new(),
             variables: Vec::new(),
+            trust_server_certificate: false,
+            encrypt: crate::tds_client::Encrypt::default(),
         }
     }
 }
@@ -341,11 +347,13 @@ pub fn parse_sqlcmd(args: &[String]) -> Result<Options, String> {
             'L' => o.list_servers = Some(attached.eq_ignore_ascii_case("c")),
             '?' => o.help = true,
             '\u{0}' => o.version = true,
-            // Accepted: security and connection details that mean nothing on a local socket
-            // (-C trust the certificate, -M multisubnet failover, -I quoted identifiers (always
-            // on), -A dedicated admin connection, -g column encryption, -j raw errors, -R
-            // client regional settings: the client's locale is the server's).
-            'C' | 'M' | 'I' | 'A' | 'g' | 'j' | 'R' => {}
+            // Accepted: connection details without effect here (-M multisubnet failover, -I
+            // quoted identifiers (always on), -A dedicated admin connection, -g column
+            // encryption, -j raw errors, -R client regional settings: the client's locale is
+            // the server's).
+            'M' | 'I' | 'A' | 'g' | 'j' | 'R' => {}
+            // TDS only (`-S host,port`): trust the certificate; the encryption mode.
+            'C' => o.trust_server_certificate = true,
             'N' => {
                 const MODES: [&str; 8] = [
                     "s",
@@ -357,7 +365,16 @@ pub fn parse_sqlcmd(args: &[String]) -> Result<Options, String> {
                     "disable",
                     "true",
                 ];
-                let _ = cursor.optional(attached, &MODES);
+                use crate::tds_client::Encrypt;
+                o.encrypt = match cursor
+                    .optional(attached, &MODES)
+                    .map(|m| m.to_ascii_lowercase())
+                    .as_deref()
+                {
+                    Some("s" | "strict") => Encrypt::Strict,
+                    Some("o" | "optional" | "disable") => Encrypt::Optional,
+                    _ => Encrypt::Mandatory,
+                };
             }
             'K' | 'f' | 'F' => {
                 cursor.value(flag, attached)?;

@@ -70,8 +70,13 @@ pub struct Common {
     server: Option<String>,
     /// Start a private in-process server with the default databases instead of using the
     /// running vdisim server.
-    #[arg(long, conflicts_with = "server")]
+    #[arg(long, conflicts_with_all = ["server", "sqlcmd"])]
     in_process: bool,
+    /// Send the statement by running PROGRAM as sqlcmd (`PROGRAM [-S server] -U user -P pw -b
+    /// -Q sql`), as sqlcmd-driven vendor clients do: e.g. a script around an ODBC or pytds
+    /// connection to the TDS port. -S is passed on as given.
+    #[arg(long, value_name = "PROGRAM")]
+    sqlcmd: Option<PathBuf>,
     /// Login.
     #[arg(long, short = 'U', default_value = "sa")]
     user: String,
@@ -199,6 +204,15 @@ fn display(common: &Common) -> DisplayOptions {
 
 /// The server the command line names, logged in to.
 fn connect(common: &Common) -> Result<Connection, String> {
+    if let Some(program) = &common.sqlcmd {
+        return SqlTarget::external(
+            program.clone(),
+            common.server.as_deref(),
+            &common.user,
+            &common.password,
+        )
+        .connect();
+    }
     SqlTarget::from_args(
         common.server.as_deref(),
         common.in_process,

@@ -65,7 +65,7 @@ if scenario == "basic":
     try:
         cur.execute(f"SELECT {marker} + 1, {marker}", (41, "forty-one"))
         out["param"] = {"rows": [list(r) for r in cur.fetchall()]}
-    except Exception as e:  # the engine without the interpreter rejects DECLARE
+    except Exception as e:
         out["param"] = {"error": error_of(e)}
     try:
         cur.execute("SELECT name FROM sys.databases WHERE name = 'x' ORDER BY")

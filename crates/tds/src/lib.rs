@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod error;
 pub mod exec;
 pub mod login7;

@@ -773,6 +773,24 @@ pub fn catalogue() -> Vec<Case> {
         );
     }
 
+    // A driver's query timeout mid-BACKUP: the statement is cancelled as an ATTENTION
+    // cancels it (issue 17's field failure, a 30-second default command timeout).
+    let faults = JobFaults {
+        abort_at: Some(FaultPoint::AfterCompletions(6)),
+        crash: Crash::Cancel,
+        ..none()
+    };
+    b.case(
+        "abort/cancel/driver-timeout/backup".into(),
+        Tier::Must,
+        "VDI-GETCMD-004",
+        "8.2",
+        "the statement is cancelled mid-stream as a driver's query timeout cancels it (ATTENTION): the set is aborted, the client sees VD_E_ABORT, ends and reports the failure".into(),
+        1,
+        Mode::Pipe,
+        vec![Step::new(Op::Backup, 0).faults(faults).fails()],
+    );
+
     // crash: the server is a real child process that kills itself with SIGKILL.
     for (name, point, restore, devices, flushes) in [
         ("opened", FaultPoint::Opened, false, 1, 0),

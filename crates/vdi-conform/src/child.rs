@@ -44,6 +44,9 @@ pub struct ChildSpec {
     pub sets: PathBuf,
     /// The child exits by itself after this long (its fault point may never be reached).
     pub lifetime_ms: u64,
+    /// Where the child also listens for TDS (`{tds}` of a crash case).
+    #[serde(default)]
+    pub tds: Option<std::net::SocketAddr>,
 }
 
 /// How the harness starts a child server: this program with these arguments first.
@@ -151,10 +154,17 @@ fn serve(spec: &ChildSpec) -> Result<(), String> {
             ..EngineConfig::default()
         },
     );
+    let tds = match spec.tds {
+        Some(addr) => Some(crate::tds_port::start_tds_on(&engine, addr)?),
+        None => None,
+    };
     let daemon = Daemon::start(DaemonConfig::new(&spec.socket, engine))
         .map_err(|e| format!("cannot start the server: {e}"))?;
     // The armed fault kills the process; this is the fallback when it is never reached.
     std::thread::sleep(Duration::from_millis(spec.lifetime_ms));
+    if let Some(tds) = tds {
+        tds.shutdown();
+    }
     daemon.shutdown();
     Ok(())
 }

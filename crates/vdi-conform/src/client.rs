@@ -150,7 +150,13 @@ pub struct Invocation<'a> {
     /// The point in time of a `restore-log-stopat` run (`{stopat}`, `VDISIM_CONFORM_STOPAT`):
     /// ISO 8601 with seven fractional digits, in the server's time.
     pub stop_at: Option<&'a str>,
+    /// The case's TDS endpoint as `host,port` (`{tds}`, `$VDISIM_TDS`): the same server for a
+    /// driver-based client (ODBC, FreeTDS, pytds …).
+    pub tds: &'a str,
 }
+
+/// The environment variable that gives a template client the case's TDS endpoint.
+pub const TDS_ENV: &str = "VDISIM_TDS";
 
 /// How many lines of each of a client's streams the reports keep (the last ones).
 pub const OUTPUT_TAIL_LINES: usize = 20;
@@ -293,6 +299,7 @@ pub fn expand(template: &str, inv: &Invocation<'_>) -> String {
         .replace("{db}", &shell_quote(inv.db))
         .replace("{dir}", &shell_quote(&inv.dir.to_string_lossy()))
         .replace("{server}", &shell_quote(&server))
+        .replace("{tds}", &shell_quote(inv.tds))
         .replace("{devices}", &inv.devices.to_string())
         .replace("{prefix}", &inv.prefix_zone.to_string())
         .replace("{alignment}", &inv.alignment.to_string())
@@ -331,6 +338,7 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
         .env("VDISIM_TRANSCRIPT", inv.transcript)
         .env("VDISIM_CONFORM_OP", inv.op.name())
         .env("VDISIM_CONFORM_STOPAT", inv.stop_at.unwrap_or_default())
+        .env(TDS_ENV, inv.tds)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -71,6 +71,9 @@ pub fn faults_text(f: &JobFaults) -> Vec<String> {
             Crash::KillProcess => {
                 "kills its own process with SIGKILL (no abort, nothing cleaned up)"
             }
+            Crash::Cancel => {
+                "cancels the statement as an ATTENTION (a driver's query timeout) does: aborts the set, 3204"
+            }
         };
         out.push(format!("{what} {}", point_text(point)));
     }
@@ -235,6 +238,7 @@ pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
                 alignment: case.client_alignment,
                 stop_at: (step.op == crate::catalogue::Op::RestoreLogStopAt)
                     .then_some("STOPAT-TIME"),
+                tds: "127.0.0.1,PORT",
             };
             if (case.prefix_zone, case.client_alignment) != (0, 0)
                 && !template.contains("{prefix}")

@@ -17,6 +17,7 @@ pub mod report;
 pub mod result;
 pub mod run;
 pub mod selection;
+mod tds_port;
 pub mod transcript;
 
 pub use catalogue::{Case, Tier, catalogue};

@@ -341,6 +341,9 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
     let socket = root.join("sqlservr.sock");
     let daemon = Daemon::start(DaemonConfig::new(&socket, engine.clone()))
         .map_err(|e| format!("cannot start the server: {e}"))?;
+    // The same engine on TDS, for clients that send their T-SQL through a driver.
+    let tds = crate::tds_port::start_tds(&engine)?;
+    let tds_name = format!("127.0.0.1,{}", tds.local_addr().port());
     let mut records = Vec::new();
     // The server's time as each step began, before its workload: a point-in-time restore of a
     // log backup stops where that backup's step began, so none of its workload is applied.
@@ -367,16 +370,20 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
         let place = StepPlace {
             root,
             bin: &bin,
-            socket: &socket,
             stop_at,
         };
-        let record = run_step(case, step, i, config, &jobs, &place);
+        let server = CaseServer {
+            socket: &socket,
+            tds: &tds_name,
+        };
+        let record = run_step(case, step, i, config, &jobs, &place, &server);
         let stop = step_failed(step, &record);
         records.push(record);
         if stop {
             break;
         }
     }
+    tds.shutdown();
     daemon.shutdown();
     Ok(records)
 }
@@ -395,13 +402,20 @@ fn stop_at_text(t: vdi_server::tsql::value::DateTime) -> String {
     )
 }
 
-/// Where a step's client runs: the case's scratch directory, the `sqlcmd` directory, the
-/// server's socket, and the point in time of a `restore-log-stopat` run.
+/// Where a step's client runs: the case's scratch directory, the `sqlcmd` directory, and the
+/// point in time of a `restore-log-stopat` run.
 struct StepPlace<'a> {
     root: &'a Path,
     bin: &'a Path,
-    socket: &'a Path,
     stop_at: Option<&'a str>,
+}
+
+/// Where a case's in-process server listens.
+#[derive(Clone, Copy, Debug)]
+struct CaseServer<'a> {
+    socket: &'a Path,
+    /// `127.0.0.1,PORT`
+    tds: &'a str,
 }
 
 fn run_step(
@@ -411,6 +425,7 @@ fn run_step(
     config: &RunConfig,
     jobs: &Recording,
     place: &StepPlace<'_>,
+    server: &CaseServer<'_>,
 ) -> StepRecord {
     if step.server == ServerSide::ChildProcess {
         return run_child_step(case, step, index, config, place);
@@ -428,7 +443,7 @@ fn run_step(
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
     jobs.started.store(false, Ordering::SeqCst);
     let transcript = place.root.join(format!("client-{index}.jsonl"));
-    let outcome = run_client(case, step, config, place, place.socket, &transcript);
+    let outcome = run_client(case, step, config, place, server, &transcript);
     // The job may still be winding down after a client that left early; a client that never
     // sent its statement gets a short grace period.
     let waited = Instant::now();
@@ -493,7 +508,12 @@ fn run_child_step(
     place: &StepPlace<'_>,
 ) -> StepRecord {
     let root = place.root;
+    // The child listens for TDS on a port chosen here (free a moment ago).
+    let tds = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok();
     let spec = ChildSpec {
+        tds,
         socket: root.join(format!("child-{index}.sock")),
         database: DATABASE.into(),
         database_bytes: case.database_bytes,
@@ -521,7 +541,22 @@ fn run_child_step(
     };
     let transcript = root.join(format!("client-{index}.jsonl"));
     let started = Instant::now();
-    let outcome = run_client(case, step, config, place, &server.spec.socket, &transcript);
+    let tds_name = server
+        .spec
+        .tds
+        .map(|a| format!("127.0.0.1,{}", a.port()))
+        .unwrap_or_default();
+    let outcome = run_client(
+        case,
+        step,
+        config,
+        place,
+        &CaseServer {
+            socket: &server.spec.socket,
+            tds: &tds_name,
+        },
+        &transcript,
+    );
     let client_ended = started + outcome.elapsed;
     // The client has ended; a server that has not died by now never reached its crash point.
     let end = server.finish(config.scaled(Duration::from_secs(2)));
@@ -575,7 +610,7 @@ fn run_client(
     step: &Step,
     config: &RunConfig,
     place: &StepPlace<'_>,
-    socket: &Path,
+    server: &CaseServer<'_>,
     transcript: &Path,
 ) -> client::ClientOutcome {
     let dir = place.root.join(format!("media-{}", step.media));
@@ -586,7 +621,8 @@ fn run_client(
             op: step.op,
             db: DATABASE,
             dir: &dir,
-            socket,
+            socket: server.socket,
+            tds: server.tds,
             devices: step.devices.unwrap_or(case.devices),
             mode: case.mode,
             transcript,
@@ -600,42 +636,5 @@ fn run_client(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalogue::catalogue;
-
-    fn case(id: &str) -> Case {
-        catalogue().into_iter().find(|c| c.id == id).unwrap()
-    }
-
-    #[test]
-    fn the_time_scale_reaches_the_armed_delays() {
-        let config = case("config/delay-1200ms/backup");
-        let delay = |scale| armed_faults(&config.steps[0], scale).delay_before_configuration;
-        assert_eq!(delay(1.0), Duration::from_millis(1200));
-        assert_eq!(delay(2.0), Duration::from_millis(2400));
-        assert_eq!(delay(0.5), Duration::from_millis(600));
-
-        let timeout = case("timeout/command-pause-2500ms/devices-1/restore");
-        let restore = &timeout.steps[1];
-        assert_eq!(
-            armed_faults(restore, 2.0).pause,
-            Some((3, Duration::from_millis(5000)))
-        );
-        // Everything else is armed as catalogued.
-        let mut unscaled = armed_faults(restore, 2.0);
-        unscaled.pause = restore.faults.pause;
-        assert_eq!(unscaled, restore.faults);
-    }
-
-    #[test]
-    fn the_time_scale_stretches_the_harness_waits() {
-        let mut config = RunConfig::new(
-            ClientKind::Builtin(Default::default()),
-            PathBuf::from("/nonexistent/vdisim"),
-        );
-        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND);
-        config.time_scale = 3.0;
-        assert_eq!(config.scaled(CRASH_NOTICE_BOUND), CRASH_NOTICE_BOUND * 3);
-    }
-}
+#[path = "run_tests.rs"]
+mod tests;

@@ -11,8 +11,8 @@ use super::{
 use crate::sqlcmd::help;
 use crate::sqlcmd::input::Line;
 use crate::sqlcmd::lines::{Carry, Command};
-use crate::sqlcmd::server::resolve_server;
-use crate::sqlcmd::session::{Session, Target};
+use crate::sqlcmd::server::resolve_address;
+use crate::sqlcmd::session::{Session, Target, TdsSettings};
 use crate::sqlcmd::vars::{Settings, parse_setvar};
 
 impl Runner {
@@ -144,11 +144,19 @@ impl Runner {
         let Some(parsed) = parse_connect(args) else {
             return self.script_error(&syntax_error(line, ":connect"), interactive);
         };
-        let socket = match resolve_server(Some(&parsed.server)) {
-            Ok(socket) => socket,
+        let address = match resolve_address(Some(&parsed.server)) {
+            Ok(address) => address,
             Err(message) => return self.script_error(&message, interactive),
         };
         let current = self.session.as_ref().map(|s| s.target.login.clone());
+        let tds = self.session.as_ref().map_or(
+            TdsSettings {
+                encrypt: self.opts.encrypt,
+                trust_server_certificate: self.opts.trust_server_certificate,
+                ..TdsSettings::default()
+            },
+            |s| s.target.tds,
+        );
         let user = parsed
             .user
             .or_else(|| current.as_ref().map(|l| l.user.clone()))
@@ -158,7 +166,8 @@ impl Runner {
             .or_else(|| current.as_ref().map(|l| l.password.clone()))
             .unwrap_or_default();
         let target = Target {
-            socket,
+            address,
+            tds,
             login: LoginRequest {
                 user: user.clone(),
                 password,

@@ -13,8 +13,8 @@ use crate::sqlcmd::input::Input;
 use crate::sqlcmd::lines::Carry;
 use crate::sqlcmd::options::Options;
 use crate::sqlcmd::printer::Outputs;
-use crate::sqlcmd::server::resolve_server;
-use crate::sqlcmd::session::{ConnectFailure, Session, Target};
+use crate::sqlcmd::server::resolve_address;
+use crate::sqlcmd::session::{ConnectFailure, Session, Target, TdsSettings};
 use crate::sqlcmd::vars::{Settings, Variables};
 
 impl Runner {
@@ -132,7 +132,7 @@ fn login_target(opts: &Options, vars: &Variables, terminal: bool) -> Result<Targ
         .clone()
         .or_else(|| from_vars("SQLCMDSERVER"))
         .or_else(|| env("OSQLSERVER"));
-    let socket = resolve_server(server.as_deref())?;
+    let address = resolve_address(server.as_deref())?;
     let user = opts
         .user
         .clone()
@@ -154,8 +154,16 @@ fn login_target(opts: &Options, vars: &Variables, terminal: bool) -> Result<Targ
         .clone()
         .or_else(|| from_vars("SQLCMDDBNAME"))
         .map(|d| d.trim_start_matches('[').trim_end_matches(']').to_owned());
+    let packet_size = from_vars("SQLCMDPACKETSIZE")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4096);
     Ok(Target {
-        socket,
+        address,
+        tds: TdsSettings {
+            encrypt: opts.encrypt,
+            trust_server_certificate: opts.trust_server_certificate,
+            packet_size,
+        },
         login: LoginRequest {
             user: user.unwrap_or_else(|| "sa".to_owned()),
             password,

@@ -552,6 +552,7 @@ fn mark_faults(log: &RunLog, cmds: &mut [Cmd], items: &mut Vec<Item>) {
             Crash::No => "server abort",
             Crash::Emulated => "server crash (emulated)",
             Crash::KillProcess => "server killed (SIGKILL)",
+            Crash::Cancel => "statement cancelled (ATTENTION)",
         };
         let t = if f.crash == Crash::KillProcess {
             log.server.last().map(|e| e.t_us)

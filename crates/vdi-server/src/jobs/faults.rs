@@ -61,6 +61,10 @@ pub enum Crash {
     /// The server process kills itself with SIGKILL: no abort, no message, nothing cleaned
     /// up. Only for a server that is a child process of the harness (`vdisim __conform-server`).
     KillProcess,
+    /// Not a crash: the statement is cancelled, as an ATTENTION cancels it (what a driver
+    /// sends when its query timeout expires): the set is aborted and the statement ends with
+    /// 3204 "The backup or restore was aborted.", as a cancelled BACKUP does.
+    Cancel,
 }
 
 /// Kills this process with SIGKILL (what `Crash::KillProcess` does at its fault point).

@@ -162,7 +162,8 @@ fn impossible_names(names: &[String]) -> Option<String> {
         })
 }
 
-/// The messages of a server abort (or crash) injected by the harness at its fault point.
+/// The messages of a server abort (or crash, or cancel) injected by the harness at its fault
+/// point.
 /// `Crash::KillProcess` never returns: the process dies here, before the caller can abort or
 /// close anything.
 pub fn injected_abort(line: u32, device: &str, restore: bool, crash: Crash) -> Vec<SqlMessage> {
@@ -171,6 +172,8 @@ pub fn injected_abort(line: u32, device: &str, restore: bool, crash: Crash) -> V
     }
     if crash == Crash::Emulated {
         vec![super::messages::crashed(line)]
+    } else if crash == Crash::Cancel {
+        vec![super::messages::stopped(line, false)]
     } else {
         vec![device_error(
             line,
