@@ -13,6 +13,7 @@ pub mod explain;
 pub mod html;
 pub mod judge;
 pub mod observe;
+mod recording;
 pub mod report;
 pub mod result;
 pub mod run;

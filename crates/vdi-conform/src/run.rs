@@ -4,17 +4,16 @@
 use crate::catalogue::{Case, Expect, Op, ServerSide, Step};
 use crate::child::{ChildCommand, ChildServer, ChildSpec};
 use crate::client::{self, ClientKind, ClientOutcome, EXIT_UNSUPPORTED, Invocation};
+use crate::recording::Recording;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use vdi_server::daemon::{Daemon, DaemonConfig};
 use vdi_server::db::{Catalog, RecoveryModel};
-use vdi_server::engine::jobs::{JobContext, JobResult, VdiJobs};
-use vdi_server::engine::sink::OutputSink;
+use vdi_server::engine::jobs::JobResult;
 use vdi_server::engine::{Engine, EngineConfig};
 use vdi_server::jobs::{JobFaults, JobOptions, JobTrace, TraceEvent, VdiJobRunner};
-use vdi_server::tsql::{BackupStatement, RestoreStatement, ResultSet, SqlMessage};
 
 pub use crate::result::{CaseResult, ClientOutput, Verdict};
 
@@ -182,73 +181,6 @@ pub struct CrashRecord {
     pub set_opened: bool,
     /// The longest `noticed_after` that passes (`CRASH_NOTICE_BOUND`, time-scaled).
     pub notice_bound: Duration,
-}
-
-/// The jobs the case's engine runs: the real job runner, recording each job's result.
-#[derive(Debug)]
-struct Recording {
-    runner: VdiJobRunner,
-    /// A BACKUP or RESTORE started since the step began.
-    started: std::sync::atomic::AtomicBool,
-    last: Mutex<Option<(JobResult, Vec<String>)>>,
-}
-
-struct ErrorTap<'a> {
-    inner: &'a mut dyn OutputSink,
-    errors: Vec<String>,
-}
-
-impl OutputSink for ErrorTap<'_> {
-    fn message(&mut self, message: SqlMessage) {
-        if message.level > 10 {
-            self.errors
-                .push(format!("Msg {}: {}", message.number, message.text));
-        }
-        self.inner.message(message);
-    }
-    fn result_set(&mut self, result_set: ResultSet) {
-        self.inner.result_set(result_set);
-    }
-    fn rows_affected(&mut self, count: u64) {
-        self.inner.rows_affected(count);
-    }
-}
-
-impl Recording {
-    fn record(
-        &self,
-        f: impl FnOnce(&mut dyn OutputSink) -> JobResult,
-        sink: &mut dyn OutputSink,
-    ) -> JobResult {
-        self.started.store(true, Ordering::SeqCst);
-        let mut tap = ErrorTap {
-            inner: sink,
-            errors: Vec::new(),
-        };
-        let result = f(&mut tap);
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((result, tap.errors));
-        result
-    }
-}
-
-impl VdiJobs for Recording {
-    fn backup(
-        &self,
-        ctx: &JobContext<'_>,
-        stmt: &BackupStatement,
-        sink: &mut dyn OutputSink,
-    ) -> JobResult {
-        self.record(|s| self.runner.backup(ctx, stmt, s), sink)
-    }
-
-    fn restore(
-        &self,
-        ctx: &JobContext<'_>,
-        stmt: &RestoreStatement,
-        sink: &mut dyn OutputSink,
-    ) -> JobResult {
-        self.record(|s| self.runner.restore(ctx, stmt, s), sink)
-    }
 }
 
 /// The seed of step `step` of case `id`.
