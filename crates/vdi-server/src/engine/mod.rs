@@ -326,10 +326,11 @@ impl Engine {
         }
     }
 
-    /// A batch starts: `sys.dm_exec_sql_text` shows its text, and the session its start.
+    /// A batch starts: `sys.dm_exec_sql_text` shows its text (its first
+    /// [`MAX_KEPT_SQL_TEXT`] bytes), and the session its start.
     pub(crate) fn batch_started(&self, session: u64, text: &str, cancel: &CancelToken) {
         if let Some(s) = lock(&self.sessions).get_mut(&session) {
-            s.info.sql_text = Some(text.to_owned());
+            s.info.sql_text = Some(kept_sql_text(text).to_owned());
             s.info.last_request_start_time = datetime_now();
             s.cancel = Some(cancel.clone());
         }
@@ -465,4 +466,34 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// How much of a session's batch `sys.dm_exec_sql_text` keeps: an idle session must not hold
+/// a 16 MiB batch for as long as it stays connected (decision 55's memory bound).
+pub const MAX_KEPT_SQL_TEXT: usize = 64 * 1024;
+
+/// The first [`MAX_KEPT_SQL_TEXT`] bytes of `text`, cut at a character boundary.
+fn kept_sql_text(text: &str) -> &str {
+    if text.len() <= MAX_KEPT_SQL_TEXT {
+        return text;
+    }
+    let mut end = MAX_KEPT_SQL_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod kept_text_tests {
+    use super::*;
+
+    #[test]
+    fn long_batches_are_kept_in_part_at_a_character_boundary() {
+        assert_eq!(kept_sql_text("SELECT 1"), "SELECT 1");
+        let long = "é".repeat(MAX_KEPT_SQL_TEXT);
+        let kept = kept_sql_text(&long);
+        assert!(kept.len() <= MAX_KEPT_SQL_TEXT && kept.len() > MAX_KEPT_SQL_TEXT - 2);
+        assert!(long.starts_with(kept));
+    }
 }
