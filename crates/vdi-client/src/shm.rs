@@ -333,20 +333,63 @@ impl ClientLink for ShmClientLink {
         self.control.unlink();
         // A server that died cannot remove its buffer region; its client does (decision 31),
         // also when the server died before publishing it: the name was announced first.
-        match self.buffers.get() {
-            Some(b) => {
-                b.region.unlink_if_orphaned();
-            }
-            None => {
-                if let Some(name) = self.control.announced_buffer_name() {
-                    vdi_shm::region::reclaim_if_dead(&name);
-                }
-            }
+        // True once nothing of the server's is left under the name (removed, or gone).
+        let remove: Box<dyn Fn() -> bool + '_> = match self.control.announced_buffer_name() {
+            Some(name) => Box::new(move || {
+                !matches!(
+                    vdi_shm::region::reclaim_if_dead(&name),
+                    vdi_shm::region::Reclaim::Alive
+                )
+            }),
+            None => match self.buffers.get() {
+                Some(b) => Box::new(move || b.region.unlink_if_orphaned()),
+                None => return,
+            },
+        };
+        if !remove() && !self.server_closed() {
+            self.remove_once_the_server_is_dead(remove.as_ref());
         }
     }
 }
 
+/// How long a client closing a set its server did not close waits for that server to be
+/// gone: a server killed a moment ago still holds its region's lock until the kernel has
+/// closed its files, which happens after the client can already see its socket close.
+const DYING_SERVER_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+/// And how long, once the server is dead, for its region's lock to be free.
+const DEAD_SERVER_LOCK_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl ShmClientLink {
+    fn server_closed(&self) -> bool {
+        self.control.set_state().load(Ordering::SeqCst) & words::set::SERVER_CLOSED != 0
+    }
+
+    /// The buffer region of a server that ended without closing the set: `remove` (true once
+    /// nothing is left to remove) is retried until its creator is dead (decision 31). A
+    /// server that stays alive keeps it (it removes it itself), so this gives up after
+    /// [`DYING_SERVER_GRACE`].
+    fn remove_once_the_server_is_dead(&self, remove: &dyn Fn() -> bool) {
+        let started = std::time::Instant::now();
+        let mut died_at = None;
+        loop {
+            if remove() {
+                return;
+            }
+            let now = std::time::Instant::now();
+            match died_at {
+                None if self.server_alive() => {
+                    if now - started > DYING_SERVER_GRACE {
+                        return;
+                    }
+                }
+                None => died_at = Some(now),
+                Some(t) if now - t > DEAD_SERVER_LOCK_BOUND => return,
+                Some(_) => {}
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
     fn set_bits(&self, bits: u32) {
         self.control
             .set_state()
