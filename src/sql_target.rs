@@ -43,6 +43,14 @@ impl std::fmt::Debug for SqlTarget {
 }
 
 impl SqlTarget {
+    /// The volume directory of this server's snapshots (docs/snapshots.md).
+    pub fn volumes(&self) -> PathBuf {
+        match self {
+            SqlTarget::InProcess(_) => vdi_server::jobs::JobOptions::default().volumes,
+            SqlTarget::Daemon { socket, .. } => vdi_server::jobs::volumes_beside(socket),
+        }
+    }
+
     /// An in-process server with the default databases and real BACKUP/RESTORE jobs.
     pub fn in_process() -> SqlTarget {
         let engine = Engine::new(

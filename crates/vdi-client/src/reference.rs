@@ -56,6 +56,21 @@ pub struct Faults {
     pub short_write: bool,
     /// Flip one byte of the first Read of every device.
     pub corrupt: bool,
+    /// Hold VDC_Snapshot this long before taking the snapshot (a slow storage array).
+    pub snapshot_hold: Option<Duration>,
+}
+
+/// Snapshot mode (`vdisim backup|restore --snapshot DIR`; docs/snapshots.md): the client asks
+/// for VDF_SnapshotPrepare, answers VDC_PrepareToFreeze, "takes" the snapshot at VDC_Snapshot
+/// by copying the image the server presents during the freeze to `captured`, and answers
+/// VDC_MountSnapshot by copying `captured` back to where the server mounts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotFiles {
+    /// The server's image of the frozen database (BACKUP) or where it mounts the snapshot
+    /// (RESTORE): `<volumes>/<database>/database.img`.
+    pub volume_image: PathBuf,
+    /// The client's copy: `<DIR>/snapshot.img`.
+    pub captured: PathBuf,
 }
 
 /// How to run.
@@ -84,6 +99,8 @@ pub struct ReferenceOptions {
     /// Who may read the stripe files a backup writes: the owner only (0600), or its group too
     /// (0640), whatever the umask.
     pub media_access: MediaAccess,
+    /// Snapshot mode: where the frozen image is and where the client keeps its copy.
+    pub snapshot: Option<SnapshotFiles>,
 }
 
 /// The mode of the stripe files (and of a directory the backup creates for them).
@@ -128,6 +145,7 @@ impl Default for ReferenceOptions {
             prefix_zone_size: 0,
             alignment: 0,
             media_access: MediaAccess::Owner,
+            snapshot: None,
         }
     }
 }
@@ -160,6 +178,9 @@ pub struct ClientRun {
     pub rules: Vec<vdi_proto::Rule>,
     /// Wall time from Create to Close.
     pub elapsed: Duration,
+    /// Snapshot mode: from the completion of VDC_PrepareToFreeze (the freeze) to that of
+    /// VDC_Snapshot (the thaw), as the client saw it.
+    pub freeze: Option<Duration>,
 }
 
 impl ClientRun {
@@ -248,6 +269,15 @@ pub fn run<T: Send + 'static>(
         alignment: options.alignment,
         ..VdConfig::default()
     };
+    let config = VdConfig {
+        features: config.features
+            | if options.snapshot.is_some() {
+                vdf::SNAPSHOT_PREPARE
+            } else {
+                0
+            },
+        ..config
+    };
     if let Err(e) = set.create(set_name, &config) {
         report.configuration = Some(e);
         let out = statement();
@@ -298,12 +328,14 @@ pub fn run<T: Send + 'static>(
             threads.push(std::thread::spawn(move || worker.serve()));
         }
         for t in threads {
-            let (ending, flushes, completes, bytes) = t.join().unwrap_or((
+            let (ending, flushes, completes, bytes, freeze) = t.join().unwrap_or((
                 Err(VdError::new(vdi_proto::Rule::ClientBadMessage)),
                 0,
                 0,
                 0,
+                None,
             ));
+            report.freeze = report.freeze.or(freeze);
             report.endings.push(ending);
             report.flushes += flushes;
             report.completes += completes;
@@ -315,6 +347,43 @@ pub fn run<T: Send + 'static>(
     let out = sql.join().expect("the statement thread does not panic");
     report.elapsed = started.elapsed();
     (report, out)
+}
+
+/// The freeze window a device saw.
+fn freeze_of(media: &Option<Media>) -> Option<Duration> {
+    media.as_ref().and_then(|m| m.freeze)
+}
+
+/// Copies `from` to `to` (0600, its directory created 0700), durably: ERROR_SUCCESS, or
+/// ERROR_FILE_NOT_FOUND (2) when there is nothing to copy, ERROR_IO_DEVICE otherwise.
+fn copy_file(from: &Path, to: &Path) -> u32 {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let data = match std::fs::read(from) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return 2,
+        Err(_) => return win32::ERROR_IO_DEVICE,
+    };
+    let written = (|| -> std::io::Result<()> {
+        if let Some(dir) = to.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(to)?;
+        f.write_all(&data)?;
+        f.sync_all()
+    })();
+    if written.is_ok() {
+        win32::ERROR_SUCCESS
+    } else {
+        win32::ERROR_IO_DEVICE
+    }
 }
 
 struct Worker {
@@ -336,6 +405,10 @@ struct Media {
     read_corrupted: bool,
     /// flush_is_end: stop storing after the first Flush.
     sealed: bool,
+    /// When VDC_PrepareToFreeze completed (the freeze began).
+    frozen_at: Option<Instant>,
+    /// From the freeze to the completion of VDC_Snapshot.
+    freeze: Option<Duration>,
 }
 
 impl Worker {
@@ -362,11 +435,15 @@ impl Worker {
             position: 0,
             read_corrupted: false,
             sealed: false,
+            frozen_at: None,
+            freeze: None,
         })
     }
 
-    /// Serves commands until GetCommand fails; returns that ending and the counts.
-    fn serve(self) -> (Result<(), VdError>, u32, u32, u64) {
+    /// Serves commands until GetCommand fails; returns that ending, the counts and the freeze
+    /// window seen.
+    #[allow(clippy::type_complexity)]
+    fn serve(self) -> (Result<(), VdError>, u32, u32, u64, Option<Duration>) {
         let (mut flushes, mut completes, mut bytes) = (0, 0, 0);
         let mut media = self.open_media().ok();
         let mut idle_since = Instant::now();
@@ -378,11 +455,11 @@ impl Worker {
                         || idle_since.elapsed() > self.options.idle_limit
                     {
                         let _ = self.set.signal_abort();
-                        return (Err(e), flushes, completes, bytes);
+                        return (Err(e), flushes, completes, bytes, freeze_of(&media));
                     }
                     continue;
                 }
-                Err(e) => return (Err(e), flushes, completes, bytes),
+                Err(e) => return (Err(e), flushes, completes, bytes, freeze_of(&media)),
             };
             idle_since = Instant::now();
             let (code, transferred, position) = match &mut media {
@@ -397,7 +474,14 @@ impl Worker {
                 transferred
             };
             if let Err(e) = self.device.complete_command(&cmd, code, reported, position) {
-                return (Err(e), flushes, completes, bytes);
+                return (Err(e), flushes, completes, bytes, freeze_of(&media));
+            }
+            if let Some(m) = &mut media {
+                match cmd.code() {
+                    VdcCode::PrepareToFreeze => m.frozen_at = Some(Instant::now()),
+                    VdcCode::Snapshot => m.freeze = m.frozen_at.map(|t| t.elapsed()),
+                    _ => {}
+                }
             }
             if self.options.faults.close_early && self.first_device && cmd.code() == VdcCode::Flush
             {
@@ -512,6 +596,22 @@ impl Worker {
                 )
             }
             VdcCode::GetPosition => (win32::ERROR_SUCCESS, 0, m.position),
+            VdcCode::PrepareToFreeze if self.options.snapshot.is_some() => {
+                (win32::ERROR_SUCCESS, 0, 0)
+            }
+            VdcCode::Snapshot => match &self.options.snapshot {
+                Some(files) => {
+                    if let Some(hold) = self.options.faults.snapshot_hold {
+                        std::thread::sleep(hold);
+                    }
+                    (copy_file(&files.volume_image, &files.captured), 0, 0)
+                }
+                None => (win32::ERROR_NOT_SUPPORTED, 0, 0),
+            },
+            VdcCode::MountSnapshot => match &self.options.snapshot {
+                Some(files) => (copy_file(&files.captured, &files.volume_image), 0, 0),
+                None => (win32::ERROR_NOT_SUPPORTED, 0, 0),
+            },
             VdcCode::SetPosition => {
                 let ok = m.file.seek(SeekFrom::Start(cmd.position())).is_ok();
                 m.position = cmd.position();

@@ -92,10 +92,40 @@ impl Host for Session {
                 self.wait(Duration::from_millis(*milliseconds), cancel);
             }
             StatementKind::Workload { database, pages } => {
-                self.workload(line, database, *pages, sink);
+                if self.wait_until_writable(database, "DBCC", cancel) {
+                    self.workload(line, database, *pages, sink);
+                }
             }
-            StatementKind::Dbcc(dbcc) => self.dbcc(line, dbcc, sink),
+            StatementKind::Dbcc(dbcc) => {
+                let writes = dbcc.command == "VDISIM_WORKLOAD" || dbcc.command == "VDISIM_DAMAGE";
+                let target = match dbcc.args.first() {
+                    Some(Expr::Literal(Literal::String { value, .. })) if writes => {
+                        Some(value.clone())
+                    }
+                    _ => None,
+                };
+                if target.is_none_or(|db| self.wait_until_writable(&db, "DBCC", cancel)) {
+                    self.dbcc(line, dbcc, sink);
+                }
+            }
             StatementKind::Checkpoint => {}
+            StatementKind::AlterDatabase { database, action } => {
+                let name = database.clone().unwrap_or_else(|| self.database.clone());
+                if super::snapshot_sql::is_suspend(action) {
+                    self.suspend_for_snapshot(line, &name, action, sink);
+                } else if self.wait_until_writable(&name, "ALTER DATABASE", cancel) {
+                    self.ddl(statement, sink);
+                }
+            }
+            StatementKind::DropDatabase(drop) => {
+                let names = drop.names.clone();
+                if names
+                    .iter()
+                    .all(|n| self.wait_until_writable(n, "DROP DATABASE", cancel))
+                {
+                    self.ddl(statement, sink);
+                }
+            }
             _ => self.ddl(statement, sink),
         }
     }
@@ -179,6 +209,13 @@ impl Host for Session {
 }
 
 impl Session {
+    /// Waits while another session holds `database` frozen for a snapshot (see
+    /// `Engine::wait_until_writable`); `false` when the batch was cancelled meanwhile.
+    fn wait_until_writable(&self, database: &str, command: &str, cancel: &CancelToken) -> bool {
+        self.engine
+            .wait_until_writable(database, self.id, command, cancel)
+    }
+
     /// Runs a BACKUP or RESTORE job, showing it in `sys.dm_exec_requests` while it runs.
     fn run_job(
         &mut self,

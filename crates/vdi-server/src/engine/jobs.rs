@@ -189,6 +189,12 @@ pub trait VdiJobs: Send + Sync {
         sink: &mut dyn OutputSink,
     ) -> JobResult;
 
+    /// Where frozen databases are presented for snapshots (docs/snapshots.md); `None`: nowhere
+    /// (a T-SQL snapshot then freezes without presenting an image).
+    fn snapshot_volumes(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
     /// Databases (lower case) in the middle of a NORECOVERY restore sequence: the catalog
     /// views show them RESTORING.
     fn restoring_databases(&self) -> Vec<String> {

@@ -201,9 +201,14 @@ fn stopat_takes_every_us_english_date_form() {
 }
 
 #[test]
-fn snapshot_and_metadata_only_are_59002() {
-    assert_eq!(err_number(&format!("{BK} WITH METADATA_ONLY")), 59002);
-    assert_eq!(err_number(&format!("{RS} WITH SNAPSHOT")), 59002);
+fn snapshot_and_metadata_only_are_database_options() {
+    assert!(backup(&format!("{BK} WITH METADATA_ONLY")).options.snapshot);
+    assert!(restore(&format!("{RS} WITH SNAPSHOT, NORECOVERY")).options.snapshot);
+    assert_eq!(err_number(&format!("{RL} WITH SNAPSHOT")), 3032);
+    assert_eq!(
+        err_number("BACKUP LOG db TO VIRTUAL_DEVICE = 'set' WITH SNAPSHOT"),
+        3032
+    );
     assert_eq!(err_number(&format!("{BK} WITH FILE_SNAPSHOT")), 3032);
 }
 

@@ -1,0 +1,182 @@
+//! SQL Server 2022's T-SQL snapshot backup: `ALTER DATABASE … SET SUSPEND_FOR_SNAPSHOT_BACKUP
+//! = ON [(MODE = COPY_ONLY)] | OFF`. The freeze it takes is the one a VDI snapshot takes
+//! ([`super::freeze`]); `BACKUP DATABASE … WITH METADATA_ONLY` thaws it (the job runner), as
+//! does `= OFF` (docs/snapshots.md).
+
+use super::sink::OutputSink;
+use super::{FreezeKind, Session, is_system_database};
+use crate::tsql::SqlMessage;
+use crate::tsql::ast::AlterDatabaseAction;
+use crate::tsql::messages;
+
+const OPTION: &str = "SUSPEND_FOR_SNAPSHOT_BACKUP";
+
+/// Whether the ALTER DATABASE sets SUSPEND_FOR_SNAPSHOT_BACKUP.
+pub(super) fn is_suspend(action: &AlterDatabaseAction) -> bool {
+    matches!(action, AlterDatabaseAction::SetOther { option, .. } if option == OPTION)
+}
+
+/// 3083 (level 10): the suspend locks are taken.
+pub fn acquired_suspend_locks(line: u32, database: &str, session: u64) -> SqlMessage {
+    SqlMessage::new(
+        3083,
+        10,
+        1,
+        line,
+        format!("Database '{database}' acquired suspend locks in session {session}."),
+    )
+}
+
+/// 3084 (level 10): the suspend locks are released.
+pub fn released_suspend_locks(line: u32, database: &str, session: u64) -> SqlMessage {
+    SqlMessage::new(
+        3084,
+        10,
+        1,
+        line,
+        format!("Database '{database}' released suspend locks in session {session}."),
+    )
+}
+
+/// 3086 (level 10): the database is suspended.
+pub fn suspended(line: u32, database: &str, session: u64) -> SqlMessage {
+    SqlMessage::new(
+        3086,
+        10,
+        1,
+        line,
+        format!(
+            "Database '{database}' successfully suspended for snapshot backup in session {session}."
+        ),
+    )
+}
+
+/// 3087 (level 10): the database is resumed.
+pub fn resumed(line: u32, database: &str, suspended_in: u64, session: u64) -> SqlMessage {
+    SqlMessage::new(
+        3087,
+        10,
+        1,
+        line,
+        format!(
+            "Database '{database}' originally suspended for snapshot backup in session {suspended_in} successfully resumed in session {session}."
+        ),
+    )
+}
+
+/// 3081: already suspended (or frozen by a VDI snapshot).
+pub fn previously_suspended(line: u32, database: &str) -> SqlMessage {
+    SqlMessage::new(
+        3081,
+        16,
+        1,
+        line,
+        format!("Database '{database}' was previously suspended for snapshot backup."),
+    )
+}
+
+/// 3082: not suspended.
+pub fn not_suspended(line: u32, database: &str) -> SqlMessage {
+    SqlMessage::new(
+        3082,
+        16,
+        1,
+        line,
+        format!("Database '{database}' is not suspended for snapshot backup."),
+    )
+}
+
+/// 3091: a database that cannot be suspended (the system databases).
+pub fn not_allowed(line: u32, database: &str) -> SqlMessage {
+    SqlMessage::new(
+        3091,
+        16,
+        1,
+        line,
+        format!("Database '{database}' is not allowed to be suspended for snapshot backup."),
+    )
+}
+
+impl Session {
+    /// `ALTER DATABASE name SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON | OFF`.
+    pub(super) fn suspend_for_snapshot(
+        &mut self,
+        line: u32,
+        name: &str,
+        action: &AlterDatabaseAction,
+        sink: &mut dyn OutputSink,
+    ) {
+        let AlterDatabaseAction::SetOther { value, .. } = action else {
+            return;
+        };
+        let value = value.to_ascii_uppercase();
+        let on = value.starts_with("ON");
+        let fail = |sink: &mut dyn OutputSink, m: SqlMessage| {
+            sink.message(m);
+            sink.message(messages::alter_database_failed(line));
+        };
+        if is_system_database(name) {
+            return fail(sink, not_allowed(line, name));
+        }
+        let Some(canonical) = self
+            .engine
+            .lock_catalog()
+            .get(name)
+            .map(|d| d.name().to_owned())
+        else {
+            sink.message(messages::cannot_alter_database(line, name));
+            sink.message(messages::alter_database_failed(line));
+            return;
+        };
+        if on {
+            let copy_only = value.replace(' ', "").contains("MODE=COPY_ONLY");
+            sink.message(acquired_suspend_locks(line, &canonical, self.id));
+            if self
+                .engine
+                .freeze(&canonical, self.id, FreezeKind::Suspend { copy_only })
+                .is_err()
+            {
+                sink.message(released_suspend_locks(line, &canonical, self.id));
+                return fail(sink, previously_suspended(line, &canonical));
+            }
+            if let Some(volumes) = self.engine.config.jobs.snapshot_volumes() {
+                // The frozen image the storage snapshot captures (docs/snapshots.md).
+                let bytes = self
+                    .engine
+                    .lock_catalog()
+                    .get(&canonical)
+                    .and_then(|d| serde_json::to_vec(d).ok());
+                let path = crate::jobs::image_path(&volumes, &canonical);
+                if let Some(bytes) = bytes
+                    && let Err(e) = crate::jobs::present_image(&path, &bytes)
+                {
+                    self.engine.log_line(&format!(
+                        "session {}: cannot present {}: {e}",
+                        self.id,
+                        path.display()
+                    ));
+                }
+            }
+            sink.message(suspended(line, &canonical, self.id));
+            return;
+        }
+        match self.engine.frozen(&canonical) {
+            Some(f) if matches!(f.kind, FreezeKind::Suspend { .. }) => {
+                if let Some(volumes) = self.engine.config.jobs.snapshot_volumes() {
+                    let _ = std::fs::remove_file(crate::jobs::image_path(&volumes, &canonical));
+                }
+                if let Some((frozen, held)) = self.engine.thaw(&canonical) {
+                    self.engine.log_line(&format!(
+                        "session {}: {canonical} resumed after a {} ms snapshot freeze (suspended in session {})",
+                        self.id,
+                        held.as_millis(),
+                        frozen.session
+                    ));
+                    sink.message(released_suspend_locks(line, &canonical, self.id));
+                    sink.message(resumed(line, &canonical, frozen.session, self.id));
+                }
+            }
+            _ => fail(sink, not_suspended(line, &canonical)),
+        }
+    }
+}
