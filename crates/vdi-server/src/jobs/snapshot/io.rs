@@ -166,7 +166,16 @@ pub(super) fn read_to_end(
             out.extend_from_slice(&chunk);
             position += n as u64;
         }
-        if end || n < size as usize || out.len() > limit {
+        if end {
+            // The end-of-data code put the device in IO-ERROR (vdi-facts §6): ClearError
+            // before anything else is sent to it (VDC_MountSnapshot).
+            return match control(ctx, session, VdcCode::ClearError, patience, None) {
+                Outcome::Done(d) if d.completion_code == win32::ERROR_SUCCESS => Ok(out),
+                Outcome::Done(d) => Err(Failed::Code(d.completion_code)),
+                Outcome::Stopped(s) => Err(Failed::Stopped(s)),
+            };
+        }
+        if n < size as usize || out.len() > limit {
             return Ok(out);
         }
     }
