@@ -151,7 +151,8 @@ impl Engine {
                 return false;
             }
             let session_id = i16::try_from(session).unwrap_or(i16::MAX);
-            let mut request = RequestInfo::new(session_id, command, database, super::datetime_now());
+            let mut request =
+                RequestInfo::new(session_id, command, database, super::datetime_now());
             request.status = RequestStatus::Suspended;
             request.wait_type = Some("LCK_M_X".to_owned());
             request.last_wait_type = "LCK_M_X".to_owned();

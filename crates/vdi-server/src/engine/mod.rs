@@ -37,11 +37,11 @@ use crate::tsql::catalog::{DatabaseInfo, RequestInfo, SessionInfo};
 use crate::tsql::messages;
 use crate::tsql::msdb::Msdb;
 
+pub use freeze::{FreezeKind, Frozen};
 pub use jobs::{
     JobContext, JobResult, NoVdiJobs, OperationGuard, VdiJobs, check_backup, check_restore,
     check_restore_target, fail,
 };
-pub use freeze::{FreezeKind, Frozen};
 pub use messages::cannot_open_login_database;
 pub use security::Security;
 pub use session::Session;

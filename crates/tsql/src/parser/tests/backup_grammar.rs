@@ -203,7 +203,11 @@ fn stopat_takes_every_us_english_date_form() {
 #[test]
 fn snapshot_and_metadata_only_are_database_options() {
     assert!(backup(&format!("{BK} WITH METADATA_ONLY")).options.snapshot);
-    assert!(restore(&format!("{RS} WITH SNAPSHOT, NORECOVERY")).options.snapshot);
+    assert!(
+        restore(&format!("{RS} WITH SNAPSHOT, NORECOVERY"))
+            .options
+            .snapshot
+    );
     assert_eq!(err_number(&format!("{RL} WITH SNAPSHOT")), 3032);
     assert_eq!(
         err_number("BACKUP LOG db TO VIRTUAL_DEVICE = 'set' WITH SNAPSHOT"),

@@ -107,8 +107,7 @@ pub(crate) fn run(
     let database = db.name().to_owned();
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
-    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled())
-    {
+    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
         Err(_) if ctx.engine().is_shutting_down() => {
             return fail(sink, terminate(vec![job_messages::stopped(line, true)]));
@@ -158,10 +157,9 @@ fn freeze_and_snapshot(
                 held.unwrap_or(options.max_freeze).as_millis(),
                 options.max_freeze.as_millis(),
             )],
-            Failed::Stopped(Stop::Cancelled) => vec![job_messages::stopped(
-                line,
-                ctx.engine().is_shutting_down(),
-            )],
+            Failed::Stopped(Stop::Cancelled) => {
+                vec![job_messages::stopped(line, ctx.engine().is_shutting_down())]
+            }
             Failed::Stopped(Stop::Silent) => vec![device_error(line, device, false, 1460)],
             Failed::Code(code) => vec![device_error(line, device, false, code)],
             Failed::Short(written, asked) => {
@@ -201,7 +199,10 @@ fn freeze_and_snapshot(
         .engine()
         .freeze(database, ctx.session_id(), FreezeKind::Vdi)
     {
-        return Err(vec![crate::engine::snapshot_sql::previously_suspended(line, &f.database)]);
+        return Err(vec![crate::engine::snapshot_sql::previously_suspended(
+            line,
+            &f.database,
+        )]);
     }
     let image_path = super::image_path(&options.volumes, database);
     let mut thaw = Thaw::new(ctx.engine(), database, Some(image_path.clone()));
@@ -215,9 +216,20 @@ fn freeze_and_snapshot(
     ));
     let json = serde_json::to_vec(&frozen).unwrap_or_default();
     let frame = encode_frame(2, &json, block);
-    let held_now = |thaw: &Thaw<'_>| ctx.engine().frozen(&thaw.database).map(|f| f.since.elapsed());
-    io::write_all(ctx, session, &mut position, &frame, patience, Some(deadline))
-        .map_err(|f| failed(f, held_now(&thaw)))?;
+    let held_now = |thaw: &Thaw<'_>| {
+        ctx.engine()
+            .frozen(&thaw.database)
+            .map(|f| f.since.elapsed())
+    };
+    io::write_all(
+        ctx,
+        session,
+        &mut position,
+        &frame,
+        patience,
+        Some(deadline),
+    )
+    .map_err(|f| failed(f, held_now(&thaw)))?;
     match io::control(ctx, session, VdcCode::Snapshot, patience, Some(deadline)) {
         Outcome::Done(done) if done.completion_code == win32::ERROR_SUCCESS => {}
         Outcome::Done(done) => return Err(failed(Failed::Code(done.completion_code), None)),

@@ -153,7 +153,9 @@ pub(super) fn read_to_end(
         let n = (done.bytes_transferred.min(size)) as usize;
         let end = matches!(
             done.completion_code,
-            win32::ERROR_HANDLE_EOF | win32::ERROR_NO_DATA_DETECTED | win32::ERROR_FILEMARK_DETECTED
+            win32::ERROR_HANDLE_EOF
+                | win32::ERROR_NO_DATA_DETECTED
+                | win32::ERROR_FILEMARK_DETECTED
         );
         if done.completion_code != win32::ERROR_SUCCESS && !end {
             return Err(Failed::Code(done.completion_code));

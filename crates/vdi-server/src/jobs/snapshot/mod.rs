@@ -193,10 +193,7 @@ pub(super) fn freeze_image(
 
 /// The full backup a mounted image stands for: the backup's checkpoint replayed on it, which
 /// must reproduce the recorded LSNs and state. `Err` says what differs.
-pub(super) fn replay(
-    mounted: &[u8],
-    frozen: &Frozen,
-) -> Result<crate::db::BackupImage, String> {
+pub(super) fn replay(mounted: &[u8], frozen: &Frozen) -> Result<crate::db::BackupImage, String> {
     let sha = sha256_hex(mounted);
     if sha != frozen.image_sha256 {
         return Err(format!(
@@ -216,7 +213,9 @@ pub(super) fn replay(
     };
     let image = db.prepare(&request).map_err(|e| e.to_string())?;
     let (m, want) = (&image.meta, &frozen.meta);
-    if (m.state_hash, m.checkpoint_lsn, m.last_lsn) != (want.state_hash, want.checkpoint_lsn, want.last_lsn) {
+    if (m.state_hash, m.checkpoint_lsn, m.last_lsn)
+        != (want.state_hash, want.checkpoint_lsn, want.last_lsn)
+    {
         return Err(format!(
             "the image is at LSN {} (state {:016x}), the snapshot at LSN {} (state {:016x})",
             m.last_lsn, m.state_hash, want.last_lsn, want.state_hash

@@ -47,8 +47,7 @@ pub(crate) fn run(
     };
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, true, options);
-    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled())
-    {
+    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
         Err(_) if ctx.engine().is_shutting_down() => {
             return fail(sink, terminate(vec![job_messages::stopped(line, true)]));
@@ -86,10 +85,9 @@ fn mount(
     let patience = options.completion_patience;
     let failed = |f: Failed| -> Vec<SqlMessage> {
         match f {
-            Failed::Stopped(Stop::Cancelled) => vec![job_messages::stopped(
-                line,
-                ctx.engine().is_shutting_down(),
-            )],
+            Failed::Stopped(Stop::Cancelled) => {
+                vec![job_messages::stopped(line, ctx.engine().is_shutting_down())]
+            }
             Failed::Stopped(_) => vec![device_error(line, device, true, 1460)],
             Failed::Code(code) => vec![device_error(line, device, true, code)],
             Failed::Short(..) | Failed::NoBuffer => {
@@ -118,7 +116,8 @@ fn mount(
         Outcome::Stopped(s) => return Err(failed(Failed::Stopped(s))),
     }
     let path = super::image_path(&options.volumes, target);
-    let mounted = std::fs::read(&path).map_err(|e| vec![super::cannot_open_file(line, &path, &e)])?;
+    let mounted =
+        std::fs::read(&path).map_err(|e| vec![super::cannot_open_file(line, &path, &e)])?;
     // The mounted files are consumed: the database now lives in the catalog.
     let _ = std::fs::remove_file(&path);
     replay(&mounted, &frozen).map_err(|detail| {

@@ -37,8 +37,7 @@ pub(super) fn metadata_only(
         stmt.options.copy_only || suspended.kind == (FreezeKind::Suspend { copy_only: true });
     let spec =
         SessionSpec::from_statement(line, &stmt.devices, &stmt.options.transfer, false, options);
-    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled())
-    {
+    let mut session = match DeviceSession::open(connector, options, &spec, &|| ctx.is_cancelled()) {
         Ok(s) => s,
         Err(errors) => return fail(sink, terminate(errors)),
     };
@@ -46,9 +45,9 @@ pub(super) fn metadata_only(
     let image_path = super::image_path(&options.volumes, &database);
     let written = (|| -> Result<super::Frozen, Vec<SqlMessage>> {
         let block = session.config.block_size.max(512) as usize;
-        let db = ctx.snapshot(&database).ok_or_else(|| {
-            vec![messages::database_does_not_exist(line, &database)]
-        })?;
+        let db = ctx
+            .snapshot(&database)
+            .ok_or_else(|| vec![messages::database_does_not_exist(line, &database)])?;
         let prologue = Prologue {
             database: database.clone(),
             server: ctx.server_name().to_owned(),
@@ -92,7 +91,12 @@ pub(super) fn metadata_only(
     let mut thaw = Thaw::new(ctx.engine(), &database, Some(image_path));
     let held = thaw.thaw();
     sink.message(released_suspend_locks(line, &database, ctx.session_id()));
-    sink.message(resumed(line, &database, suspended.session, ctx.session_id()));
+    sink.message(resumed(
+        line,
+        &database,
+        suspended.session,
+        ctx.session_id(),
+    ));
     finish(
         ctx,
         stmt,

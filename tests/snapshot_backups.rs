@@ -1,0 +1,358 @@
+//! Snapshot backups through VDI (issue 20) against a real `vdisim server` with the reference
+//! client as a process (`vdisim backup|restore --snapshot DIR`): the round trip compared byte
+//! for byte, logs rolled forward on a NORECOVERY snapshot restore, writers blocked by the
+//! freeze (and shown waiting), a client that refuses VDC_Snapshot, one killed while the
+//! database is frozen, `--max-freeze`, a tampered capture, and SQL Server 2022's T-SQL
+//! snapshot (SUSPEND_FOR_SNAPSHOT_BACKUP, then METADATA_ONLY).
+
+mod bk;
+mod common;
+
+use bk::{digest, msg_numbers, rows, sql};
+use common::{BIN, PW, Server};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const DB: &str = "AdventureWorks";
+
+/// `vdisim backup|restore ARGS -S unix:<socket> -U sa -P <pw> --quiet`
+fn client(server: &Server, verb: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg(verb)
+        .args(args)
+        .arg("-S")
+        .arg(format!("unix:{}", server.socket.display()))
+        .args(["-U", "sa", "-P", PW, "--quiet"]);
+    c
+}
+
+fn run(mut c: Command) -> (i32, String) {
+    let out: Output = c.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn snapshot_backup(server: &Server, dir: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["--db", DB, "--snapshot", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(client(server, "backup", &args))
+}
+
+fn snapshot_restore(server: &Server, dir: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["--db", DB, "--snapshot", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(client(server, "restore", &args))
+}
+
+/// Waits (at most `bound`) until `ready` holds; panics with `what` otherwise.
+fn wait_for(bound: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + bound;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A snapshot backup held at VDC_Snapshot for `hold` seconds, running in the background.
+fn held_backup(server: &Server, dir: &Path, hold: &str) -> Child {
+    client(
+        server,
+        "backup",
+        &[
+            "--db",
+            DB,
+            "--snapshot",
+            dir.to_str().unwrap(),
+            "--snapshot-hold",
+            hold,
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
+}
+
+fn frozen_lines(server: &Server) -> usize {
+    server
+        .log()
+        .matches("I/O is frozen on database AdventureWorks")
+        .count()
+}
+
+fn resumed_lines(server: &Server) -> usize {
+    server
+        .log()
+        .matches("I/O was resumed on database AdventureWorks")
+        .count()
+}
+
+fn volume_image(server: &Server) -> PathBuf {
+    server
+        .dir
+        .join("volumes")
+        .join(DB.to_lowercase())
+        .join("database.img")
+}
+
+#[test]
+fn snapshot_round_trip_then_log_roll_forward() {
+    let server = Server::start("snap-trip");
+    let dir = server.dir.join("snap");
+    let before = digest(&server, DB);
+    let (code, text) = snapshot_backup(&server, &dir, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(msg_numbers(&text).is_empty(), "{text}");
+    assert!(text.contains("was frozen for"), "{text}");
+    assert!(
+        text.contains("BACKUP DATABASE successfully processed 0 pages"),
+        "{text}"
+    );
+    assert!(dir.join("snapshot.img").is_file() && dir.join("stripe-00.vbak").is_file());
+    // The image exists only while the database is frozen.
+    assert!(!volume_image(&server).exists());
+    assert_eq!((frozen_lines(&server), resumed_lines(&server)), (1, 1));
+    let history = rows(
+        &server,
+        &format!("SELECT is_snapshot, type FROM msdb.dbo.backupset WHERE database_name = '{DB}'"),
+    );
+    assert_eq!(history, vec![vec!["1".to_string(), "D".to_string()]]);
+
+    // Work after the snapshot, captured by a log backup.
+    sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 40)"));
+    let log = server.dir.join("log");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &["--db", DB, "--log", "--to", log.to_str().unwrap()],
+    ));
+    assert_eq!(code, 0, "{text}");
+    let after_log = digest(&server, DB);
+    assert_ne!(after_log, before);
+
+    // The snapshot alone gives back the database as it was frozen, byte for byte.
+    let (code, text) = snapshot_restore(&server, &dir, &["--replace"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("RESTORE DATABASE successfully processed"),
+        "{text}"
+    );
+    assert_eq!(digest(&server, DB), before);
+
+    // NORECOVERY, then the log on top: the database as it was after the work.
+    let (code, text) = snapshot_restore(&server, &dir, &["--replace", "--norecovery"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run(client(
+        &server,
+        "restore",
+        &["--db", DB, "--log", "--from", log.to_str().unwrap()],
+    ));
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(digest(&server, DB), after_log);
+}
+
+#[test]
+fn a_tampered_or_missing_capture_is_refused() {
+    let server = Server::start("snap-tamper");
+    let dir = server.dir.join("snap");
+    let (code, text) = snapshot_backup(&server, &dir, &[]);
+    assert_eq!(code, 0, "{text}");
+    let captured = dir.join("snapshot.img");
+    let mut bytes = std::fs::read(&captured).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    std::fs::write(&captured, &bytes).unwrap();
+    let (code, text) = snapshot_restore(&server, &dir, &["--replace"]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(msg_numbers(&text), vec![3189, 59024, 3013], "{text}");
+    assert!(text.contains("SHA-256"), "{text}");
+    // A capture that was never taken: the client cannot present anything at the mount.
+    std::fs::remove_file(&captured).unwrap();
+    let _ = std::fs::remove_file(volume_image(&server));
+    let (code, text) = snapshot_restore(&server, &dir, &["--replace"]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(msg_numbers(&text), vec![3203, 3013], "{text}");
+}
+
+#[test]
+fn writers_wait_for_the_thaw_and_show_the_wait() {
+    let server = Server::start("snap-block");
+    let dir = server.dir.join("snap");
+    let mut backup = held_backup(&server, &dir, "3");
+    wait_for(Duration::from_secs(30), "the freeze", || {
+        frozen_lines(&server) == 1
+    });
+    let socket = server.socket.clone();
+    let writer = std::thread::spawn(move || {
+        let out = Command::new(BIN)
+            .args(["sqlcmd", "-S"])
+            .arg(format!("unix:{}", socket.display()))
+            .args(["-U", "sa", "-P", PW, "-Q"])
+            .arg(format!("DBCC VDISIM_WORKLOAD('{DB}', 5)"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    });
+    let mut seen = Vec::new();
+    wait_for(Duration::from_secs(30), "the writer's wait", || {
+        seen = rows(
+            &server,
+            "SELECT command, status, wait_type, blocking_session_id FROM sys.dm_exec_requests WHERE command = 'DBCC'",
+        );
+        !seen.is_empty()
+    });
+    assert_eq!(seen[0][..3], ["DBCC", "suspended", "LCK_M_X"], "{seen:?}");
+    // The writer is still waiting while the database is frozen.
+    assert_eq!(resumed_lines(&server), 0);
+    assert!(!writer.is_finished());
+    let status = backup.wait().unwrap();
+    assert!(status.success());
+    let written = writer.join().unwrap();
+    assert!(written.contains("(5 rows affected)"), "{written}");
+    assert_eq!(resumed_lines(&server), 1);
+}
+
+#[test]
+fn a_client_that_refuses_the_snapshot_fails_the_backup_and_thaws() {
+    let server = Server::start("snap-refuse");
+    // A client not written for snapshots answers VDC_Snapshot with ERROR_NOT_SUPPORTED.
+    let media = server.dir.join("plain");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &[
+            "--db",
+            DB,
+            "--to",
+            media.to_str().unwrap(),
+            "--with",
+            "SNAPSHOT",
+        ],
+    ));
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(msg_numbers(&text), vec![3202, 3013], "{text}");
+    assert!(text.contains("50("), "{text}");
+    assert_eq!((frozen_lines(&server), resumed_lines(&server)), (1, 1));
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+    // SQL Server's rules for SNAPSHOT: one device, no DIFFERENTIAL.
+    let out = sql(
+        &server,
+        &format!(
+            "BACKUP DATABASE {DB} TO VIRTUAL_DEVICE = 'a', VIRTUAL_DEVICE = 'b' WITH SNAPSHOT"
+        ),
+    );
+    assert_eq!(msg_numbers(&out), vec![3032, 3013], "{out}");
+    let out = sql(
+        &server,
+        &format!("BACKUP DATABASE {DB} TO VIRTUAL_DEVICE = 'a' WITH SNAPSHOT, DIFFERENTIAL"),
+    );
+    assert_eq!(msg_numbers(&out), vec![3032], "{out}");
+}
+
+#[test]
+fn a_client_killed_while_frozen_thaws_the_database() {
+    let server = Server::start("snap-kill");
+    let dir = server.dir.join("snap");
+    let mut backup = held_backup(&server, &dir, "60");
+    wait_for(Duration::from_secs(30), "the freeze", || {
+        frozen_lines(&server) == 1
+    });
+    backup.kill().unwrap();
+    let _ = backup.wait();
+    let killed = Instant::now();
+    // Writes resume within a generous bound, and the job reports the failure.
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+    assert!(
+        killed.elapsed() < Duration::from_secs(20),
+        "writes resumed only after {:?}",
+        killed.elapsed()
+    );
+    wait_for(Duration::from_secs(20), "the job's end", || {
+        server
+            .log()
+            .contains("job BACKUP DATABASE AdventureWorks: failed")
+    });
+    assert_eq!(resumed_lines(&server), 1);
+    assert!(!volume_image(&server).exists());
+}
+
+#[test]
+fn max_freeze_aborts_a_snapshot_held_too_long() {
+    let server = Server::start_with("snap-max", &["--max-freeze", "1"]);
+    let dir = server.dir.join("snap");
+    let (code, text) = snapshot_backup(&server, &dir, &["--snapshot-hold", "4"]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(msg_numbers(&text), vec![59022, 3013], "{text}");
+    assert!(text.contains("limit of 1000 ms (--max-freeze)"), "{text}");
+    // The measured window is at least the limit and bounded well below the client's hold.
+    let held: u64 = text
+        .split("frozen for ")
+        .nth(1)
+        .and_then(|t| t.split(" ms").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((1000..4000).contains(&held), "{text}");
+    assert!(!dir.join("snapshot.img").exists());
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+}
+
+#[test]
+fn tsql_snapshot_suspend_then_metadata_only() {
+    let server = Server::start("snap-tsql");
+    let before = digest(&server, DB);
+    let out = sql(
+        &server,
+        &format!("ALTER DATABASE {DB} SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON"),
+    );
+    assert!(out.contains("acquired suspend locks"), "{out}");
+    assert!(
+        out.contains("successfully suspended for snapshot backup"),
+        "{out}"
+    );
+    let out = sql(
+        &server,
+        &format!("ALTER DATABASE {DB} SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON"),
+    );
+    assert_eq!(msg_numbers(&out), vec![3081, 5069], "{out}");
+    // The storage snapshot: the test plays the array and copies the presented image.
+    let dir = server.dir.join("snap");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(volume_image(&server), dir.join("snapshot.img")).unwrap();
+    let metadata = server.dir.join("meta");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &[
+            "--db",
+            DB,
+            "--to",
+            metadata.to_str().unwrap(),
+            "--with",
+            "METADATA_ONLY",
+        ],
+    ));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("released suspend locks"), "{text}");
+    assert!(text.contains("successfully resumed in session"), "{text}");
+    assert!(!volume_image(&server).exists());
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+    let out = sql(
+        &server,
+        &format!("ALTER DATABASE {DB} SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF"),
+    );
+    assert_eq!(msg_numbers(&out), vec![3082, 5069], "{out}");
+    // RESTORE … WITH METADATA_ONLY with the files the storage kept.
+    std::fs::copy(metadata.join("stripe-00.vbak"), dir.join("stripe-00.vbak")).unwrap();
+    let (code, text) = snapshot_restore(&server, &dir, &["--replace"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(digest(&server, DB), before);
+}
