@@ -98,10 +98,8 @@ fn mount(
     let block = session.config.block_size.max(512) as usize;
     let data = io::read_to_end(ctx, session, patience, METADATA_LIMIT).map_err(failed)?;
     let not_snapshot = |detail: String| {
-        vec![
-            messages::not_a_backup_set(line, device),
-            job_messages::internal(line, &format!("snapshot metadata: {detail}")),
-        ]
+        ctx.log(&format!("no snapshot metadata on {device}: {detail}"));
+        vec![messages::not_a_backup_set(line, device)]
     };
     let frames = decode_frames(&data, block).map_err(not_snapshot)?;
     let frozen: Frozen = frames
