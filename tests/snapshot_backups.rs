@@ -356,3 +356,27 @@ fn tsql_snapshot_suspend_then_metadata_only() {
     assert_eq!(code, 0, "{text}");
     assert_eq!(digest(&server, DB), before);
 }
+
+#[test]
+fn max_freeze_resumes_a_tsql_suspend_held_too_long() {
+    let server = Server::start_with("snap-tsql-max", &["--max-freeze", "1"]);
+    let out = sql(
+        &server,
+        &format!("ALTER DATABASE {DB} SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON (MODE = COPY_ONLY)"),
+    );
+    assert!(msg_numbers(&out).is_empty(), "{out}");
+    assert!(volume_image(&server).exists());
+    wait_for(Duration::from_secs(30), "the limit", || {
+        server
+            .log()
+            .contains("longer than --max-freeze (1000 ms): resumed")
+    });
+    assert!(!volume_image(&server).exists());
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+    let out = sql(
+        &server,
+        &format!("ALTER DATABASE {DB} SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF"),
+    );
+    assert_eq!(msg_numbers(&out), vec![3082, 5069], "{out}");
+}

@@ -195,6 +195,11 @@ pub trait VdiJobs: Send + Sync {
         None
     }
 
+    /// How long a snapshot freeze may hold (`--max-freeze`); `None`: for ever.
+    fn max_freeze(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Databases (lower case) in the middle of a NORECOVERY restore sequence: the catalog
     /// views show them RESTORING.
     fn restoring_databases(&self) -> Vec<String> {

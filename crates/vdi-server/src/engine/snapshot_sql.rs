@@ -97,6 +97,55 @@ pub fn not_allowed(line: u32, database: &str) -> SqlMessage {
     )
 }
 
+/// `--max-freeze` for a T-SQL suspend: a database still suspended by the same freeze when the
+/// limit passes is resumed (and its presented image withdrawn), as for a VDI snapshot; the
+/// METADATA_ONLY backup that comes later finds it no longer suspended (decision 68).
+fn watch_suspend(
+    engine: &std::sync::Arc<super::Engine>,
+    database: &str,
+    limit: std::time::Duration,
+) {
+    let Some(since) = engine.frozen(database).map(|f| f.since) else {
+        return;
+    };
+    let engine = std::sync::Arc::downgrade(engine);
+    let name = database.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("vdisim-max-freeze".into())
+        .spawn(move || {
+            let database = name;
+            let deadline = since + limit;
+            loop {
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                match engine.frozen(&database) {
+                    Some(f) if f.since == since => {}
+                    _ => return,
+                }
+                if std::time::Instant::now() >= deadline {
+                    if let Some(volumes) = engine.config.jobs.snapshot_volumes() {
+                        let _ = std::fs::remove_file(crate::jobs::image_path(&volumes, &database));
+                    }
+                    if let Some((frozen, held)) = engine.thaw(&database) {
+                        engine.log_line(&format!(
+                            "{database}: suspended for snapshot backup in session {} for {} ms, longer than --max-freeze ({} ms): resumed",
+                            frozen.session,
+                            held.as_millis(),
+                            limit.as_millis()
+                        ));
+                    }
+                    return;
+                }
+                drop(engine);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("vdisim: cannot watch the suspend of {database}: {e}");
+    }
+}
+
 impl Session {
     /// `ALTER DATABASE name SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON | OFF`.
     pub(super) fn suspend_for_snapshot(
@@ -156,6 +205,9 @@ impl Session {
                         path.display()
                     ));
                 }
+            }
+            if let Some(limit) = self.engine.config.jobs.max_freeze() {
+                watch_suspend(&self.engine, &canonical, limit);
             }
             sink.message(suspended(line, &canonical, self.id));
             return;

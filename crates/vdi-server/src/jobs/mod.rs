@@ -66,6 +66,10 @@ impl VdiJobs for VdiJobRunner {
         Some(self.options().volumes)
     }
 
+    fn max_freeze(&self) -> Option<std::time::Duration> {
+        Some(self.options().max_freeze)
+    }
+
     fn restoring_databases(&self) -> Vec<String> {
         self.restoring
             .lock()
