@@ -191,10 +191,12 @@ fn snapshot_files(common: &Common, target: &SqlTarget) -> Option<reference::Snap
 }
 
 fn options(common: &Common, devices: u16) -> ReferenceOptions {
-    let mut faults = reference::Faults::default();
-    faults.snapshot_hold = common
-        .snapshot_hold
-        .map(|s| Duration::from_secs_f64(s.max(0.0)));
+    let faults = reference::Faults {
+        snapshot_hold: common
+            .snapshot_hold
+            .map(|s| Duration::from_secs_f64(s.max(0.0))),
+        ..reference::Faults::default()
+    };
     ReferenceOptions {
         faults,
         devices,
