@@ -65,7 +65,6 @@ pub struct Faults {
     pub snapshot_hold: Option<Duration>,
 }
 
-
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct ReferenceOptions {

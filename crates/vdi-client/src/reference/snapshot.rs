@@ -49,4 +49,3 @@ pub(super) fn copy_file(from: &Path, to: &Path) -> u32 {
         win32::ERROR_IO_DEVICE
     }
 }
-
