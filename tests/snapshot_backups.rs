@@ -380,3 +380,60 @@ fn max_freeze_resumes_a_tsql_suspend_held_too_long() {
     );
     assert_eq!(msg_numbers(&out), vec![3082, 5069], "{out}");
 }
+
+/// A client transcript (`VDISIM_TRANSCRIPT`) without times, ids or sizes: calls, states,
+/// commands and completions in order.
+fn render_transcript(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        let device = v["device"]
+            .as_u64()
+            .map_or(String::new(), |d| format!(" dev{d}"));
+        out.push(match s("event").as_str() {
+            "call" => format!(
+                "C {}{device} -> {} [{}]",
+                s("method"),
+                s("result"),
+                s("rule")
+            ),
+            "state" => format!("  state{device} {} -> {}", s("from"), s("to")),
+            "command" => format!("  command{device} {}", s("code")),
+            "completion" => format!("  completion{device} {} -> {}", s("code"), v["completion"]),
+            "rule" => format!("  rule{device} {}", s("rule")),
+            other => format!("  {other}"),
+        });
+    }
+    out.join("\n")
+}
+
+#[test]
+fn transcripts_of_a_snapshot_backup_and_restore() {
+    let server = Server::start("snap-transcript");
+    let dir = server.dir.join("snap");
+    let transcript = server.dir.join("backup.jsonl");
+    let mut c = client(
+        &server,
+        "backup",
+        &["--db", DB, "--snapshot", dir.to_str().unwrap()],
+    );
+    c.env("VDISIM_TRANSCRIPT", &transcript);
+    let (code, text) = run(c);
+    assert_eq!(code, 0, "{text}");
+    insta::assert_snapshot!("snapshot_backup_transcript", render_transcript(&transcript));
+    let transcript = server.dir.join("restore.jsonl");
+    let mut c = client(
+        &server,
+        "restore",
+        &["--db", DB, "--snapshot", dir.to_str().unwrap(), "--replace"],
+    );
+    c.env("VDISIM_TRANSCRIPT", &transcript);
+    let (code, text) = run(c);
+    assert_eq!(code, 0, "{text}");
+    insta::assert_snapshot!(
+        "snapshot_restore_transcript",
+        render_transcript(&transcript)
+    );
+}
