@@ -437,3 +437,52 @@ fn transcripts_of_a_snapshot_backup_and_restore() {
         render_transcript(&transcript)
     );
 }
+
+#[test]
+fn tsql_group_suspend_through_server_configuration() {
+    let server = Server::start("snap-group");
+    let out = sql(
+        &server,
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON (GROUP = (pubs, PUBS))",
+    );
+    assert_eq!(msg_numbers(&out), vec![3092], "{out}");
+    let out = sql(
+        &server,
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON (GROUP = (pubs, AdventureWorks), MODE = COPY_ONLY)",
+    );
+    assert!(msg_numbers(&out).is_empty(), "{out}");
+    assert_eq!(out.matches("successfully suspended").count(), 2, "{out}");
+    let image = |db: &str| server.dir.join("volumes").join(db).join("database.img");
+    assert!(image("pubs").exists() && image("adventureworks").exists());
+    // One database of the group thawed by its METADATA_ONLY backup.
+    let media = server.dir.join("pubs-meta");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &[
+            "--db",
+            "pubs",
+            "--to",
+            media.to_str().unwrap(),
+            "--with",
+            "METADATA_ONLY",
+        ],
+    ));
+    assert_eq!(code, 0, "{text}");
+    assert!(!image("pubs").exists() && image("adventureworks").exists());
+    let out = sql(
+        &server,
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF",
+    );
+    assert!(msg_numbers(&out).is_empty(), "{out}");
+    assert!(
+        out.contains("Database 'AdventureWorks' originally suspended"),
+        "{out}"
+    );
+    assert!(!image("adventureworks").exists());
+    let out = sql(
+        &server,
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF",
+    );
+    assert_eq!(msg_numbers(&out), vec![3082], "{out}");
+}

@@ -117,6 +117,11 @@ impl Host for Session {
                     self.ddl(statement, sink);
                 }
             }
+            StatementKind::SuspendForSnapshot {
+                on,
+                group,
+                copy_only,
+            } => self.suspend_server_for_snapshot(line, *on, group, *copy_only, sink),
             StatementKind::DropDatabase(drop) => {
                 let names = drop.names.clone();
                 if names

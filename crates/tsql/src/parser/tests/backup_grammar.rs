@@ -250,3 +250,29 @@ fn variables_are_checked_as_literals_when_substituted() {
         ))
     );
 }
+
+#[test]
+fn server_configuration_suspends_a_group() {
+    let statements = crate::parser::parse_batch(
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON (GROUP = (a, [b]), MODE = COPY_ONLY)",
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        statements[0].kind,
+        crate::ast::StatementKind::SuspendForSnapshot {
+            on: true,
+            group: vec!["a".into(), "b".into()],
+            copy_only: true
+        }
+    );
+    let off = crate::parser::parse_batch(
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF",
+        1,
+    )
+    .unwrap();
+    assert!(matches!(
+        off[0].kind,
+        crate::ast::StatementKind::SuspendForSnapshot { on: false, .. }
+    ));
+}
