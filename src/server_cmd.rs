@@ -142,7 +142,7 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
                     } else {
                         vdi_server::jobs::HeadersOnlyEnd::Close
                     },
-                    volumes,
+                    volumes: volumes.clone(),
                     max_freeze,
                     ..Default::default()
                 },
@@ -181,6 +181,10 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         tds.shutdown();
     }
     daemon.shutdown();
+    // A T-SQL suspend still held: its presented image goes with the server.
+    for frozen in engine.all_frozen() {
+        let _ = std::fs::remove_file(vdi_server::jobs::image_path(&volumes, &frozen.database));
+    }
     drop(sweeper);
     Ok(ExitCode::SUCCESS)
 }

@@ -222,7 +222,8 @@ fn a_client_that_refuses_the_snapshot_fails_the_backup_and_thaws() {
     let server = Server::start("snap-refuse");
     // A client not written for snapshots answers VDC_Snapshot with ERROR_NOT_SUPPORTED.
     let media = server.dir.join("plain");
-    let (code, text) = run(client(
+    let transcript = server.dir.join("refused.jsonl");
+    let mut c = client(
         &server,
         "backup",
         &[
@@ -233,8 +234,17 @@ fn a_client_that_refuses_the_snapshot_fails_the_backup_and_thaws() {
             "--with",
             "SNAPSHOT",
         ],
-    ));
+    );
+    c.env("VDISIM_TRANSCRIPT", &transcript);
+    let (code, text) = run(c);
     assert_eq!(code, 1, "{text}");
+    // It never asked for VDF_SnapshotPrepare, so it gets no VDC_PrepareToFreeze.
+    let commands = render_transcript(&transcript);
+    assert!(!commands.contains("PrepareToFreeze"), "{commands}");
+    assert!(
+        commands.contains("completion dev0 Snapshot -> 50"),
+        "{commands}"
+    );
     assert_eq!(msg_numbers(&text), vec![3202, 3013], "{text}");
     assert!(text.contains("50("), "{text}");
     assert_eq!((frozen_lines(&server), resumed_lines(&server)), (1, 1));

@@ -92,9 +92,7 @@ impl Host for Session {
                 self.wait(Duration::from_millis(*milliseconds), cancel);
             }
             StatementKind::Workload { database, pages } => {
-                if self.wait_until_writable(database, "DBCC", cancel) {
-                    self.workload(line, database, *pages, sink);
-                }
+                self.workload(line, database, *pages, sink, cancel);
             }
             StatementKind::Dbcc(dbcc) => {
                 let writes = dbcc.command == "VDISIM_WORKLOAD" || dbcc.command == "VDISIM_DAMAGE";
@@ -105,7 +103,7 @@ impl Host for Session {
                     _ => None,
                 };
                 if target.is_none_or(|db| self.wait_until_writable(&db, "DBCC", cancel)) {
-                    self.dbcc(line, dbcc, sink);
+                    self.dbcc(line, dbcc, sink, cancel);
                 }
             }
             StatementKind::Checkpoint => {}
@@ -322,8 +320,26 @@ impl Session {
         }
     }
 
-    fn workload(&self, line: u32, database: &str, pages: u32, sink: &mut dyn OutputSink) {
-        let mut catalog = self.engine.lock_catalog();
+    /// `DBCC VDISIM_WORKLOAD`: waits while the database is frozen for a snapshot (checked
+    /// again under the catalog lock, so no change slips in after a freeze began).
+    fn workload(
+        &self,
+        line: u32,
+        database: &str,
+        pages: u32,
+        sink: &mut dyn OutputSink,
+        cancel: &CancelToken,
+    ) {
+        let mut catalog = loop {
+            if !self.wait_until_writable(database, "DBCC", cancel) {
+                return;
+            }
+            let catalog = self.engine.lock_catalog();
+            match self.engine.frozen(database) {
+                Some(f) if f.session != self.id => drop(catalog),
+                _ => break catalog,
+            }
+        };
         let Some(db) = catalog.get_mut(database) else {
             drop(catalog);
             sink.message(messages::database_does_not_exist(line, database));
@@ -344,7 +360,7 @@ impl Session {
 
     /// DBCC: SQLPERF(LOGSPACE), CHECKDB, VDISIM_WORKLOAD; any other command is accepted with
     /// SQL Server's closing message.
-    fn dbcc(&mut self, line: u32, dbcc: &Dbcc, sink: &mut dyn OutputSink) {
+    fn dbcc(&mut self, line: u32, dbcc: &Dbcc, sink: &mut dyn OutputSink, cancel: &CancelToken) {
         let text_arg = |i: usize| -> Option<String> {
             match dbcc.args.get(i) {
                 Some(Expr::Literal(Literal::String { value, .. })) => Some(value.clone()),
@@ -365,7 +381,7 @@ impl Session {
                     .ok()
                     .filter(|p| (1..=1_000_000).contains(p))
                 {
-                    Some(p) => self.workload(line, &db, p, sink),
+                    Some(p) => self.workload(line, &db, p, sink, cancel),
                     None => sink.message(messages::value_out_of_range(
                         line,
                         pages,
