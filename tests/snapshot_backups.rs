@@ -60,17 +60,15 @@ fn wait_for(bound: Duration, what: &str, mut ready: impl FnMut() -> bool) {
 
 /// A snapshot backup held at VDC_Snapshot for `hold` seconds, running in the background.
 fn held_backup(server: &Server, dir: &Path, hold: &str) -> Child {
+    held_at(server, dir, "--snapshot-hold", hold)
+}
+
+/// A snapshot backup held at one of its steps (`--snapshot-hold`, `--prepare-hold`).
+fn held_at(server: &Server, dir: &Path, step: &str, hold: &str) -> Child {
     client(
         server,
         "backup",
-        &[
-            "--db",
-            DB,
-            "--snapshot",
-            dir.to_str().unwrap(),
-            "--snapshot-hold",
-            hold,
-        ],
+        &["--db", DB, "--snapshot", dir.to_str().unwrap(), step, hold],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -495,4 +493,29 @@ fn tsql_group_suspend_through_server_configuration() {
         "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF",
     );
     assert_eq!(msg_numbers(&out), vec![3082], "{out}");
+}
+
+#[test]
+fn a_client_killed_before_the_freeze_leaves_nothing_frozen() {
+    let server = Server::start("snap-kill-prepare");
+    let dir = server.dir.join("snap");
+    let mut backup = held_at(&server, &dir, "--prepare-hold", "60");
+    wait_for(Duration::from_secs(30), "the snapshot job", || {
+        server.log().contains("snapshot BACKUP of AdventureWorks")
+    });
+    // Give the client time to be inside VDC_PrepareToFreeze (it holds it for a minute).
+    std::thread::sleep(Duration::from_millis(300));
+    backup.kill().unwrap();
+    let _ = backup.wait();
+    wait_for(Duration::from_secs(20), "the job's end", || {
+        server
+            .log()
+            .contains("job BACKUP DATABASE AdventureWorks: failed")
+    });
+    assert_eq!((frozen_lines(&server), resumed_lines(&server)), (0, 0));
+    let out = sql(&server, &format!("DBCC VDISIM_WORKLOAD('{DB}', 3)"));
+    assert!(out.contains("(3 rows affected)"), "{out}");
+    // The name and the database are usable again at once.
+    let (code, text) = snapshot_backup(&server, &server.dir.join("again"), &[]);
+    assert_eq!(code, 0, "{text}");
 }

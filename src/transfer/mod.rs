@@ -115,6 +115,9 @@ pub struct Common {
     /// Testing aid: hold VDC_Snapshot this many seconds before taking the snapshot.
     #[arg(long, value_name = "SECONDS", hide = true)]
     snapshot_hold: Option<f64>,
+    /// Testing aid: hold VDC_PrepareToFreeze this many seconds (before the freeze).
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    prepare_hold: Option<f64>,
 }
 
 impl Common {
@@ -194,6 +197,9 @@ fn options(common: &Common, devices: u16) -> ReferenceOptions {
     let faults = reference::Faults {
         snapshot_hold: common
             .snapshot_hold
+            .map(|s| Duration::from_secs_f64(s.max(0.0))),
+        prepare_hold: common
+            .prepare_hold
             .map(|s| Duration::from_secs_f64(s.max(0.0))),
         ..reference::Faults::default()
     };

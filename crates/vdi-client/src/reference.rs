@@ -63,6 +63,8 @@ pub struct Faults {
     pub corrupt: bool,
     /// Hold VDC_Snapshot this long before taking the snapshot (a slow storage array).
     pub snapshot_hold: Option<Duration>,
+    /// Hold VDC_PrepareToFreeze this long before completing it (before the freeze).
+    pub prepare_hold: Option<Duration>,
 }
 
 /// How to run.
@@ -557,6 +559,9 @@ impl Worker {
             }
             VdcCode::GetPosition => (win32::ERROR_SUCCESS, 0, m.position),
             VdcCode::PrepareToFreeze if self.options.snapshot.is_some() => {
+                if let Some(hold) = self.options.faults.prepare_hold {
+                    std::thread::sleep(hold);
+                }
                 (win32::ERROR_SUCCESS, 0, 0)
             }
             VdcCode::Snapshot => match &self.options.snapshot {
