@@ -34,10 +34,9 @@ pub(super) fn command(
     patience: Duration,
     deadline: Option<Instant>,
 ) -> Outcome {
-    if let Err(e) = session.set.send_command(session.devices[0], request) {
-        // The refusal also arrives as a completion; report it as such.
-        let _ = e;
-    }
+    // A refused SendCommand also arrives as a completion (ERROR_IO_DEVICE, aborted …), which
+    // the wait below reports like any other.
+    let _ = session.set.send_command(session.devices[0], request);
     let started = Instant::now();
     loop {
         let now = Instant::now();
