@@ -519,3 +519,70 @@ fn a_client_killed_before_the_freeze_leaves_nothing_frozen() {
     let (code, text) = snapshot_backup(&server, &server.dir.join("again"), &[]);
     assert_eq!(code, 0, "{text}");
 }
+
+#[test]
+fn snapshot_restored_under_a_new_name_with_move_then_a_differential() {
+    let server = Server::start("snap-move");
+    let dir = server.dir.join("snap");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &["--db", "pubs", "--snapshot", dir.to_str().unwrap()],
+    ));
+    assert_eq!(code, 0, "{text}");
+    // The snapshot is the differential base.
+    sql(&server, "DBCC VDISIM_WORKLOAD('pubs', 30)");
+    let diff = server.dir.join("diff");
+    let (code, text) = run(client(
+        &server,
+        "backup",
+        &[
+            "--db",
+            "pubs",
+            "--differential",
+            "--to",
+            diff.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{text}");
+    let wanted = digest(&server, "pubs");
+    // MOVE is checked against the snapshot's files.
+    let restore = |moves: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--db",
+            "pubs_copy",
+            "--snapshot",
+            dir.to_str().unwrap(),
+            "--with",
+            moves,
+        ];
+        args.extend_from_slice(extra);
+        run(client(&server, "restore", &args))
+    };
+    let (code, text) = restore("MOVE 'nope' TO '/data/x.mdf'", &[]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(msg_numbers(&text), vec![3234, 3119, 3013], "{text}");
+    let (code, text) = restore(
+        "MOVE 'pubs' TO '/data/pubs_copy.mdf', MOVE 'pubs_log' TO '/data/pubs_copy_log.ldf'",
+        &["--norecovery"],
+    );
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run(client(
+        &server,
+        "restore",
+        &["--db", "pubs_copy", "--from", diff.to_str().unwrap()],
+    ));
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(digest(&server, "pubs_copy"), wanted);
+    let files = rows(
+        &server,
+        "SELECT physical_name FROM sys.master_files WHERE database_id = DB_ID('pubs_copy') ORDER BY file_id",
+    );
+    assert_eq!(
+        files,
+        vec![
+            vec!["/data/pubs_copy.mdf".to_string()],
+            vec!["/data/pubs_copy_log.ldf".to_string()]
+        ]
+    );
+}
