@@ -232,10 +232,10 @@ pub fn one_device_only(line: u32) -> SqlMessage {
     crate::tsql::messages::options_not_supported(line, "SNAPSHOT")
 }
 
-/// 59022 (ours): the freeze held longer than `--max-freeze` and the server aborted it.
+/// 59025 (ours): the freeze held longer than `--max-freeze` and the server aborted it.
 pub fn freeze_too_long(line: u32, database: &str, held_ms: u128, limit_ms: u128) -> SqlMessage {
     SqlMessage::new(
-        59022,
+        59025,
         USER_ERROR,
         1,
         line,
