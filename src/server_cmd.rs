@@ -37,6 +37,15 @@ pub struct ServerArgs {
     /// failing with Msg 3201.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     open_timeout: f64,
+    /// Seconds a snapshot BACKUP (or a T-SQL suspend's METADATA_ONLY backup) may hold its
+    /// database frozen before the server aborts the snapshot and thaws it (docs/snapshots.md).
+    #[arg(long, value_name = "SECONDS",
+          default_value_t = vdi_server::jobs::DEFAULT_MAX_FREEZE.as_secs_f64())]
+    max_freeze: f64,
+    /// Where frozen databases are presented for snapshots and mounted snapshots are read
+    /// [default: `volumes/` beside the socket].
+    #[arg(long, value_name = "DIR")]
+    volumes: Option<PathBuf>,
     /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
     /// read the headers: `close` (the Reads already sent complete, then CloseDevice and Close:
     /// the client sees VD_E_CLOSE) or `abort` (SignalAbort: the client sees VD_E_ABORT).
@@ -107,6 +116,17 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         log("no sa password set (--sa-password or $VDISIM_SA_PASSWORD): any password is accepted");
     }
     let names: Vec<String> = catalog.list().map(|db| db.name().to_owned()).collect();
+    let socket = args.socket.clone().unwrap_or_else(default_socket_path);
+    let volumes = args
+        .volumes
+        .clone()
+        .unwrap_or_else(|| vdi_server::jobs::volumes_beside(&socket));
+    let max_freeze = Duration::from_secs_f64(args.max_freeze.max(0.001));
+    log(&format!(
+        "snapshots: volumes {}, max freeze {} ms",
+        volumes.display(),
+        max_freeze.as_millis()
+    ));
     let engine = Engine::new(
         catalog,
         EngineConfig {
@@ -122,6 +142,8 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
                     } else {
                         vdi_server::jobs::HeadersOnlyEnd::Close
                     },
+                    volumes: volumes.clone(),
+                    max_freeze,
                     ..Default::default()
                 },
             )),
@@ -134,7 +156,6 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
-    let socket = args.socket.clone().unwrap_or_else(default_socket_path);
     let config = DaemonConfig {
         max_connections: args.max_connections as usize,
         login_timeout: Duration::from_secs_f64(args.login_timeout.max(0.001)),
@@ -160,6 +181,10 @@ pub fn run(args: &ServerArgs) -> Result<ExitCode, String> {
         tds.shutdown();
     }
     daemon.shutdown();
+    // A T-SQL suspend still held: its presented image goes with the server.
+    for frozen in engine.all_frozen() {
+        let _ = std::fs::remove_file(vdi_server::jobs::image_path(&volumes, &frozen.database));
+    }
     drop(sweeper);
     Ok(ExitCode::SUCCESS)
 }

@@ -57,6 +57,17 @@ impl std::fmt::Debug for SqlTarget {
 }
 
 impl SqlTarget {
+    /// The volume directory of this server's snapshots (docs/snapshots.md).
+    pub fn volumes(&self) -> PathBuf {
+        match self {
+            SqlTarget::InProcess(_) => vdi_server::jobs::JobOptions::default().volumes,
+            SqlTarget::Daemon { socket, .. } => vdi_server::jobs::volumes_beside(socket),
+            // A server reached through another program (over TDS): vdisim cannot tell where
+            // its socket is, so `--volumes` names the directory; this is the default daemon's.
+            SqlTarget::External { .. } => vdi_server::jobs::JobOptions::default().volumes,
+        }
+    }
+
     /// An in-process server with the default databases and real BACKUP/RESTORE jobs.
     pub fn in_process() -> SqlTarget {
         let engine = Engine::new(

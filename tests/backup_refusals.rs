@@ -65,8 +65,8 @@ const BEFORE_THE_DEVICES: &[(&str, &str)] = &[
         "DECLARE @b int = 3000; BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'v' WITH BLOCKSIZE = @b",
     ),
     (
-        "SNAPSHOT",
-        "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'v' WITH SNAPSHOT",
+        "SNAPSHOT on two devices",
+        "BACKUP DATABASE pubs TO VIRTUAL_DEVICE = 'v', VIRTUAL_DEVICE = 'w' WITH SNAPSHOT",
     ),
     (
         "log in SIMPLE recovery",

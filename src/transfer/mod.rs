@@ -110,6 +110,19 @@ pub struct Common {
     /// NAME_1, NAME_2, …) [default: a new GUID, as the SDK samples make].
     #[arg(long, value_name = "NAME")]
     set: Option<String>,
+    /// A snapshot backup or restore (WITH SNAPSHOT; docs/snapshots.md): the metadata goes to
+    /// DIR/stripe-00.vbak and the captured database image to DIR/snapshot.img.
+    #[arg(long, value_name = "DIR")]
+    snapshot: Option<PathBuf>,
+    /// The server's snapshot volume directory [default: `volumes/` beside its socket].
+    #[arg(long, value_name = "DIR")]
+    volumes: Option<PathBuf>,
+    /// Testing aid: hold VDC_Snapshot this many seconds before taking the snapshot.
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    snapshot_hold: Option<f64>,
+    /// Testing aid: hold VDC_PrepareToFreeze this many seconds (before the freeze).
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    prepare_hold: Option<f64>,
 }
 
 impl Common {
@@ -133,9 +146,9 @@ pub struct BackupArgs {
     #[command(flatten)]
     common: Common,
     /// Directory for the stripe files (created if missing; it must be empty unless
-    /// --overwrite).
-    #[arg(long)]
-    to: PathBuf,
+    /// --overwrite) [default with --snapshot: its DIR].
+    #[arg(long, required_unless_present = "snapshot")]
+    to: Option<PathBuf>,
     /// Replace the media set in --to: its stripe files are removed once the new backup
     /// succeeded (a failed backup leaves them as they were).
     #[arg(long)]
@@ -160,9 +173,10 @@ pub struct BackupArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     common: Common,
-    /// Directory holding the stripe files (its stripe count is read from them).
-    #[arg(long)]
-    from: PathBuf,
+    /// Directory holding the stripe files (its stripe count is read from them) [default with
+    /// --snapshot: its DIR].
+    #[arg(long, required_unless_present = "snapshot")]
+    from: Option<PathBuf>,
     /// Overwrite an existing database (WITH REPLACE).
     #[arg(long)]
     replace: bool,
@@ -180,8 +194,28 @@ pub struct RestoreArgs {
     verify_only: bool,
 }
 
+/// The snapshot files of `--snapshot DIR` for `database` on `target`.
+fn snapshot_files(common: &Common, target: &SqlTarget) -> Option<reference::SnapshotFiles> {
+    let dir = common.snapshot.as_ref()?;
+    let volumes = common.volumes.clone().unwrap_or_else(|| target.volumes());
+    Some(reference::SnapshotFiles {
+        volume_image: vdi_server::jobs::image_path(&volumes, &common.db),
+        captured: dir.join("snapshot.img"),
+    })
+}
+
 fn options(common: &Common, devices: u16) -> ReferenceOptions {
+    let faults = reference::Faults {
+        snapshot_hold: common
+            .snapshot_hold
+            .map(|s| Duration::from_secs_f64(s.max(0.0))),
+        prepare_hold: common
+            .prepare_hold
+            .map(|s| Duration::from_secs_f64(s.max(0.0))),
+        ..reference::Faults::default()
+    };
     ReferenceOptions {
+        faults,
         devices,
         media: match common.mode {
             Mode::Pipe => MediaKind::Pipe,
@@ -202,24 +236,24 @@ fn display(common: &Common) -> DisplayOptions {
     }
 }
 
-/// The server the command line names, logged in to.
-fn connect(common: &Common) -> Result<Connection, String> {
-    if let Some(program) = &common.sqlcmd {
-        return SqlTarget::external(
+/// The server the command line names, logged in to, with the snapshot files it implies.
+fn connect(common: &Common) -> Result<(Connection, Option<reference::SnapshotFiles>), String> {
+    let target = match &common.sqlcmd {
+        Some(program) => SqlTarget::external(
             program.clone(),
             common.server.as_deref(),
             &common.user,
             &common.password,
-        )
-        .connect();
-    }
-    SqlTarget::from_args(
-        common.server.as_deref(),
-        common.in_process,
-        &common.user,
-        &common.password,
-    )?
-    .connect()
+        ),
+        None => SqlTarget::from_args(
+            common.server.as_deref(),
+            common.in_process,
+            &common.user,
+            &common.password,
+        )?,
+    };
+    let files = snapshot_files(common, &target);
+    Ok((target.connect()?, files))
 }
 
 /// `TO|FROM VIRTUAL_DEVICE='a', VIRTUAL_DEVICE='b' …`
@@ -267,17 +301,29 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
     } else {
         MediaAccess::Owner
     };
-    let connection = connect(common)?;
-    let staging = media::prepare_backup(&args.to, args.overwrite, access)?;
+    let (connection, snapshot) = connect(common)?;
+    let to = args
+        .to
+        .clone()
+        .or_else(|| common.snapshot.clone())
+        .ok_or("--to DIR is missing")?;
+    if snapshot.is_some() && (devices != 1 || args.log || args.differential) {
+        return Err("--snapshot backs up a whole database to one device".into());
+    }
+    let staging = media::prepare_backup(&to, args.overwrite, access)?;
     let set = common.set_name();
     let what = if args.log { "LOG" } else { "DATABASE" };
-    let mut with = vec!["FORMAT".to_string()];
+    let mut with = vec![if snapshot.is_some() {
+        "SNAPSHOT".to_string()
+    } else {
+        "FORMAT".to_string()
+    }];
     if args.differential {
         with.push("DIFFERENTIAL".into());
     }
     // The server's percentages drive the progress display; the client asks for them when
     // the user did not, and does not print them then.
-    let hidden_stats = !asks_for_stats(&common.with);
+    let hidden_stats = snapshot.is_none() && !asks_for_stats(&common.with);
     if hidden_stats {
         with.push("STATS = 1".into());
     }
@@ -301,6 +347,7 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         staging.path(),
         &ReferenceOptions {
             media_access: access,
+            snapshot: snapshot.clone(),
             ..options(common, devices)
         },
         sql,
@@ -310,9 +357,12 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
         staging.commit(devices)?;
     } else {
         drop(staging);
+        if let Some(files) = &snapshot {
+            let _ = std::fs::remove_file(&files.captured);
+        }
         eprintln!(
             "vdisim: the backup failed: no stripe was written to {}{}",
-            args.to.display(),
+            to.display(),
             if args.overwrite {
                 " (the media set already there is unchanged)"
             } else {
@@ -325,10 +375,26 @@ pub fn backup(args: &BackupArgs) -> Result<ExitCode, String> {
 
 pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
     let common = &args.common;
-    let connection = connect(common)?;
-    let media = media::inspect_restore(&args.from, common.devices)?;
+    let (connection, snapshot) = connect(common)?;
+    let from = args
+        .from
+        .clone()
+        .or_else(|| common.snapshot.clone())
+        .ok_or("--from DIR is missing")?;
+    let media = if snapshot.is_some() {
+        let metadata = reference::stripe_path(&from, 0);
+        let bytes = std::fs::metadata(&metadata)
+            .map_err(|e| format!("cannot read {}: {e}", metadata.display()))?
+            .len();
+        media::MediaSet { devices: 1, bytes }
+    } else {
+        media::inspect_restore(&from, common.devices)?
+    };
     let set = common.set_name();
     let mut with = Vec::new();
+    if snapshot.is_some() {
+        with.push("SNAPSHOT".to_string());
+    }
     if args.replace {
         with.push("REPLACE".to_string());
     }
@@ -368,8 +434,11 @@ pub fn restore(args: &RestoreArgs) -> Result<ExitCode, String> {
         connection,
         &set,
         Direction::Restore,
-        &args.from,
-        &options(common, media.devices),
+        &from,
+        &ReferenceOptions {
+            snapshot,
+            ..options(common, media.devices)
+        },
         sql,
         job,
     )?;
@@ -410,7 +479,7 @@ fn transfer(
     if !quiet {
         let mib_s = run.bytes as f64 / (1 << 20) as f64 / run.elapsed.as_secs_f64().max(1e-6);
         eprintln!(
-            "vdisim: {} {} bytes over {} device(s) in {:.3} s ({mib_s:.1} MB/s); {} Flush, {} VDC_Complete{}",
+            "vdisim: {} {} bytes over {} device(s) in {:.3} s ({mib_s:.1} MB/s); {} Flush, {} VDC_Complete{}{}",
             if direction == Direction::Backup {
                 "wrote"
             } else {
@@ -421,6 +490,10 @@ fn transfer(
             run.elapsed.as_secs_f64(),
             run.flushes,
             run.completes,
+            match run.freeze {
+                Some(f) => format!("; frozen for {} ms", f.as_millis()),
+                None => String::new(),
+            },
             if run.clean() {
                 ""
             } else {

@@ -631,17 +631,6 @@ pub fn value_out_of_range(line: u32, value: impl Display, parameter: &str) -> Sq
     )
 }
 
-/// 59002 (ours): WITH SNAPSHOT.
-pub fn snapshot_not_supported(line: u32) -> SqlMessage {
-    msg(
-        59002,
-        USER_ERROR,
-        1,
-        line,
-        "The SNAPSHOT option is not supported by this server: vdisim does not emulate snapshot backups or restores yet.".to_owned(),
-    )
-}
-
 /// 59003 (ours): the same option twice.
 pub fn duplicate_option(line: u32, option: &str) -> SqlMessage {
     msg(

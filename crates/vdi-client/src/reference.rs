@@ -7,6 +7,11 @@
 //! ERROR_HANDLE_EOF at the end. The `Faults` switches turn it into the broken clients the
 //! conformance harness uses to test itself.
 
+mod snapshot;
+
+pub use snapshot::SnapshotFiles;
+use snapshot::copy_file;
+
 use crate::{ClientVirtualDevice, ClientVirtualDeviceSet, Command};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -56,6 +61,10 @@ pub struct Faults {
     pub short_write: bool,
     /// Flip one byte of the first Read of every device.
     pub corrupt: bool,
+    /// Hold VDC_Snapshot this long before taking the snapshot (a slow storage array).
+    pub snapshot_hold: Option<Duration>,
+    /// Hold VDC_PrepareToFreeze this long before completing it (before the freeze).
+    pub prepare_hold: Option<Duration>,
 }
 
 /// How to run.
@@ -84,6 +93,8 @@ pub struct ReferenceOptions {
     /// Who may read the stripe files a backup writes: the owner only (0600), or its group too
     /// (0640), whatever the umask.
     pub media_access: MediaAccess,
+    /// Snapshot mode: where the frozen image is and where the client keeps its copy.
+    pub snapshot: Option<SnapshotFiles>,
 }
 
 /// The mode of the stripe files (and of a directory the backup creates for them).
@@ -128,6 +139,7 @@ impl Default for ReferenceOptions {
             prefix_zone_size: 0,
             alignment: 0,
             media_access: MediaAccess::Owner,
+            snapshot: None,
         }
     }
 }
@@ -160,6 +172,9 @@ pub struct ClientRun {
     pub rules: Vec<vdi_proto::Rule>,
     /// Wall time from Create to Close.
     pub elapsed: Duration,
+    /// Snapshot mode: from the completion of VDC_PrepareToFreeze (the freeze) to that of
+    /// VDC_Snapshot (the thaw), as the client saw it.
+    pub freeze: Option<Duration>,
 }
 
 impl ClientRun {
@@ -248,6 +263,15 @@ pub fn run<T: Send + 'static>(
         alignment: options.alignment,
         ..VdConfig::default()
     };
+    let config = VdConfig {
+        features: config.features
+            | if options.snapshot.is_some() {
+                vdf::SNAPSHOT_PREPARE
+            } else {
+                0
+            },
+        ..config
+    };
     if let Err(e) = set.create(set_name, &config) {
         report.configuration = Some(e);
         let out = statement();
@@ -298,12 +322,14 @@ pub fn run<T: Send + 'static>(
             threads.push(std::thread::spawn(move || worker.serve()));
         }
         for t in threads {
-            let (ending, flushes, completes, bytes) = t.join().unwrap_or((
+            let (ending, flushes, completes, bytes, freeze) = t.join().unwrap_or((
                 Err(VdError::new(vdi_proto::Rule::ClientBadMessage)),
                 0,
                 0,
                 0,
+                None,
             ));
+            report.freeze = report.freeze.or(freeze);
             report.endings.push(ending);
             report.flushes += flushes;
             report.completes += completes;
@@ -315,6 +341,11 @@ pub fn run<T: Send + 'static>(
     let out = sql.join().expect("the statement thread does not panic");
     report.elapsed = started.elapsed();
     (report, out)
+}
+
+/// The freeze window a device saw.
+fn freeze_of(media: &Option<Media>) -> Option<Duration> {
+    media.as_ref().and_then(|m| m.freeze)
 }
 
 struct Worker {
@@ -336,6 +367,10 @@ struct Media {
     read_corrupted: bool,
     /// flush_is_end: stop storing after the first Flush.
     sealed: bool,
+    /// When VDC_PrepareToFreeze completed (the freeze began).
+    frozen_at: Option<Instant>,
+    /// From the freeze to the completion of VDC_Snapshot.
+    freeze: Option<Duration>,
 }
 
 impl Worker {
@@ -362,11 +397,15 @@ impl Worker {
             position: 0,
             read_corrupted: false,
             sealed: false,
+            frozen_at: None,
+            freeze: None,
         })
     }
 
-    /// Serves commands until GetCommand fails; returns that ending and the counts.
-    fn serve(self) -> (Result<(), VdError>, u32, u32, u64) {
+    /// Serves commands until GetCommand fails; returns that ending, the counts and the freeze
+    /// window seen.
+    #[allow(clippy::type_complexity)]
+    fn serve(self) -> (Result<(), VdError>, u32, u32, u64, Option<Duration>) {
         let (mut flushes, mut completes, mut bytes) = (0, 0, 0);
         let mut media = self.open_media().ok();
         let mut idle_since = Instant::now();
@@ -378,11 +417,11 @@ impl Worker {
                         || idle_since.elapsed() > self.options.idle_limit
                     {
                         let _ = self.set.signal_abort();
-                        return (Err(e), flushes, completes, bytes);
+                        return (Err(e), flushes, completes, bytes, freeze_of(&media));
                     }
                     continue;
                 }
-                Err(e) => return (Err(e), flushes, completes, bytes),
+                Err(e) => return (Err(e), flushes, completes, bytes, freeze_of(&media)),
             };
             idle_since = Instant::now();
             let (code, transferred, position) = match &mut media {
@@ -397,7 +436,14 @@ impl Worker {
                 transferred
             };
             if let Err(e) = self.device.complete_command(&cmd, code, reported, position) {
-                return (Err(e), flushes, completes, bytes);
+                return (Err(e), flushes, completes, bytes, freeze_of(&media));
+            }
+            if let Some(m) = &mut media {
+                match cmd.code() {
+                    VdcCode::PrepareToFreeze => m.frozen_at = Some(Instant::now()),
+                    VdcCode::Snapshot => m.freeze = m.frozen_at.map(|t| t.elapsed()),
+                    _ => {}
+                }
             }
             if self.options.faults.close_early && self.first_device && cmd.code() == VdcCode::Flush
             {
@@ -512,6 +558,25 @@ impl Worker {
                 )
             }
             VdcCode::GetPosition => (win32::ERROR_SUCCESS, 0, m.position),
+            VdcCode::PrepareToFreeze if self.options.snapshot.is_some() => {
+                if let Some(hold) = self.options.faults.prepare_hold {
+                    std::thread::sleep(hold);
+                }
+                (win32::ERROR_SUCCESS, 0, 0)
+            }
+            VdcCode::Snapshot => match &self.options.snapshot {
+                Some(files) => {
+                    if let Some(hold) = self.options.faults.snapshot_hold {
+                        std::thread::sleep(hold);
+                    }
+                    (copy_file(&files.volume_image, &files.captured), 0, 0)
+                }
+                None => (win32::ERROR_NOT_SUPPORTED, 0, 0),
+            },
+            VdcCode::MountSnapshot => match &self.options.snapshot {
+                Some(files) => (copy_file(&files.captured, &files.volume_image), 0, 0),
+                None => (win32::ERROR_NOT_SUPPORTED, 0, 0),
+            },
             VdcCode::SetPosition => {
                 let ok = m.file.seek(SeekFrom::Start(cmd.position())).is_ok();
                 m.position = cmd.position();

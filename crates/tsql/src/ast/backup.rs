@@ -255,6 +255,9 @@ pub struct BackupOptions {
     pub recovery: Option<RecoveryOption>,
     /// Only on BACKUP LOG.
     pub no_truncate: bool,
+    /// SNAPSHOT or METADATA_ONLY (BACKUP DATABASE only): a snapshot backup through VDI, or
+    /// the end of a T-SQL snapshot backup when the database is suspended (docs/snapshots.md).
+    pub snapshot: bool,
 }
 
 /// `MOVE 'logical' TO 'path'`
@@ -322,4 +325,7 @@ pub struct RestoreOptions {
     pub credential: Option<String>,
     /// `FILESTREAM (DIRECTORY_NAME = name)`.
     pub filestream_directory: Option<String>,
+    /// SNAPSHOT or METADATA_ONLY (RESTORE DATABASE only): the data files come from the
+    /// client's snapshot, only the metadata from the device (docs/snapshots.md).
+    pub snapshot: bool,
 }

@@ -99,6 +99,13 @@ pub enum StatementKind {
     /// `DROP USER [IF EXISTS] name`
     DropUser(String),
     AlterRoleMembership(AlterRoleMembership),
+    /// `ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON [(GROUP = (db, …),
+    /// MODE = COPY_ONLY)] | OFF` (SQL Server 2022). An empty group: every user database.
+    SuspendForSnapshot {
+        on: bool,
+        group: Vec<String>,
+        copy_only: bool,
+    },
     Permission(Permission),
     CreateTable(CreateTable),
     /// `DROP TABLE [IF EXISTS] #t [, …]`

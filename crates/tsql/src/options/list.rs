@@ -51,6 +51,31 @@ impl OptionList {
         }
     }
 
+    /// SNAPSHOT (or METADATA_ONLY) with an option a snapshot cannot honour: DIFFERENTIAL (VDI
+    /// snapshots are never differential, vdi-facts §8.4), COMPRESSION or ENCRYPTION (nothing is
+    /// streamed to compress or encrypt) get 3032 naming them (decision 63).
+    pub fn check_snapshot(&self, line: u32) -> Result<(), SqlMessage> {
+        if !self.items.iter().any(|(n, _)| n.is_snapshot()) {
+            return Ok(());
+        }
+        let rejected: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|(n, _)| {
+                matches!(
+                    n,
+                    OptionName::Differential | OptionName::Compression | OptionName::Encryption
+                )
+            })
+            .map(|(n, _)| n.keyword())
+            .collect();
+        if rejected.is_empty() {
+            Ok(())
+        } else {
+            Err(messages::options_not_supported(line, &rejected.join(", ")))
+        }
+    }
+
     /// The dates of STOPAT, EXPIREDATE and AFTER, converted as SQL Server converts a string
     /// to a date under us_english (241 when they are not dates). Run after `check_allowed`.
     pub fn check_dates(&self, line: u32) -> Result<(), SqlMessage> {
@@ -138,6 +163,7 @@ impl OptionList {
                 }
                 NoRecovery => o.recovery = Some(RecoveryOption::NoRecovery),
                 Standby => o.recovery = text.map(RecoveryOption::Standby),
+                Snapshot | MetadataOnly => o.snapshot = true,
                 _ => {}
             }
         }
@@ -211,6 +237,7 @@ impl OptionList {
                 (RestrictedUser, _) => o.restricted_user = true,
                 (LoadHistory, _) => o.load_history = true,
                 (Restart, _) => o.restart = true,
+                (Snapshot | MetadataOnly, _) => o.snapshot = true,
                 _ => {}
             }
         }

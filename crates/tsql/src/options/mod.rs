@@ -228,8 +228,8 @@ impl OptionName {
         }
     }
 
-    /// SNAPSHOT and its 2022 alias METADATA_ONLY: refused with 59002 until snapshot backups
-    /// are emulated.
+    /// SNAPSHOT and its 2022 alias METADATA_ONLY: a snapshot backup or restore (BACKUP DATABASE
+    /// and RESTORE DATABASE only; docs/snapshots.md).
     pub fn is_snapshot(self) -> bool {
         matches!(self, OptionName::Snapshot | OptionName::MetadataOnly)
     }
@@ -286,8 +286,11 @@ impl OptionName {
                 | Rewind
                 | NoRewind
         );
-        if transfer || media || self.is_snapshot() {
+        if transfer || media {
             return true;
+        }
+        if self.is_snapshot() {
+            return matches!(context, C::BackupDatabase | C::RestoreDatabase);
         }
         let backup = matches!(context, C::BackupDatabase | C::BackupLog);
         if backup {

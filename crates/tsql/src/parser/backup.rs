@@ -262,9 +262,6 @@ impl Parser<'_> {
                 ));
             };
             self.pos += 1;
-            if name.is_snapshot() {
-                return Err(messages::snapshot_not_supported(line));
-            }
             let value = self.option_value(name, line, moves, variables)?;
             if name == OptionName::Move {
                 moves += 1;
@@ -275,6 +272,7 @@ impl Parser<'_> {
             }
         }
         list.check_allowed(context, line)?;
+        list.check_snapshot(line)?;
         list.check_dates(line)?;
         Ok(list)
     }

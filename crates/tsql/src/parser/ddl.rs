@@ -67,11 +67,57 @@ impl Parser<'_> {
             self.alter_login()
         } else if self.eat_words(&["SERVER", "ROLE"]) {
             self.role_membership(true)
+        } else if self.eat_words(&["SERVER", "CONFIGURATION"]) {
+            self.suspend_for_snapshot()
         } else if self.eat_word("ROLE") {
             self.role_membership(false)
         } else {
             Err(self.unexpected())
         }
+    }
+
+    /// `SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON [(GROUP = (db [, …]) [, MODE = COPY_ONLY])] | OFF`
+    /// after `ALTER SERVER CONFIGURATION`.
+    fn suspend_for_snapshot(&mut self) -> Parsed<StatementKind> {
+        self.expect_word("SET")?;
+        self.expect_word("SUSPEND_FOR_SNAPSHOT_BACKUP")?;
+        self.expect_symbol('=')?;
+        let on = if self.eat_word("ON") {
+            true
+        } else {
+            self.expect_word("OFF")?;
+            false
+        };
+        let (mut group, mut copy_only) = (Vec::new(), false);
+        if on && self.eat_symbol('(') {
+            loop {
+                if self.eat_word("GROUP") {
+                    self.expect_symbol('=')?;
+                    self.expect_symbol('(')?;
+                    loop {
+                        group.push(self.name()?);
+                        if !self.eat_symbol(',') {
+                            break;
+                        }
+                    }
+                    self.expect_symbol(')')?;
+                } else {
+                    self.expect_word("MODE")?;
+                    self.expect_symbol('=')?;
+                    self.expect_word("COPY_ONLY")?;
+                    copy_only = true;
+                }
+                if !self.eat_symbol(',') {
+                    break;
+                }
+            }
+            self.expect_symbol(')')?;
+        }
+        Ok(StatementKind::SuspendForSnapshot {
+            on,
+            group,
+            copy_only,
+        })
     }
 
     // ---- databases -----------------------------------------------------------------------

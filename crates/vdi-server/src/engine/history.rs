@@ -135,6 +135,7 @@ impl JobContext<'_> {
         record.server_name = self.server_name().to_owned();
         record.machine_name = self.server_name().to_owned();
         record.has_backup_checksums = stmt.options.checksum == Some(true);
+        record.is_snapshot = stmt.options.snapshot;
         if meta.kind == DbBackupKind::Log {
             for file in &mut record.files {
                 file.is_present = file.file_type == crate::tsql::catalog::FileType::Log;

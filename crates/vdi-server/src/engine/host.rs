@@ -92,9 +92,20 @@ impl Host for Session {
                 self.wait(Duration::from_millis(*milliseconds), cancel);
             }
             StatementKind::Workload { database, pages } => {
-                self.workload(line, database, *pages, sink);
+                self.workload(line, database, *pages, sink, cancel);
             }
-            StatementKind::Dbcc(dbcc) => self.dbcc(line, dbcc, sink),
+            StatementKind::Dbcc(dbcc) => {
+                let writes = dbcc.command == "VDISIM_WORKLOAD" || dbcc.command == "VDISIM_DAMAGE";
+                let target = match dbcc.args.first() {
+                    Some(Expr::Literal(Literal::String { value, .. })) if writes => {
+                        Some(value.clone())
+                    }
+                    _ => None,
+                };
+                if target.is_none_or(|db| self.wait_until_writable(&db, "DBCC", cancel)) {
+                    self.dbcc(line, dbcc, sink, cancel);
+                }
+            }
             StatementKind::Checkpoint => {}
             StatementKind::ExecuteAs { login, name } => {
                 if let Err(m) = self.execute_as(line, *login, name) {
@@ -108,6 +119,28 @@ impl Host for Session {
             } => {
                 if let Err(m) = self.kill(line, *session_id, *status_only) {
                     sink.message(m);
+                }
+            }
+            StatementKind::AlterDatabase { database, action } => {
+                let name = database.clone().unwrap_or_else(|| self.database.clone());
+                if super::snapshot_sql::is_suspend(action) {
+                    self.suspend_for_snapshot(line, &name, action, sink);
+                } else if self.wait_until_writable(&name, "ALTER DATABASE", cancel) {
+                    self.ddl(statement, sink);
+                }
+            }
+            StatementKind::SuspendForSnapshot {
+                on,
+                group,
+                copy_only,
+            } => self.suspend_server_for_snapshot(line, *on, group, *copy_only, sink),
+            StatementKind::DropDatabase(drop) => {
+                let names = drop.names.clone();
+                if names
+                    .iter()
+                    .all(|n| self.wait_until_writable(n, "DROP DATABASE", cancel))
+                {
+                    self.ddl(statement, sink);
                 }
             }
             _ => self.ddl(statement, sink),
@@ -193,6 +226,13 @@ impl Host for Session {
 }
 
 impl Session {
+    /// Waits while another session holds `database` frozen for a snapshot (see
+    /// `Engine::wait_until_writable`); `false` when the batch was cancelled meanwhile.
+    fn wait_until_writable(&self, database: &str, command: &str, cancel: &CancelToken) -> bool {
+        self.engine
+            .wait_until_writable(database, self.id, command, cancel)
+    }
+
     /// Runs a BACKUP or RESTORE job, showing it in `sys.dm_exec_requests` while it runs.
     fn run_job(
         &mut self,
@@ -294,8 +334,26 @@ impl Session {
         }
     }
 
-    fn workload(&self, line: u32, database: &str, pages: u32, sink: &mut dyn OutputSink) {
-        let mut catalog = self.engine.lock_catalog();
+    /// `DBCC VDISIM_WORKLOAD`: waits while the database is frozen for a snapshot (checked
+    /// again under the catalog lock, so no change slips in after a freeze began).
+    fn workload(
+        &self,
+        line: u32,
+        database: &str,
+        pages: u32,
+        sink: &mut dyn OutputSink,
+        cancel: &CancelToken,
+    ) {
+        let mut catalog = loop {
+            if !self.wait_until_writable(database, "DBCC", cancel) {
+                return;
+            }
+            let catalog = self.engine.lock_catalog();
+            match self.engine.frozen(database) {
+                Some(f) if f.session != self.id => drop(catalog),
+                _ => break catalog,
+            }
+        };
         let Some(db) = catalog.get_mut(database) else {
             drop(catalog);
             sink.message(messages::database_does_not_exist(line, database));
@@ -316,7 +374,7 @@ impl Session {
 
     /// DBCC: SQLPERF(LOGSPACE), CHECKDB, VDISIM_WORKLOAD; any other command is accepted with
     /// SQL Server's closing message.
-    fn dbcc(&mut self, line: u32, dbcc: &Dbcc, sink: &mut dyn OutputSink) {
+    fn dbcc(&mut self, line: u32, dbcc: &Dbcc, sink: &mut dyn OutputSink, cancel: &CancelToken) {
         let text_arg = |i: usize| -> Option<String> {
             match dbcc.args.get(i) {
                 Some(Expr::Literal(Literal::String { value, .. })) => Some(value.clone()),
@@ -337,7 +395,7 @@ impl Session {
                     .ok()
                     .filter(|p| (1..=1_000_000).contains(p))
                 {
-                    Some(p) => self.workload(line, &db, p, sink),
+                    Some(p) => self.workload(line, &db, p, sink, cancel),
                     None => sink.message(messages::value_out_of_range(
                         line,
                         pages,

@@ -189,6 +189,17 @@ pub trait VdiJobs: Send + Sync {
         sink: &mut dyn OutputSink,
     ) -> JobResult;
 
+    /// Where frozen databases are presented for snapshots (docs/snapshots.md); `None`: nowhere
+    /// (a T-SQL snapshot then freezes without presenting an image).
+    fn snapshot_volumes(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// How long a snapshot freeze may hold (`--max-freeze`); `None`: for ever.
+    fn max_freeze(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Databases (lower case) in the middle of a NORECOVERY restore sequence: the catalog
     /// views show them RESTORING.
     fn restoring_databases(&self) -> Vec<String> {

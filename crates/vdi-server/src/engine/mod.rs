@@ -13,12 +13,14 @@
 
 mod context;
 mod ddl;
+mod freeze;
 mod history;
 mod host;
 pub mod jobs;
 pub mod security;
 mod session;
 pub mod sink;
+pub mod snapshot_sql;
 mod state;
 
 #[cfg(test)]
@@ -36,6 +38,7 @@ use crate::tsql::catalog::{DatabaseInfo, RequestInfo, SessionInfo};
 use crate::tsql::messages;
 use crate::tsql::msdb::Msdb;
 
+pub use freeze::{FreezeKind, Frozen};
 pub use jobs::{
     JobContext, JobResult, NoVdiJobs, OperationGuard, VdiJobs, check_backup, check_restore,
     check_restore_target, fail,
@@ -141,6 +144,8 @@ pub struct Engine {
     sessions: Mutex<HashMap<u64, LiveSession>>,
     /// Databases (lower case) with a BACKUP/RESTORE running, and the session running it.
     operations: Mutex<HashMap<String, u64>>,
+    /// Databases frozen for a snapshot backup.
+    freezes: freeze::Freezes,
     next_session: AtomicU64,
     shutting_down: AtomicBool,
     start_time: crate::tsql::value::DateTime,
@@ -181,6 +186,7 @@ impl Engine {
             system_databases: Mutex::new(system_databases),
             sessions: Mutex::new(HashMap::new()),
             operations: Mutex::new(HashMap::new()),
+            freezes: freeze::Freezes::default(),
             next_session: AtomicU64::new(51),
             shutting_down: AtomicBool::new(false),
             start_time,

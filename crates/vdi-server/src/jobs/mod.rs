@@ -6,11 +6,13 @@ mod faults;
 mod messages;
 mod restore;
 mod session;
+mod snapshot;
 
 pub use faults::{
     Crash, FaultPoint, JobFaults, JobTrace, ReadSize, TimedEvent, TraceEvent, kill_this_process,
 };
-pub use session::{HeadersOnlyEnd, JobOptions, default_buffer_count};
+pub use session::{HeadersOnlyEnd, JobOptions, default_buffer_count, volumes_beside};
+pub use snapshot::{DEFAULT_MAX_FREEZE, IMAGE_FILE, image_path, present_image};
 
 use crate::engine::jobs::{JobContext, JobResult, VdiJobs};
 use crate::engine::sink::OutputSink;
@@ -60,6 +62,14 @@ impl VdiJobRunner {
 }
 
 impl VdiJobs for VdiJobRunner {
+    fn snapshot_volumes(&self) -> Option<std::path::PathBuf> {
+        Some(self.options().volumes)
+    }
+
+    fn max_freeze(&self) -> Option<std::time::Duration> {
+        Some(self.options().max_freeze)
+    }
+
     fn restoring_databases(&self) -> Vec<String> {
         self.restoring
             .lock()
@@ -76,6 +86,16 @@ impl VdiJobs for VdiJobRunner {
         stmt: &BackupStatement,
         sink: &mut dyn OutputSink,
     ) -> JobResult {
+        if stmt.options.snapshot {
+            return snapshot::backup(
+                ctx,
+                stmt,
+                sink,
+                self.connector.clone(),
+                &self.options(),
+                &self.restoring,
+            );
+        }
         backup::run(
             ctx,
             stmt,
@@ -92,6 +112,16 @@ impl VdiJobs for VdiJobRunner {
         stmt: &RestoreStatement,
         sink: &mut dyn OutputSink,
     ) -> JobResult {
+        if stmt.options.snapshot {
+            return snapshot::restore(
+                ctx,
+                stmt,
+                sink,
+                self.connector.clone(),
+                &self.options(),
+                &self.restoring,
+            );
+        }
         restore::run(
             ctx,
             stmt,

@@ -34,6 +34,21 @@ pub struct JobOptions {
     /// How RESTORE HEADERONLY, FILELISTONLY and LABELONLY end the device set once they have
     /// the headers (decision 59).
     pub headers_only_end: HeadersOnlyEnd,
+    /// Where frozen databases are presented for snapshots and mounted snapshots are found
+    /// (docs/snapshots.md); `volumes/` beside the daemon's socket by default.
+    pub volumes: std::path::PathBuf,
+    /// How long a snapshot may hold its database frozen before the server aborts it
+    /// (`vdisim server --max-freeze`).
+    pub max_freeze: Duration,
+}
+
+/// The volume directory of a daemon listening on `socket`: `volumes/` beside it.
+#[must_use]
+pub fn volumes_beside(socket: &std::path::Path) -> std::path::PathBuf {
+    socket
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .join("volumes")
 }
 
 /// How a RESTORE that needs only the headers ends the device set (decision 59).
@@ -59,6 +74,8 @@ impl Default for JobOptions {
             faults: JobFaults::default(),
             trace: None,
             headers_only_end: HeadersOnlyEnd::default(),
+            volumes: volumes_beside(&crate::daemon::default_socket_path()),
+            max_freeze: super::snapshot::DEFAULT_MAX_FREEZE,
         }
     }
 }

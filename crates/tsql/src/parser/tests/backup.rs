@@ -295,11 +295,13 @@ fn repeated_options_are_59003() {
 }
 
 #[test]
-fn snapshot_is_refused() {
-    let e = err(&format!("{BK} WITH SNAPSHOT"));
-    assert_eq!((e.number, e.level), (59002, 16));
-    assert!(e.text.contains("SNAPSHOT"));
-    assert_eq!(err_number(&format!("{RS} WITH SNAPSHOT, REPLACE")), 59002);
+fn snapshot_is_parsed_and_refuses_what_it_cannot_honour() {
+    assert!(backup_with("SNAPSHOT, COPY_ONLY").snapshot);
+    assert!(!backup_with("COPY_ONLY").snapshot);
+    assert!(restore_with("SNAPSHOT, REPLACE, NORECOVERY").snapshot);
+    let e = err(&format!("{BK} WITH SNAPSHOT, DIFFERENTIAL, COMPRESSION"));
+    assert_eq!((e.number, e.level), (3032, 16));
+    assert!(e.text.contains("(DIFFERENTIAL, COMPRESSION)"), "{}", e.text);
 }
 
 #[test]

@@ -201,9 +201,18 @@ fn stopat_takes_every_us_english_date_form() {
 }
 
 #[test]
-fn snapshot_and_metadata_only_are_59002() {
-    assert_eq!(err_number(&format!("{BK} WITH METADATA_ONLY")), 59002);
-    assert_eq!(err_number(&format!("{RS} WITH SNAPSHOT")), 59002);
+fn snapshot_and_metadata_only_are_database_options() {
+    assert!(backup(&format!("{BK} WITH METADATA_ONLY")).options.snapshot);
+    assert!(
+        restore(&format!("{RS} WITH SNAPSHOT, NORECOVERY"))
+            .options
+            .snapshot
+    );
+    assert_eq!(err_number(&format!("{RL} WITH SNAPSHOT")), 3032);
+    assert_eq!(
+        err_number("BACKUP LOG db TO VIRTUAL_DEVICE = 'set' WITH SNAPSHOT"),
+        3032
+    );
     assert_eq!(err_number(&format!("{BK} WITH FILE_SNAPSHOT")), 3032);
 }
 
@@ -240,4 +249,30 @@ fn variables_are_checked_as_literals_when_substituted() {
             DateTime::from_parts(2020, 4, 15, 0, 0, 0, 0).unwrap()
         ))
     );
+}
+
+#[test]
+fn server_configuration_suspends_a_group() {
+    let statements = crate::parser::parse_batch(
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = ON (GROUP = (a, [b]), MODE = COPY_ONLY)",
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        statements[0].kind,
+        crate::ast::StatementKind::SuspendForSnapshot {
+            on: true,
+            group: vec!["a".into(), "b".into()],
+            copy_only: true
+        }
+    );
+    let off = crate::parser::parse_batch(
+        "ALTER SERVER CONFIGURATION SET SUSPEND_FOR_SNAPSHOT_BACKUP = OFF",
+        1,
+    )
+    .unwrap();
+    assert!(matches!(
+        off[0].kind,
+        crate::ast::StatementKind::SuspendForSnapshot { on: false, .. }
+    ));
 }

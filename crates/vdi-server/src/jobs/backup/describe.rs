@@ -9,7 +9,7 @@ use crate::tsql::value::DateTime;
 use crate::tsql::{BackupStatement, RecoveryOption};
 
 /// The SQL-visible description of the backup: what HEADERONLY and msdb show.
-pub(super) fn describe(
+pub(in crate::jobs) fn describe(
     ctx: &JobContext<'_>,
     stmt: &BackupStatement,
     meta: &mut db::BackupMeta,

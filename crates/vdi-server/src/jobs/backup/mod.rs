@@ -7,7 +7,7 @@
 //! `JobFaults::complete_without_final_flush` drops that Flush), and CloseDevice. Error
 //! completions follow the IO-ERROR protocol of vdi-facts §6.
 
-mod describe;
+pub(super) mod describe;
 mod files;
 mod next;
 

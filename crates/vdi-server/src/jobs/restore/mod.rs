@@ -18,7 +18,7 @@ use super::session::{DeviceSession, JobOptions, SessionSpec};
 use crate::db::{Applied, BackupImage, BackupKind, Database, RestoreState};
 use crate::engine::jobs::{JobContext, JobResult, check_restore, check_restore_target, fail};
 use crate::engine::sink::OutputSink;
-use crate::stream::{RestoreAssembler, StreamError, StripeHeaders, StripeReader};
+use crate::stream::{RestoreAssembler, StreamError, StripeReader};
 use crate::tsql::messages;
 use crate::tsql::{RecoveryOption, RestoreKind, RestoreStatement, SqlMessage, StopPoint};
 use crate::vdi::link::ServerConnector;
@@ -146,16 +146,16 @@ pub(super) fn run(
         sink.message(messages::backup_set_valid(line, 1));
         return JobResult::Succeeded;
     }
-    restore_image(ctx, stmt, sink, restoring, &headers, image)
+    restore_image(ctx, stmt, sink, restoring, image)
 }
 
-/// Applies a read and verified backup to its target's restore sequence.
-fn restore_image(
+/// Applies a read and verified backup (or a mounted snapshot's image) to its target's restore
+/// sequence.
+pub(in crate::jobs) fn restore_image(
     ctx: &JobContext<'_>,
     stmt: &RestoreStatement,
     sink: &mut dyn OutputSink,
     restoring: &Restoring,
-    headers: &StripeHeaders,
     image: BackupImage,
 ) -> JobResult {
     let line = ctx.line();
@@ -315,7 +315,6 @@ fn restore_image(
     if let Err(e) = ctx.record_restore(stmt, &image.meta, bytes) {
         ctx.log(&format!("msdb history not written: {e}"));
     }
-    let _ = headers;
     sink.message(messages::successfully_processed(
         line,
         operation,

@@ -1,0 +1,151 @@
+//! A snapshot client written in C++ against the SDK's headers (`tests/cpp/snapshot_client.cpp`)
+//! against a real `vdisim server`, through vdisim's libsqlvdi.so and sqlcmd (issue 20):
+//! VDF_SnapshotPrepare, VDC_PrepareToFreeze, VDC_Snapshot with the copy of the frozen image,
+//! then RESTORE … WITH SNAPSHOT with VDC_MountSnapshot, compared with the database as frozen.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use vdi_proto::VdCode;
+
+/// The root package's `vdisim` binary in this test's profile directory, brought up to date.
+fn vdisim_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--bin", "vdisim"])
+        .arg("--manifest-path")
+        .arg(Path::new(CRATE_DIR).join("../../Cargo.toml"))
+        .env("CARGO_TARGET_DIR", profile.parent().unwrap());
+    if profile.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    assert!(
+        cmd.status().unwrap().success(),
+        "cargo build --bin vdisim failed"
+    );
+    profile.join("vdisim")
+}
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn cpp_snapshot_client_backs_up_and_mounts_through_the_daemon() {
+    let dir = scratch("snapshot-cpp");
+    let exe = compile("tests/cpp/snapshot_client.cpp", &dir, &[]);
+    let vdisim = vdisim_binary();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&vdisim, bin.join("sqlcmd")).unwrap();
+    let socket = dir.join("sqlservr.sock");
+    let password = "Vendor-Pw1";
+    let _daemon = Daemon(
+        Command::new(&vdisim)
+            .arg("server")
+            .arg("--socket")
+            .arg(&socket)
+            .args([
+                "--database",
+                "vendordb:8",
+                "--sa-password",
+                password,
+                "--no-tds",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vdisim server"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sql = |query: &str| {
+        let out = Command::new(&vdisim)
+            .arg("sqlcmd")
+            .arg("-S")
+            .arg(format!("unix:{}", socket.display()))
+            .args(["-U", "sa", "-P", password, "-h", "-1", "-W", "-Q", query])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let digest = || sql("SET NOCOUNT ON; DBCC VDISIM_DIGEST('vendordb') WITH NO_INFOMSGS");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let metadata = dir.join("vendordb.meta");
+    let volume = dir.join("volumes").join("vendordb").join("database.img");
+    let captured = dir.join("vendordb.snap");
+    let frozen = digest();
+    let mut outputs = Vec::new();
+    for mode in ["backup", "restore"] {
+        if mode == "restore" {
+            // The image existed only while the database was frozen.
+            assert!(!volume.exists());
+            // Work after the snapshot, which the restore must undo.
+            sql("DBCC VDISIM_WORKLOAD('vendordb', 25)");
+            assert_ne!(digest(), frozen);
+        }
+        let out = program(&exe)
+            .arg(mode)
+            .arg("vendordb")
+            .arg(&metadata)
+            .arg(&volume)
+            .arg(&captured)
+            .env("PATH", &path)
+            .env("VDISIM_SERVER", &socket)
+            .env("VDISIM_SA_PASSWORD", password)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{mode} failed:\n{stdout}");
+        let keys = parse_keys(&stdout.lines().map(str::to_string).collect::<Vec<_>>());
+        assert_keys(
+            &keys,
+            &[
+                ("end", code(VdCode::Close)),
+                ("close", "0".into()),
+                ("sqlcmd_exit", "0".into()),
+            ],
+        );
+        outputs.push((keys, stdout));
+    }
+    let (backup, text) = &outputs[0];
+    assert_eq!(
+        backup.get("prepare_to_freeze").map(String::as_str),
+        Some("1")
+    );
+    assert!(
+        backup["snapshot_copied"].parse::<i64>().unwrap() > 0,
+        "{text}"
+    );
+    assert!(text.contains("was frozen for"), "{text}");
+    assert!(
+        text.contains("BACKUP DATABASE successfully processed"),
+        "{text}"
+    );
+    let (restore, text) = &outputs[1];
+    assert!(restore["mounted"].parse::<i64>().unwrap() > 0, "{text}");
+    assert!(
+        text.contains("RESTORE DATABASE successfully processed"),
+        "{text}"
+    );
+    assert_eq!(digest(), frozen);
+    remove_scratch(&dir);
+}
