@@ -204,6 +204,14 @@ fn database_name(body: &str, written: &str) -> Option<String> {
 }
 
 /// The first BACKUP or RESTORE of a batch.
+static SNAPSHOT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bWITH\b[^;]*\b(SNAPSHOT|METADATA_ONLY)\b").unwrap());
+
+/// Whether the statement is a snapshot backup or restore (WITH SNAPSHOT or METADATA_ONLY).
+pub fn is_snapshot(body: &str) -> bool {
+    SNAPSHOT.is_match(body)
+}
+
 pub fn transfer(body: &str) -> Option<Transfer> {
     let c = STATEMENT.captures(body)?;
     let direction = if c[1].eq_ignore_ascii_case("BACKUP") {

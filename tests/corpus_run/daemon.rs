@@ -69,6 +69,11 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// Where the daemon puts and mounts snapshot images (`docs/snapshots.md`).
+    pub fn volumes(&self) -> PathBuf {
+        vdi_server::jobs::volumes_beside(&self.socket)
+    }
+
     pub fn start(tag: &str) -> Daemon {
         let dir = TempDir::new(&format!("{tag}-daemon"));
         let socket = dir.0.join("sqlservr.sock");
@@ -170,7 +175,8 @@ impl Session {
         })
     }
 
-    /// Runs `text` while the reference client serves the device set `set` from or to `media`.
+    /// Runs `text` while the reference client serves the device set `set` from or to `media`
+    /// (and, for a snapshot backup or restore, the snapshot contract's files).
     pub fn run_with_devices(
         &mut self,
         text: &str,
@@ -178,6 +184,7 @@ impl Session {
         devices: u16,
         direction: reference::Direction,
         media: &Path,
+        snapshot: Option<reference::SnapshotFiles>,
     ) -> Result<Answer, String> {
         let mut client = self.client.take().ok_or("the session was lost before")?;
         let request = batch(text);
@@ -186,6 +193,7 @@ impl Session {
             configuration_timeout_ms: 200,
             command_timeout_ms: 200,
             idle_limit: Duration::from_secs(30),
+            snapshot,
             ..ReferenceOptions::default()
         };
         let (set, media) = (set.to_owned(), media.to_owned());

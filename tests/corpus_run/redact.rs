@@ -40,6 +40,10 @@ static UNIX_TIME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b1\d{9}\b").u
 static DURATION_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^Duration: [\d.:]+$").unwrap());
 
+/// A snapshot's measured freeze (59023): `was frozen for 12 ms for the snapshot`.
+static FREEZE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"frozen for \d+ ms for the snapshot").unwrap());
+
 /// Result-set columns whose values depend on timing or on the process: their digits are
 /// masked (DATEDIFF(SECOND, start, finish) is 0 or 1 depending on where the second turns).
 const TIMING_COLUMNS: &[&str] = &[
@@ -216,6 +220,7 @@ impl Redactor {
             format!("<guid-{n}>")
         });
         let text = RATE.replace_all(&text, "in <t> seconds (<rate> MB/sec)");
+        let text = FREEZE.replace_all(&text, "frozen for <n> ms for the snapshot");
         let text = VERSION.replace_all(&text, "vdisim <version>");
         let text = DURATION_LINE.replace_all(&text, |c: &Captures| mask(&c[0]));
         let text = UNIX_TIME.replace_all(&text, |c: &Captures| {

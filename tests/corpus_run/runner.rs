@@ -426,12 +426,22 @@ impl FileRun {
                 }
             },
         };
+        // A snapshot backup or restore: the reference client keeps its copy of the frozen
+        // image beside the stripes and mounts it back (the contract of docs/snapshots.md).
+        let snapshot = corpus::is_snapshot(&batch.body)
+            .then(|| transfer.as_ref().and_then(|t| t.db.clone()))
+            .flatten()
+            .map(|db| reference::SnapshotFiles {
+                volume_image: vdi_server::jobs::image_path(&self.daemon.volumes(), &db),
+                captured: media.join("snapshot.img"),
+            });
         let answer = self.main.run_with_devices(
             &text,
             &set,
             stripes,
             reference_direction(direction),
             &media,
+            snapshot,
         )?;
         let written = answer.client_run.as_ref().is_some_and(|r| r.clean())
             && error_messages(&answer).is_empty();
@@ -588,6 +598,7 @@ impl FileRun {
             stripes,
             reference::Direction::Backup,
             &dir,
+            None,
         ) {
             Ok(answer) => answer,
             Err(e) => {
@@ -667,10 +678,14 @@ impl FileRun {
             device_list(&names)
         );
         let what = format!("{}: setup `{sql}`", self.name);
-        match self
-            .setup
-            .run_with_devices(&sql, &set, stripes, reference::Direction::Restore, &dir)
-        {
+        match self.setup.run_with_devices(
+            &sql,
+            &set,
+            stripes,
+            reference::Direction::Restore,
+            &dir,
+            None,
+        ) {
             Ok(answer) => {
                 if self.setup_note(&sql, &answer, &[], notes) {
                     self.restore_sequence.insert(key, true);
