@@ -226,6 +226,12 @@ pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
         for f in faults_text(&step.faults) {
             let _ = writeln!(s, "  the server {f}");
         }
+        if step.kill_client_frozen {
+            let _ = writeln!(
+                s,
+                "  the harness kills the client (SIGKILL, its process group) once the database is frozen; the built-in client runs as vdisim processes for it"
+            );
+        }
         if let Some(limit) = step.max_freeze {
             let _ = writeln!(
                 s,
