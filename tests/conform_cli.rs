@@ -223,6 +223,36 @@ fn crash_cases_run_a_real_server_process() {
     assert_ne!(out.status.code(), Some(0));
 }
 
+/// The `snapshot/` cases with the real binary: both forms of the reference client pass every
+/// one (the in-process client is killed as a `vdisim backup` process in
+/// `snapshot/client-killed-frozen`), and a client that completes VDC_Snapshot before it
+/// captured anything fails every case with a round trip.
+#[test]
+fn snapshot_cases_pass_with_the_reference_client() {
+    for client in ["builtin", "builtin-process"] {
+        let out = conform(&["--client", client, "--cases", "snapshot/", "--jobs", "2"]);
+        assert_eq!(out.status.code(), Some(0), "{client}: {}", stderr(&out));
+        assert_eq!(last_line(&out), "4 passed, 0 failed, 0 skipped");
+    }
+    let out = conform(&[
+        "--client",
+        "builtin:snapshot-early",
+        "--cases",
+        "snapshot/round-trip",
+        "--cases",
+        "snapshot/capture-before-complete",
+        // Its killed run is a `vdisim backup` process; its final round trip is the variant's.
+        "--cases",
+        "snapshot/client-killed-frozen",
+        "--jobs",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(last_line(&out), "0 passed, 3 failed, 0 skipped");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Msg 3203"), "{text}");
+}
+
 /// The reference client as processes, with `common` options for both commands (where
 /// `--client builtin-process` has `--mode {mode}` and the placeholders for prefix zones).
 fn reference_template(common: &str) -> String {

@@ -65,6 +65,9 @@ pub struct Faults {
     pub snapshot_hold: Option<Duration>,
     /// Hold VDC_PrepareToFreeze this long before completing it (before the freeze).
     pub prepare_hold: Option<Duration>,
+    /// Complete VDC_Snapshot at once, before taking the snapshot: nothing is captured (the
+    /// copy would come after the thaw, when the image is withdrawn).
+    pub snapshot_early: bool,
 }
 
 /// How to run.
@@ -565,6 +568,7 @@ impl Worker {
                 (win32::ERROR_SUCCESS, 0, 0)
             }
             VdcCode::Snapshot => match &self.options.snapshot {
+                Some(_) if self.options.faults.snapshot_early => (win32::ERROR_SUCCESS, 0, 0),
                 Some(files) => {
                     if let Some(hold) = self.options.faults.snapshot_hold {
                         std::thread::sleep(hold);

@@ -63,6 +63,10 @@ pub enum Op {
     RestoreFilegroupNoRecovery,
     /// `RESTORE LOG … WITH STOPAT = '{stopat}'` (recovery): a point-in-time restore.
     RestoreLogStopAt,
+    /// `BACKUP DATABASE … WITH SNAPSHOT` (one device; docs/snapshots.md).
+    SnapshotBackup,
+    /// `RESTORE DATABASE … WITH SNAPSHOT, REPLACE`: VDC_MountSnapshot.
+    SnapshotRestore,
 }
 
 impl Op {
@@ -81,6 +85,8 @@ impl Op {
             Op::BackupFilegroup => "backup-filegroup",
             Op::RestoreFilegroupNoRecovery => "restore-filegroup-norecovery",
             Op::RestoreLogStopAt => "restore-log-stopat",
+            Op::SnapshotBackup => "snapshot-backup",
+            Op::SnapshotRestore => "snapshot-restore",
         }
     }
 
@@ -88,7 +94,12 @@ impl Op {
     pub fn is_backup(self) -> bool {
         matches!(
             self,
-            Op::Backup | Op::BackupDiff | Op::BackupLog | Op::BackupLogTail | Op::BackupFilegroup
+            Op::Backup
+                | Op::BackupDiff
+                | Op::BackupLog
+                | Op::BackupLogTail
+                | Op::BackupFilegroup
+                | Op::SnapshotBackup
         )
     }
 }
@@ -155,10 +166,17 @@ pub struct Step {
     /// `{devices}` of this run when it differs from the case's (a restore with fewer devices
     /// than the backup wrote).
     pub devices: Option<u16>,
+    /// The server's `--max-freeze` for this run (time-scaled); `None`: its default (60 s).
+    #[serde(default)]
+    pub max_freeze: Option<Duration>,
+    /// The harness kills the client (SIGKILL, its process group) as soon as the server has
+    /// frozen the database for a snapshot.
+    #[serde(default)]
+    pub kill_client_frozen: bool,
 }
 
 impl Step {
-    fn new(op: Op, media: usize) -> Step {
+    pub(crate) fn new(op: Op, media: usize) -> Step {
         Step {
             op,
             media,
@@ -168,35 +186,37 @@ impl Step {
             workload_before: false,
             server: ServerSide::InProcess,
             devices: None,
+            max_freeze: None,
+            kill_client_frozen: false,
         }
     }
 
-    fn in_child_process(mut self) -> Step {
+    pub(crate) fn in_child_process(mut self) -> Step {
         self.server = ServerSide::ChildProcess;
         self
     }
 
-    fn devices(mut self, devices: u16) -> Step {
+    pub(crate) fn devices(mut self, devices: u16) -> Step {
         self.devices = Some(devices);
         self
     }
 
-    fn faults(mut self, faults: JobFaults) -> Step {
+    pub(crate) fn faults(mut self, faults: JobFaults) -> Step {
         self.faults = faults;
         self
     }
 
-    fn fails(mut self) -> Step {
+    pub(crate) fn fails(mut self) -> Step {
         self.expect = Expect::ServerFails;
         self
     }
 
-    fn tier(mut self, tier: Tier) -> Step {
+    pub(crate) fn tier(mut self, tier: Tier) -> Step {
         self.tier = tier;
         self
     }
 
-    fn after_workload(mut self) -> Step {
+    pub(crate) fn after_workload(mut self) -> Step {
         self.workload_before = true;
         self
     }
@@ -310,13 +330,13 @@ fn counts_transfers(step: &Step) -> bool {
 const KIB: u32 = 1024;
 const DEFAULT_TRANSFER: u32 = 64 * KIB;
 
-struct Builder {
-    cases: Vec<Case>,
+pub(crate) struct Builder {
+    pub(crate) cases: Vec<Case>,
 }
 
 impl Builder {
     #[allow(clippy::too_many_arguments)]
-    fn case(
+    pub(crate) fn case(
         &mut self,
         id: String,
         tier: Tier,
@@ -1288,6 +1308,8 @@ pub fn catalogue() -> Vec<Case> {
             );
         }
     }
+
+    crate::catalogue_snapshot::add(&mut b);
 
     for case in &mut b.cases {
         if case.steps.iter().any(counts_transfers) {

@@ -24,14 +24,20 @@ pub enum ClientKind {
 }
 
 /// The broken variants of the reference client: `builtin:<name>`.
-pub const BROKEN_VARIANTS: [&str; 6] = [
+pub const BROKEN_VARIANTS: [&str; 8] = [
     "flush-is-end",
     "no-complete",
     "close-early",
     "ignore-timeout",
     "short-write",
     "corrupt",
+    "snapshot-early",
+    "snapshot-slow",
 ];
+
+/// How long `builtin:snapshot-slow` holds VDC_Snapshot before taking the snapshot: well past
+/// the 1 s `--max-freeze` of `snapshot/freeze-limit-1s`.
+pub const SNAPSHOT_SLOW_HOLD: Duration = Duration::from_secs(3);
 
 impl ClientKind {
     /// Parses `--client`: `builtin`, `builtin:<variant>`, `builtin-process` (the reference
@@ -56,6 +62,8 @@ impl ClientKind {
                 "ignore-timeout" => f.ignore_timeout = true,
                 "short-write" => f.short_write = true,
                 "corrupt" => f.corrupt = true,
+                "snapshot-early" => f.snapshot_early = true,
+                "snapshot-slow" => f.snapshot_hold = Some(SNAPSHOT_SLOW_HOLD),
                 other => {
                     return Err(format!(
                         "unknown builtin variant {other:?}; known: {}",
@@ -84,6 +92,8 @@ impl ClientKind {
                     (f.ignore_timeout, "ignore-timeout"),
                     (f.short_write, "short-write"),
                     (f.corrupt, "corrupt"),
+                    (f.snapshot_early, "snapshot-early"),
+                    (f.snapshot_hold.is_some(), "snapshot-slow"),
                 ]
                 .into_iter()
                 .filter(|(on, _)| *on)
@@ -119,6 +129,8 @@ pub fn builtin_process_template(vdisim: &Path) -> String {
          backup-filegroup) exec {exe} backup {common} --to {{dir}} --filegroup PRIMARY;; \
          restore-filegroup-norecovery) exec {exe} restore {common} --from {{dir}} --filegroup PRIMARY --norecovery;; \
          restore-log-stopat) exec {exe} restore {common} --from {{dir}} --log --with \"STOPAT = '$VDISIM_CONFORM_STOPAT'\";; \
+         snapshot-backup) exec {exe} backup -S {{server}} --db {{db}} --snapshot {{dir}} --volumes {{volumes}};; \
+         snapshot-restore) exec {exe} restore -S {{server}} --db {{db}} --snapshot {{dir}} --volumes {{volumes}} --replace;; \
          *) exit {EXIT_UNSUPPORTED};; esac"
     )
 }
@@ -129,7 +141,7 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// What one client run is asked to do.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Invocation<'a> {
     pub op: Op,
     pub db: &'a str,
@@ -153,6 +165,24 @@ pub struct Invocation<'a> {
     /// The case's TDS endpoint as `host,port` (`{tds}`, `$VDISIM_TDS`): the same server for a
     /// driver-based client (ODBC, FreeTDS, pytds …).
     pub tds: &'a str,
+    /// Kill the client (SIGKILL, its process group) as soon as this says so (polled): a
+    /// client that dies at a chosen moment. The in-process client cannot be killed; it runs
+    /// as `vdisim backup|restore` processes instead.
+    pub kill_when: Option<&'a (dyn Fn() -> bool + Sync)>,
+}
+
+impl std::fmt::Debug for Invocation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invocation")
+            .field("op", &self.op)
+            .field("db", &self.db)
+            .field("dir", &self.dir)
+            .field("socket", &self.socket)
+            .field("devices", &self.devices)
+            .field("mode", &self.mode)
+            .field("kill_when", &self.kill_when.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The environment variable that gives a template client the case's TDS endpoint.
@@ -187,6 +217,21 @@ pub struct ClientOutcome {
 /// Runs the client once.
 pub fn run(kind: &ClientKind, inv: &Invocation<'_>) -> ClientOutcome {
     match kind {
+        ClientKind::Builtin(_) if inv.kill_when.is_some() => {
+            // A thread of the harness cannot be killed: the reference client runs as processes
+            // (the vdisim binary behind the `sqlcmd` link), as `builtin-process` runs it.
+            match std::fs::read_link(inv.bin_dir.join("sqlcmd")) {
+                Ok(vdisim) if vdisim.exists() => {
+                    run_template(&builtin_process_template(&vdisim), inv)
+                }
+                _ => ClientOutcome {
+                    not_run: Some(
+                        "the in-process client cannot be killed, and there is no vdisim binary to run it as a process".into(),
+                    ),
+                    ..ClientOutcome::default()
+                },
+            }
+        }
         ClientKind::Builtin(faults) => run_builtin(*faults, inv),
         ClientKind::Template(t) => run_template(t, inv),
     }
@@ -221,6 +266,10 @@ pub fn statement(op: Op, db: &str, set: &str, devices: u16, stop_at: Option<&str
             "RESTORE LOG [{db}] FROM {clause} WITH STOPAT = N'{}'",
             stop_at.unwrap_or_default()
         ),
+        Op::SnapshotBackup => format!("BACKUP DATABASE [{db}] TO {clause} WITH SNAPSHOT"),
+        Op::SnapshotRestore => {
+            format!("RESTORE DATABASE [{db}] FROM {clause} WITH SNAPSHOT, REPLACE")
+        }
     }
 }
 
@@ -242,6 +291,12 @@ fn run_builtin(faults: Faults, inv: &Invocation<'_>) -> ClientOutcome {
         transcript: Some(inv.transcript.to_path_buf()),
         prefix_zone_size: inv.prefix_zone,
         alignment: inv.alignment,
+        snapshot: matches!(inv.op, Op::SnapshotBackup | Op::SnapshotRestore).then(|| {
+            reference::SnapshotFiles {
+                volume_image: vdi_server::jobs::image_path(&volumes_of(inv.socket), inv.db),
+                captured: inv.dir.join("snapshot.img"),
+            }
+        }),
         ..ReferenceOptions::default()
     };
     let set = reference::new_set_name();
@@ -291,10 +346,23 @@ fn run_sql(socket: &Path, sql: &str) -> Result<CollectSink, String> {
     vdi_server::daemon::run_batch(socket, "sa", "", "vdisim conform", sql)
 }
 
+/// The snapshot volume directory of the case server on `socket` (`{volumes}`,
+/// `$VDISIM_CONFORM_VOLUMES`): `volumes/` beside it (docs/snapshots.md).
+pub fn volumes_of(socket: &Path) -> PathBuf {
+    vdi_server::jobs::volumes_beside(socket)
+}
+
+/// The environment variable that gives a template client the case's volume directory.
+pub const VOLUMES_ENV: &str = "VDISIM_CONFORM_VOLUMES";
+
 /// Substitutes the placeholders (each value shell-quoted).
 pub fn expand(template: &str, inv: &Invocation<'_>) -> String {
     let server = format!("unix:{}", inv.socket.display());
     template
+        .replace(
+            "{volumes}",
+            &shell_quote(&volumes_of(inv.socket).to_string_lossy()),
+        )
         .replace("{op}", &shell_quote(inv.op.name()))
         .replace("{db}", &shell_quote(inv.db))
         .replace("{dir}", &shell_quote(&inv.dir.to_string_lossy()))
@@ -339,6 +407,7 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
         .env("VDISIM_CONFORM_OP", inv.op.name())
         .env("VDISIM_CONFORM_STOPAT", inv.stop_at.unwrap_or_default())
         .env(TDS_ENV, inv.tds)
+        .env(VOLUMES_ENV, volumes_of(inv.socket))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -359,16 +428,21 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
                 outcome.exit = status.code();
                 break;
             }
+            Ok(None) if inv.kill_when.is_some_and(|f| f()) => {
+                kill_group(&mut child);
+                outcome.exit = None;
+                break;
+            }
             Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(if inv.kill_when.is_some() {
+                    1
+                } else {
+                    5
+                }));
             }
             _ => {
                 outcome.timed_out = true;
-                if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-                    let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-                }
-                let _ = child.kill();
-                let _ = child.wait();
+                kill_group(&mut child);
                 break;
             }
         }
@@ -384,6 +458,15 @@ fn run_template(template: &str, inv: &Invocation<'_>) -> ClientOutcome {
     outcome.misuse = transcript_misuse(inv.transcript);
     outcome.elapsed = started.elapsed();
     outcome
+}
+
+/// SIGKILL to the client's process group, then reaps it.
+fn kill_group(child: &mut std::process::Child) {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The misuse rules in a client transcript (JSON lines of vdi-client).

@@ -108,6 +108,12 @@ pub fn faults_text(f: &JobFaults) -> Vec<String> {
     if f.force_compression {
         out.push("compresses the stream".into());
     }
+    if let Some(hold) = f.freeze_hold {
+        out.push(format!(
+            "holds the snapshot's freeze {} ms before part 2 of the metadata",
+            hold.as_millis()
+        ));
+    }
     if f.force_checksum {
         out.push("checksums the stream".into());
     }
@@ -220,6 +226,19 @@ pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
         for f in faults_text(&step.faults) {
             let _ = writeln!(s, "  the server {f}");
         }
+        if step.kill_client_frozen {
+            let _ = writeln!(
+                s,
+                "  the harness kills the client (SIGKILL, its process group) once the database is frozen; the built-in client runs as vdisim processes for it"
+            );
+        }
+        if let Some(limit) = step.max_freeze {
+            let _ = writeln!(
+                s,
+                "  the server aborts a snapshot frozen longer than {:.1} s (--max-freeze, time-scaled)",
+                limit.as_secs_f64()
+            );
+        }
         let _ = writeln!(s, "  expected: {}", expectation_text(step));
         if let Some((ClientKind::Template(template), _)) = client {
             // The case's scratch directory is made when it runs; `SCRATCH` stands for it.
@@ -239,6 +258,7 @@ pub fn explain(case: &Case, client: Option<(&ClientKind, &str)>) -> String {
                 stop_at: (step.op == crate::catalogue::Op::RestoreLogStopAt)
                     .then_some("STOPAT-TIME"),
                 tds: "127.0.0.1,PORT",
+                kill_when: None,
             };
             if (case.prefix_zone, case.client_alignment) != (0, 0)
                 && !template.contains("{prefix}")

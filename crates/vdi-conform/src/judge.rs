@@ -117,7 +117,8 @@ pub fn judge(case: &Case, records: &[StepRecord], result: &mut CaseResult) {
                 if r.job != Some(JobResult::Succeeded) {
                     // Only a client that gave up (aborted or closed its set before the server
                     // finished) fails the step's own tier; anything else is a MUST failure.
-                    let tier = if gave_up(&r.trace) {
+                    // So does a snapshot that held the freeze past the server's limit (59025).
+                    let tier = if gave_up(&r.trace) || froze_too_long(&r.errors) {
                         step.tier
                     } else {
                         Tier::Must
@@ -324,6 +325,11 @@ fn unexercised(step: &Step, trace: &[TraceEvent]) -> Option<(String, String)> {
         ));
     }
     None
+}
+
+/// Whether the server aborted a snapshot for holding the freeze past `--max-freeze` (59025).
+fn froze_too_long(errors: &[String]) -> bool {
+    errors.iter().any(|e| e.starts_with("Msg 59025:"))
 }
 
 /// Whether the client aborted or closed its set before the server aborted or closed it.

@@ -6,6 +6,7 @@
 //! docs/conformance.md describes the catalogue, the verdicts and the bounds of the timing cases.
 
 pub mod catalogue;
+pub mod catalogue_snapshot;
 pub mod checks;
 pub mod child;
 pub mod client;

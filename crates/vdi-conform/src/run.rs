@@ -72,6 +72,7 @@ pub fn armed_faults(step: &Step, time_scale: f64) -> JobFaults {
     let mut faults = step.faults.clone();
     faults.delay_before_configuration = scale(faults.delay_before_configuration);
     faults.pause = faults.pause.map(|(after, d)| (after, scale(d)));
+    faults.freeze_hold = faults.freeze_hold.map(scale);
     faults
 }
 
@@ -307,6 +308,7 @@ fn execute(case: &Case, config: &RunConfig) -> Result<Vec<StepRecord>, String> {
         let server = CaseServer {
             socket: &socket,
             tds: &tds_name,
+            engine: Some(&engine),
         };
         let record = run_step(case, step, i, config, &jobs, &place, &server);
         let stop = step_failed(step, &record);
@@ -343,11 +345,13 @@ struct StepPlace<'a> {
 }
 
 /// Where a case's in-process server listens.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 struct CaseServer<'a> {
     socket: &'a Path,
     /// `127.0.0.1,PORT`
     tds: &'a str,
+    /// The server itself (in process), for a step that acts on its state.
+    engine: Option<&'a Engine>,
 }
 
 fn run_step(
@@ -370,6 +374,13 @@ fn run_step(
         faults: armed_faults(step, config.time_scale),
         trace: Some(trace.clone()),
         completion_patience: config.step_limit,
+        // The snapshot contract's files live beside the case's socket (docs/snapshots.md).
+        volumes: client::volumes_of(server.socket),
+        max_freeze: step
+            .max_freeze
+            .map_or(vdi_server::jobs::DEFAULT_MAX_FREEZE, |limit| {
+                config.scaled(limit)
+            }),
         ..JobOptions::default()
     });
     *jobs.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
@@ -486,6 +497,7 @@ fn run_child_step(
         &CaseServer {
             socket: &server.spec.socket,
             tds: &tds_name,
+            engine: None,
         },
         &transcript,
     );
@@ -547,6 +559,11 @@ fn run_client(
 ) -> client::ClientOutcome {
     let dir = place.root.join(format!("media-{}", step.media));
     let _ = std::fs::create_dir_all(&dir);
+    let frozen = |engine: &Engine| engine.frozen(DATABASE).is_some();
+    let kill_when = server
+        .engine
+        .filter(|_| step.kill_client_frozen)
+        .map(|engine| move || frozen(engine));
     client::run(
         &config.client,
         &Invocation {
@@ -563,6 +580,7 @@ fn run_client(
             prefix_zone: case.prefix_zone,
             alignment: case.client_alignment,
             stop_at: place.stop_at,
+            kill_when: kill_when.as_ref().map(|f| f as &(dyn Fn() -> bool + Sync)),
         },
     )
 }

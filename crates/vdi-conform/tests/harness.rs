@@ -138,11 +138,19 @@ fn the_builtin_client_passes_every_case() {
             summary.skipped,
             summary.info
         ),
-        (0, 0, 0, info),
+        (0, 0, 1, info),
         "{}",
         explain(&results)
     );
-    assert_eq!(summary.passed + info, all.len());
+    // The one SKIP: the in-process client cannot be killed, and this test has no vdisim
+    // binary to run it as a process (tests/conform_cli.rs runs that case).
+    let skipped: Vec<_> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Skip)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(skipped, ["snapshot/client-killed-frozen"]);
+    assert_eq!(summary.passed + info + 1, all.len());
 }
 
 #[test]

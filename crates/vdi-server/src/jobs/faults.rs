@@ -114,6 +114,10 @@ pub struct JobFaults {
     pub force_compression: bool,
     /// Backup: checksum the stream even without WITH CHECKSUM.
     pub force_checksum: bool,
+    /// Snapshot backup: wait this long once the database is frozen, before part 2 of the
+    /// metadata (a slow storage stack; the conformance harness kills the client in it).
+    #[serde(default)]
+    pub freeze_hold: Option<Duration>,
 }
 
 /// What crossed the link, as the server saw it.

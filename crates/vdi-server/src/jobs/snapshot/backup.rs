@@ -214,6 +214,9 @@ fn freeze_and_snapshot(
         image_path.display(),
         frozen.image_bytes
     ));
+    if let Some(hold) = options.faults.freeze_hold {
+        std::thread::sleep(hold);
+    }
     let json = serde_json::to_vec(&frozen).unwrap_or_default();
     let frame = encode_frame(2, &json, block);
     let held_now = |thaw: &Thaw<'_>| {
