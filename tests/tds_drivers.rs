@@ -168,10 +168,14 @@ fn which(program: &str) -> Option<PathBuf> {
 }
 
 fn tsql(server: &Server, script: &str) -> String {
+    tsql_at(&server.tds_addr().port().to_string(), script)
+}
+
+/// FreeTDS `tsql` against 127.0.0.1:`port`, fed `script`: what it printed (stdout, stderr).
+fn tsql_at(port: &str, script: &str) -> String {
     use std::io::Write;
-    let port = server.tds_addr().port().to_string();
     let mut child = Command::new("tsql")
-        .args(["-H", "127.0.0.1", "-p", &port, "-U", "sa", "-P", PW])
+        .args(["-H", "127.0.0.1", "-p", port, "-U", "sa", "-P", PW])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -275,26 +279,7 @@ fn python_runner(
 fn tsql_runner(server: &Server) -> impl Fn(&str) -> (String, Vec<String>) + Send + Sync + 'static {
     let port = server.tds_addr().port().to_string();
     move |sql: &str| {
-        use std::io::Write;
-        let mut child = Command::new("tsql")
-            .args(["-H", "127.0.0.1", "-p", &port, "-U", "sa", "-P", PW])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{sql}\ngo\nexit\n").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = tsql_at(&port, &format!("{sql}\ngo\n"));
         let error = text
             .lines()
             .filter(|l| {

@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vdi_proto::VdCode;
 
@@ -16,39 +16,6 @@ fn sqlcmd_client_compiles() {
     let dir = scratch("sqlcmd-compile");
     compile("tests/cpp/sqlcmd_client.cpp", &dir, &[]);
     remove_scratch(&dir);
-}
-
-/// The root package's `vdisim` binary in this test's profile directory, brought up to date
-/// (a no-op under `cargo test --workspace`, which built it already).
-fn vdisim_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "--bin", "vdisim"])
-        .arg("--manifest-path")
-        .arg(Path::new(CRATE_DIR).join("../../Cargo.toml"))
-        .env("CARGO_TARGET_DIR", profile.parent().unwrap());
-    if profile.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    assert!(
-        cmd.status().unwrap().success(),
-        "cargo build --bin vdisim failed"
-    );
-    profile.join("vdisim")
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // SIGTERM: a clean shutdown removes the socket.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

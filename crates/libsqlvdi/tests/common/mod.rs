@@ -459,3 +459,36 @@ pub fn serve_until_abort(name: &str, writes: usize) -> ServerReport {
     report.aborted = set.phase() == ServerPhase::Abort;
     report
 }
+
+/// The root package's `vdisim` binary in this test's profile directory, brought up to date
+/// (a no-op under `cargo test --workspace`, which built it already).
+pub fn vdisim_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--bin", "vdisim"])
+        .arg("--manifest-path")
+        .arg(Path::new(CRATE_DIR).join("../../Cargo.toml"))
+        .env("CARGO_TARGET_DIR", profile.parent().unwrap());
+    if profile.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    assert!(
+        cmd.status().unwrap().success(),
+        "cargo build --bin vdisim failed"
+    );
+    profile.join("vdisim")
+}
+
+/// A `vdisim server` child, stopped with SIGTERM (a clean shutdown removes its socket).
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
