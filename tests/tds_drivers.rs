@@ -201,44 +201,43 @@ fn backup_and_restore_through(run: impl Fn(&str) -> (String, Vec<String>) + Send
     let run = Arc::new(run);
     let dir = temp_dir("tds-media");
     let options = ReferenceOptions::default();
-    let set = reference::new_set_name();
-    let sql = format!("BACKUP DATABASE sales TO VIRTUAL_DEVICE = '{set}' WITH STATS = 10");
-    let backup = Arc::clone(&run);
-    let (client, (error, messages)) = reference::run(
-        &set,
-        Direction::Backup,
-        &dir,
-        &options,
-        Arc::new(AtomicU64::new(0)),
-        move || backup(&sql),
-    );
-    assert!(error.is_empty(), "BACKUP failed: {error}\n{messages:?}");
-    assert!(client.clean(), "{client:?}");
-    let all = messages.join("\n");
-    assert!(all.contains("percent processed"), "no progress INFO: {all}");
-    assert!(
-        all.contains("BACKUP DATABASE successfully processed"),
-        "{all}"
-    );
-    let set = reference::new_set_name();
-    let sql = format!("RESTORE DATABASE sales FROM VIRTUAL_DEVICE = '{set}' WITH REPLACE");
-    let restore = Arc::clone(&run);
-    let (client, (error, messages)) = reference::run(
-        &set,
-        Direction::Restore,
-        &dir,
-        &options,
-        Arc::new(AtomicU64::new(0)),
-        move || restore(&sql),
-    );
-    assert!(error.is_empty(), "RESTORE failed: {error}\n{messages:?}");
-    assert!(client.clean(), "{client:?}");
-    assert!(
-        messages
-            .join("\n")
-            .contains("RESTORE DATABASE successfully processed"),
-        "{messages:?}"
-    );
+    let steps = [
+        (
+            Direction::Backup,
+            "BACKUP DATABASE sales TO VIRTUAL_DEVICE = '{set}' WITH STATS = 10",
+            &[
+                "percent processed",
+                "BACKUP DATABASE successfully processed",
+            ][..],
+        ),
+        (
+            Direction::Restore,
+            "RESTORE DATABASE sales FROM VIRTUAL_DEVICE = '{set}' WITH REPLACE",
+            &["RESTORE DATABASE successfully processed"][..],
+        ),
+    ];
+    for (direction, template, expected) in steps {
+        let set = reference::new_set_name();
+        let sql = template.replace("{set}", &set);
+        let run = Arc::clone(&run);
+        let (client, (error, messages)) = reference::run(
+            &set,
+            direction,
+            &dir,
+            &options,
+            Arc::new(AtomicU64::new(0)),
+            move || run(&sql),
+        );
+        assert!(
+            error.is_empty(),
+            "{direction:?} failed: {error}\n{messages:?}"
+        );
+        assert!(client.clean(), "{client:?}");
+        let all = messages.join("\n");
+        for text in expected {
+            assert!(all.contains(text), "{direction:?}: no {text:?} in {all}");
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -7,8 +7,7 @@ mod common;
 
 use common::*;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 use vdi_proto::VdCode;
 
 #[test]
@@ -16,32 +15,10 @@ fn cpp_snapshot_client_backs_up_and_mounts_through_the_daemon() {
     let dir = scratch("snapshot-cpp");
     let exe = compile("tests/cpp/snapshot_client.cpp", &dir, &[]);
     let vdisim = vdisim_binary();
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(&vdisim, bin.join("sqlcmd")).unwrap();
+    let bin = sqlcmd_bin(&dir, &vdisim);
     let socket = dir.join("sqlservr.sock");
     let password = "Vendor-Pw1";
-    let _daemon = Daemon(
-        Command::new(&vdisim)
-            .arg("server")
-            .arg("--socket")
-            .arg(&socket)
-            .args([
-                "--database",
-                "vendordb:8",
-                "--sa-password",
-                password,
-                "--no-tds",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start vdisim server"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _daemon = start_vendor_daemon(&vdisim, &socket, password);
     let sql = |query: &str| {
         let out = Command::new(&vdisim)
             .arg("sqlcmd")

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use vdi_proto::VdCode;
 
@@ -23,36 +23,10 @@ fn sqlcmd_client_backs_up_and_restores_through_the_daemon() {
     let dir = scratch("sqlcmd");
     let exe = compile("tests/cpp/sqlcmd_client.cpp", &dir, &[]);
     let vdisim = vdisim_binary();
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(&vdisim, bin.join("sqlcmd")).unwrap();
+    let bin = sqlcmd_bin(&dir, &vdisim);
     let socket = dir.join("sqlservr.sock");
     let password = "Vendor-Pw1";
-
-    let daemon = Daemon(
-        Command::new(&vdisim)
-            .arg("server")
-            .arg("--socket")
-            .arg(&socket)
-            .args([
-                "--database",
-                "vendordb:8",
-                "--sa-password",
-                password,
-                "--no-tds",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start vdisim server"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !socket.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the daemon did not create its socket"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let daemon = start_vendor_daemon(&vdisim, &socket, password);
     let path = format!(
         "{}:{}",
         bin.display(),

@@ -492,3 +492,41 @@ impl Drop for Daemon {
         let _ = self.0.wait();
     }
 }
+
+/// `vdisim server` on `socket` with a `vendordb` database and the sa password `password`
+/// (no TDS), once its socket exists.
+pub fn start_vendor_daemon(vdisim: &Path, socket: &Path, password: &str) -> Daemon {
+    let daemon = Daemon(
+        Command::new(vdisim)
+            .arg("server")
+            .arg("--socket")
+            .arg(socket)
+            .args([
+                "--database",
+                "vendordb:8",
+                "--sa-password",
+                password,
+                "--no-tds",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vdisim server"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not create its socket"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    daemon
+}
+
+/// A `bin` directory in `dir` whose `sqlcmd` is the vdisim binary, for a client's PATH.
+pub fn sqlcmd_bin(dir: &Path, vdisim: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(vdisim, bin.join("sqlcmd")).unwrap();
+    bin
+}
